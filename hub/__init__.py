@@ -1,0 +1,75 @@
+"""GAN Hub: the stable surface a plugin author may import.
+
+Only names exported here are stable; ``hub.<submodule>`` imports are internal and may
+change. Importing ``hub`` is cheap: torch and gradio load only when a name that needs
+them is first touched (see ``__getattr__``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable, TypeVar, cast
+
+import pluggy
+
+from hub.api import (
+    INTERFACE_LATENT_GENERATOR,
+    ActivationEdit,
+    Demo,
+    DemoContext,
+    LatentGenerator,
+    ModelSpec,
+    TrainerSpec,
+    WeightSpec,
+)
+from hub.hookspecs import PROJECT
+
+__version__ = "0.1.0"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_impl_marker = pluggy.HookimplMarker(PROJECT)
+
+
+def hookimpl(func: _F) -> _F:
+    """Mark ``func`` as an implementation of the hook of the same name (typed, unlike pluggy's)."""
+    return cast(_F, _impl_marker(func))
+
+
+# name -> module that defines it; loaded on first access so `import hub` stays light.
+_LAZY = {
+    "get_model": "hub.models",
+    "models_for": "hub.models",
+    "choose_device": "hub.models",
+    "gpu": "hub.models",
+    "load_image": "hub.images",
+    "mask_from_editor": "hub.images",
+    "to_tensor": "hub.images",
+    "to_pil": "hub.images",
+    "resolve_weight": "hub.weights",
+    "load_safetensors": "hub.weights",
+    "build_app": "hub.app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "__version__",
+    "hookimpl",
+    "INTERFACE_LATENT_GENERATOR",
+    "ActivationEdit",
+    "Demo",
+    "DemoContext",
+    "LatentGenerator",
+    "ModelSpec",
+    "TrainerSpec",
+    "WeightSpec",
+    *_LAZY,
+]

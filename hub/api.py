@@ -1,0 +1,171 @@
+"""Typed specs and protocols shared by the hub and every plugin.
+
+Everything a plugin hands to ``register`` is one of the frozen dataclasses
+below. Technique plugins talk to models only through the protocols here, so
+that any model registered under an interface works in every tab that asks for
+that interface (a third-party StyleGAN2 trained on cats appears in all the
+editing tabs with no change to them).
+
+Conventions that every plugin follows:
+
+* image tensors are float32, NCHW, RGB, in ``[-1, 1]``;
+* PIL images cross the API boundary in RGB (``hub.images`` converts uploads);
+* ids are namespaced by plugin: weight ids ``"{family}-{variant}..."``,
+  api names ``"{plugin}_{action}"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
+
+if TYPE_CHECKING:  # keep `import hub` free of torch and gradio
+    import torch
+
+__all__ = [
+    "WeightSpec",
+    "ModelSpec",
+    "Demo",
+    "TrainerSpec",
+    "DemoContext",
+    "LatentGenerator",
+    "ActivationEdit",
+    "INTERFACE_LATENT_GENERATOR",
+]
+
+#: Interface name under which StyleGAN-like generators are registered.
+INTERFACE_LATENT_GENERATOR = "LatentGenerator"
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One weight file: where it comes from, how to check it, where an embedded copy lies.
+
+    ``format`` is ``"safetensors"`` (loaded directly) or ``"pickle"`` (an upstream
+    checkpoint: it is only ever read by ``ganhub weights convert ID``, which calls
+    ``converter`` and writes a safetensors file into the conversion cache).
+    """
+
+    id: str
+    filename: str
+    repo_id: str | None = None
+    revision: str | None = None
+    repo_type: str = "model"
+    sha256: str | None = None
+    license: str = "unknown"
+    format: str = "safetensors"
+    embedded: str | None = None  # path relative to the repo root (or absolute for third parties)
+    size: int | None = None
+    converter: str | None = None  # "package.module:function", state_dict -> state_dict
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A loadable model: ``build(paths)`` gets verified local paths keyed by weight id.
+
+    ``related`` links companions by role, e.g. ``{"encoder": "stylegan2-emoji64-encoder",
+    "discriminator": ..., "classifier": ..., "directions": <weight id>}``.
+    ``plugin`` is filled in by the registry; plugins leave it empty.
+    """
+
+    name: str
+    family: str
+    interface: str
+    build: Callable[[Mapping[str, Path]], Any]
+    weights: tuple[str, ...] = ()
+    description: str = ""
+    related: Mapping[str, str] = field(default_factory=dict)
+    offline: bool = False  # True when every weight has an embedded copy
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A tab. ``build(ctx)`` creates its components inside an open ``gr.Tab``.
+
+    ``models`` names the model specs (or interfaces, prefixed ``"interface:"``)
+    the demo may load; the Spaces generator and the Plugins tab read it.
+    """
+
+    id: str
+    title: str
+    build: Callable[["DemoContext"], None]
+    order: int = 100
+    description: str = ""
+    models: tuple[str, ...] = ()
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class TrainerSpec:
+    """A training entry point: ``ganhub train NAME [args…]`` calls ``main(args)``."""
+
+    name: str
+    main: Callable[[Sequence[str]], int | None]
+    help: str = ""
+    plugin: str = ""
+
+
+@runtime_checkable
+class DemoContext(Protocol):
+    """What a tab's ``build`` receives from the app shell."""
+
+    plugin: str
+    #: Gradio ``concurrency_id`` shared by every GPU/CPU-heavy event in the hub.
+    heavy_concurrency_id: str
+
+    def api_name(self, action: str) -> str:
+        """``"{plugin}_{action}"``; the shell refuses duplicates across the app."""
+
+    def get_model(self, name: str) -> Any:
+        """Load (once) and return the model registered as ``name``."""
+
+    def models_for(self, interface: str) -> list[str]:
+        """Names of registered models that implement ``interface``, default first."""
+
+
+#: ``edit(layer_index, activation) -> activation``; called for every synthesis layer.
+ActivationEdit = Callable[[int, "torch.Tensor"], "torch.Tensor"]
+
+
+@runtime_checkable
+class LatentGenerator(Protocol):
+    """A StyleGAN-like generator: Z -> W -> W+ (num_ws latents) -> image.
+
+    Synthesis layers are numbered 0 .. num_layers-1 in forward order (layer 0 is the
+    first 3x3 conv on the constant input); ``layer_resolutions[i]`` is the spatial
+    size of layer i's output. Noise inputs follow the same order, one per layer.
+    """
+
+    resolution: int
+    z_dim: int
+    w_dim: int
+    num_ws: int
+    num_layers: int
+    layer_resolutions: Sequence[int]
+
+    @property
+    def w_avg(self) -> "torch.Tensor":
+        """The tracked mean of W, shape [w_dim]."""
+
+    def mapping(self, z: "torch.Tensor", truncation_psi: float = 1.0) -> "torch.Tensor":
+        """Z [N, z_dim] -> W [N, w_dim], truncated towards w_avg by psi."""
+
+    def synthesis(
+        self,
+        ws: "torch.Tensor",
+        noise: Sequence["torch.Tensor"] | None = None,
+        activation_edit: ActivationEdit | None = None,
+        return_activations: bool = False,
+    ) -> Any:
+        """W+ [N, num_ws, w_dim] (or W [N, w_dim], broadcast) -> image [N, 3, H, W] in [-1, 1].
+
+        ``noise`` replaces the stored constant noise maps (None keeps them);
+        ``activation_edit`` may read, replace or blend any layer's feature map;
+        with ``return_activations`` it returns ``(image, [activation per layer])``.
+        """
+
+    def make_noise(self, batch: int = 1, generator: "torch.Generator | None" = None) -> list["torch.Tensor"]:
+        """Fresh N(0, I) noise maps, one per layer, shaped for ``synthesis``."""

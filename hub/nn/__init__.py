@@ -1,0 +1,1 @@
+"""Shared neural pieces: VGG feature taps, losses, AdaIN, the GAN-inversion engine."""

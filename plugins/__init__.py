@@ -1,0 +1,1 @@
+"""Built-in plugins: each subpackage is one plugin, declared as a `ganhub` entry point in pyproject.toml."""
