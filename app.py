@@ -1,0 +1,13 @@
+"""Start GAN Hub: ``python app.py`` serves http://127.0.0.1:7860 with every installed plugin.
+
+Flags: --host, --port, --plugins a,b (allowlist; empty loads none), --device cpu|cuda|mps|auto,
+--share (a public gradio.live link, off by default), --strict (any plugin error is fatal).
+Same as ``ganhub serve``.
+"""
+
+import sys
+
+from hub.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["serve", *sys.argv[1:]]))

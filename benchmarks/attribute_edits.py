@@ -1,0 +1,130 @@
+"""Attribute edits judged by the embedded attribute classifier (issue 4's bars).
+
+For every shipped direction d (``ModelSpec.related["directions"]``) and each alpha:
+  * flip rate: among faces whose reconstruction the classifier does NOT read as the target class,
+    the share read as the target class after w + alpha d (bar: >= 80%);
+  * unchanged: over the same faces, the share of (face, other attribute) pairs whose predicted class
+    is the same before and after (bar: >= 90%).
+The "before" is the classifier's reading of G(w) (the reconstruction), so inversion errors do not
+count as edits.
+
+Faces: held-out emoji inverted with the encoder (or, without one, by --steps of W+ optimisation),
+or ``--faces random``: random samples (psi 0.7) -- cheaper, but not the bar's population.
+
+    python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 1 2
+    python benchmarks/attribute_edits.py --faces random --n 200 --checkpoint latest --directions FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.nn import inversion as inv  # noqa: E402
+from plugins.attribute_vectors.directions import load_directions  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="stylegan2-emoji64")
+    ap.add_argument("--checkpoint", default=None, help="'latest' or a plugins.stylegan2.train checkpoint folder")
+    ap.add_argument("--directions", default=None, help="a directions file (default: the model's shipped one)")
+    ap.add_argument("--faces", choices=("heldout", "random"), default="heldout")
+    ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--steps", type=int, default=200, help="W+ steps when there is no encoder")
+    ap.add_argument("--alphas", type=float, nargs="+", default=[1.0, 2.0])
+    ap.add_argument("--layers", default="all", help="all | coarse | middle | fine")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from hub.models import get_model
+    from hub.plugins import get_hub
+
+    spec = get_hub().models.spec(args.model)
+    if args.checkpoint:
+        from plugins.stylegan2.train import DEFAULT_OUT, latest_checkpoint, load_checkpoint_models
+
+        ckpt = latest_checkpoint(DEFAULT_OUT) if args.checkpoint == "latest" else Path(args.checkpoint)
+        _, _, G, state = load_checkpoint_models(ckpt)
+        G = G.eval().requires_grad_(False)
+        print(f"generator: checkpoint {ckpt} (step {state.get('step', '?')})")
+    else:
+        G = get_model(args.model, device="cpu")
+        print(f"generator: {args.model}")
+    clf = get_model(spec.related["classifier"], device="cpu")
+    if args.directions:
+        dirs, meta = load_directions(args.directions)
+    else:
+        from plugins.attribute_vectors.api import model_directions
+
+        dirs, meta = model_directions(args.model)
+    print(f"directions: {meta.get('latents', meta.get('source'))}")
+
+    encoder = None
+    if args.faces == "heldout":
+        from hub.data.emoji import load_emoji_arrays
+
+        images, _ = load_emoji_arrays(int(G.resolution), split="heldout")
+        x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        enc_name = spec.related.get("encoder")
+        if enc_name and not args.checkpoint:
+            try:
+                encoder = get_model(enc_name, device="cpu")
+            except Exception as exc:
+                print(f"(encoder unavailable: {exc})")
+        if encoder is not None:
+            ws = inv.encode(encoder, x, int(G.num_ws))
+            how = f"encoder {enc_name}"
+        else:
+            cfg = inv.reconstruction_config(args.steps, 0, yield_every=10 ** 6)
+            ws = torch.cat([inv.invert(G, x[i : i + 25], cfg).ws for i in range(0, len(x), 25)])
+            how = f"{args.steps} W+ optimisation steps"
+        print(f"faces: {len(x)} held-out emoji, latents by {how}")
+    else:
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            ws = G.mapping(torch.randn(args.n, int(G.z_dim), generator=gen), 0.7)[:, None].repeat(1, int(G.num_ws), 1)
+        print(f"faces: {args.n} random samples (psi 0.7)")
+
+    from plugins.attribute_vectors.api import resolve_layers
+    from hub.nn.latents import apply_direction
+
+    rows = resolve_layers(G, args.layers)
+
+    @torch.no_grad()
+    def predict(w):
+        out = {}
+        for i in range(0, len(w), 50):
+            img = G.synthesis(w[i : i + 50]).clamp(-1, 1)
+            for k, v in clf.predict(img).items():
+                out.setdefault(k, []).append(v)
+        return {k: torch.cat(v) for k, v in out.items()}
+
+    before = predict(ws)
+    attrs = clf.attributes
+    print(f"\n{'direction':22s} {'alpha':>5s} {'n':>4s} {'flip %':>7s} {'unchanged %':>12s}   (bars: 80 / 90)")
+    for name in sorted(dirs):
+        attr, _, cls = name.partition(":")
+        target = attrs[attr].index(cls) if cls else 1
+        todo = before[attr] != target
+        n = int(todo.sum())
+        if n == 0:
+            print(f"{name:22s}   all faces already read as the target class")
+            continue
+        for alpha in args.alphas:
+            after = predict(apply_direction(ws[todo], dirs[name], alpha, rows))
+            flip = float((after[attr] == target).float().mean())
+            others = [a for a in attrs if a != attr]
+            same = torch.stack([(after[a] == before[a][todo]).float() for a in others]).mean()
+            print(f"{name:22s} {alpha:5.1f} {n:4d} {100 * flip:7.1f} {100 * float(same):12.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,251 @@
+"""The app shell: one tab per demo, a "Plugins & weights" tab, namespaced api names, the queue.
+
+``build_app()`` never fails because of a plugin: a tab whose ``build(ctx)`` raises is
+recorded on its plugin and shows the error inside the tab; the other tabs are unaffected.
+Every public event must take its ``api_name`` from ``ctx.api_name(action)``; Gradio
+silently renames duplicates, so the shell checks every public name against the ones it
+handed out and records any stray one as an error on the plugin that made it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+import time
+import traceback
+from typing import Any, Sequence
+
+import gradio as gr
+
+from hub.api import Demo
+from hub.plugins import Hub, get_hub, set_default_hub
+
+__all__ = ["HEAVY", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl"]
+
+#: ``concurrency_id`` shared by every CPU/GPU-heavy event; the queue runs one at a time.
+HEAVY = "heavy"
+HEAVY_LIMIT = 1
+#: Concurrency of the other (light) events, each on its own queue.
+LIGHT_LIMIT = 2
+PLUGINS_TAB_ID = "plugins-and-weights"
+#: A tab that takes longer than this to build gets a notice in the Plugins tab.
+SLOW_BUILD_SECONDS = 1.0
+#: Modules a tab must not import while it is built (they cost seconds of start-up).
+HEAVY_MODULES = ("torch",)
+
+
+class DemoContextImpl:
+    """What ``Demo.build(ctx)`` receives (implements ``hub.api.DemoContext``)."""
+
+    heavy_concurrency_id = HEAVY
+
+    def __init__(self, hub: Hub, demo: Demo, issued: dict[str, str]) -> None:
+        self.hub = hub
+        self.demo = demo
+        self.plugin = demo.plugin
+        self._prefix = re.sub(r"\W+", "_", demo.plugin).strip("_") or "plugin"
+        self._issued = issued  # app-wide: api name -> plugin that asked for it
+
+    def api_name(self, action: str) -> str:
+        """``"{plugin}_{action}"``; asking twice for the same name anywhere in the app raises."""
+        if not action or not re.fullmatch(r"[A-Za-z0-9_]+", action):
+            raise ValueError(f"api action {action!r} must be letters, digits and underscores")
+        name = f"{self._prefix}_{action}"
+        if name in self._issued:
+            raise ValueError(f"api name {name!r} is already used by plugin {self._issued[name]!r}; "
+                             f"pick another action than {action!r}")
+        self._issued[name] = self.plugin
+        return name
+
+    def get_model(self, name: str) -> Any:
+        """The model, loaded once; a missing weight or name becomes a ``gr.Error`` the user can read."""
+        from hub.models import UnknownModelError
+        from hub.weights import WeightUnavailable
+
+        try:
+            return self.hub.models.get_model(name)
+        except (UnknownModelError, WeightUnavailable) as exc:  # a sha mismatch is a WeightUnavailable too
+            raise gr.Error(str(exc)) from exc
+
+    def models_for(self, interface: str) -> list[str]:
+        return self.hub.models.models_for(interface)
+
+
+def public_api_names(blocks: gr.Blocks, fn_ids: Sequence[int] | None = None) -> list[str]:
+    """api names of the events a client can call (backend function, not private)."""
+    fns = blocks.fns.values() if fn_ids is None else [blocks.fns[i] for i in fn_ids]
+    return [fn.api_name for fn in fns
+            if fn.fn is not None and fn.api_visibility != "private" and isinstance(fn.api_name, str)]
+
+
+def _error_box(demo: Demo, message: str) -> None:
+    gr.Markdown(
+        f"### This tab failed to build\n\nPlugin **{demo.plugin}** raised while building "
+        f"demo `{demo.id}`. The other tabs work. Details are in the *Plugins & weights* tab.\n\n"
+        f"```text\n{message}\n```",
+        elem_classes=["ganhub-error"],
+    )
+
+
+def _build_tab(blocks: gr.Blocks, hub: Hub, demo: Demo, issued: dict[str, str]) -> None:
+    before = set(blocks.fns)
+    mine_before = {name for name, owner in issued.items() if owner == demo.plugin}
+    heavy_before = {name for name in HEAVY_MODULES if name in sys.modules}
+    start = time.perf_counter()
+    try:
+        demo.build(DemoContextImpl(hub, demo, issued))
+    except Exception as exc:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _error_box(demo, text)
+        hub.record_error(demo.plugin, f"tab {demo.id!r} failed to build: {exc!r}", exc)
+        return
+    finally:
+        seconds = time.perf_counter() - start
+        if demo.plugin in hub.statuses:
+            hub.statuses[demo.plugin].load_seconds += seconds
+        imported = [name for name in HEAVY_MODULES if name in sys.modules and name not in heavy_before]
+        if imported:
+            hub.notices.append(f"tab {demo.id!r} ({demo.plugin}) imported {', '.join(imported)} while building "
+                               f"({seconds:.1f} s): import heavy modules inside event handlers, so start-up "
+                               "stays fast")
+        elif seconds > SLOW_BUILD_SECONDS:
+            hub.notices.append(f"tab {demo.id!r} ({demo.plugin}) took {seconds:.1f} s to build")
+    mine = {name for name, owner in issued.items() if owner == demo.plugin} - mine_before
+    stray = [name for name in public_api_names(blocks, [i for i in blocks.fns if i not in before])
+             if name not in mine]
+    if stray:
+        hub.record_error(
+            demo.plugin,
+            f"tab {demo.id!r} has public events whose api_name did not come from ctx.api_name(...): "
+            f"{', '.join(stray)} (name them with ctx.api_name, or pass api_visibility='private')",
+        )
+
+
+def _device_text() -> str:
+    from hub.models import choose_device
+
+    try:
+        device = choose_device()
+    except Exception as exc:  # an unavailable GANHUB_DEVICE: say it here rather than crash
+        return f"**Device:** not usable: {exc}"
+    preference = os.environ.get("GANHUB_DEVICE") or "auto: CUDA, then MPS, then CPU"
+    return f"**Device in use:** `{device}` ({preference})"
+
+
+def _offline() -> bool:
+    from hub.weights import hf_offline
+
+    return hf_offline()
+
+
+def _size(nbytes: Any) -> str:
+    if not isinstance(nbytes, (int, float)) or nbytes <= 0:
+        return ""
+    return f"{nbytes / 2**20:.1f} MB" if nbytes >= 2**20 else f"{nbytes / 1024:.0f} kB"
+
+
+def status_tables(hub: Hub) -> tuple[str, list[list[str]], list[list[str]], list[list[str]]]:
+    """(markdown header, plugin rows, weight rows, model rows) for the Plugins & weights tab."""
+    from hub.plugins import describe
+
+    lines = [_device_text()]
+    weight_rows = []
+    missing = 0
+    for spec in hub.weights.specs():
+        try:
+            st = hub.weights.status(spec.id)
+            where, message = st.where, st.message or ""
+            row = [st.id, str(st.source or ""), where, _size(st.size), st.license, message]
+        except Exception as exc:
+            where = "error"
+            row = [spec.id, spec.repo_id or "", where, _size(spec.size), spec.license, repr(exc)]
+        missing += where == "missing"
+        weight_rows.append(row)
+    if _offline():
+        lines.append("**Offline** (HF_HUB_OFFLINE is set): weights come only from the override folder, "
+                     "the embedded copies and the local cache; anything else says it is not available offline.")
+    if missing:
+        lines.append(f"**{missing} weight file(s) not available locally**; they download on first use when "
+                     "the Hugging Face Hub is reachable.")
+    lines += [f"**Notice:** {html.escape(notice)}" for notice in hub.notices]
+    broken = [name for name, st in hub.statuses.items() if st.state == "error"]
+    if broken:
+        lines.append(f"**Plugins with errors:** {', '.join(broken)} (tracebacks below)")
+    for name in broken:
+        body = "\n\n".join(hub.statuses[name].errors)
+        lines.append(f"<details><summary>{html.escape(name)}: {len(hub.statuses[name].errors)} error(s)</summary>"
+                     f"\n\n```text\n{body}\n```\n</details>")
+    loaded = {name: device for name, device in hub.models.cached()}
+    model_rows = [[spec.name, spec.plugin, spec.family, spec.interface, ", ".join(spec.weights),
+                   "yes" if spec.offline else "no", loaded.get(spec.name, "")] for spec in hub.models.specs()]
+    return "\n\n".join(lines), describe(hub.statuses), weight_rows, model_rows
+
+
+def _plugins_tab(hub: Hub) -> tuple[Any, list[Any]]:
+    with gr.Tab("Plugins & weights", id=PLUGINS_TAB_ID, elem_id=f"tab-{PLUGINS_TAB_ID}"):
+        header = gr.Markdown("Loading status…", elem_id="ganhub-status")
+        plugins = gr.Dataframe(
+            headers=["plugin", "version", "load ms", "state", "registered", "problem"],
+            label="Plugins", interactive=False, wrap=True,
+        )
+        weights = gr.Dataframe(
+            headers=["weight id", "source", "resolved from", "size", "license", "message"],
+            label="Weights", interactive=False, wrap=True,
+        )
+        models = gr.Dataframe(
+            headers=["model", "plugin", "family", "interface", "weights", "offline", "loaded on"],
+            label="Models", interactive=False, wrap=True,
+        )
+        refresh = gr.Button("Refresh", size="sm")
+
+    def report() -> tuple[Any, ...]:
+        return status_tables(hub)
+
+    outputs = [header, plugins, weights, models]
+    # Filled on page load, not at start-up: the device check imports torch.
+    refresh.click(report, None, outputs, api_name="hub_status")
+    return report, outputs
+
+
+def build_app(
+    plugins: Sequence[str] | None = None,
+    hub: Hub | None = None,
+    *,
+    strict: bool | None = None,
+    title: str = "GAN Hub",
+) -> gr.Blocks:
+    """The whole hub as a ``gr.Blocks`` (queued, not launched).
+
+    ``plugins`` is an allowlist of entry-point names for a fresh hub (like ``--plugins``);
+    ``hub`` uses an existing one; with neither, the process-wide hub from the environment.
+    """
+    if hub is None:
+        if plugins is not None or strict is not None:
+            hub = Hub(allow=list(plugins) if plugins is not None else None, strict=strict)
+            set_default_hub(hub)  # so that hub.get_model() in handlers sees the same models
+        else:
+            hub = get_hub()
+    elif strict is not None:
+        hub.strict = strict
+    hub.load()
+    issued: dict[str, str] = {"hub_status": "hub"}
+    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
+        gr.Markdown(f"# {title}\nGAN image-editing techniques, one tab each. "
+                    "Every tab is a plugin; see *Plugins & weights* for what is installed.")
+        with gr.Tabs():
+            for demo in hub.sorted_demos():
+                with gr.Tab(demo.title, id=demo.id, elem_id=f"tab-{demo.id}"):
+                    _build_tab(blocks, hub, demo, issued)
+            report, outputs = _plugins_tab(hub)
+        blocks.load(report, None, outputs, api_visibility="private")
+    for fn in blocks.fns.values():
+        if fn.concurrency_id == HEAVY:
+            fn.concurrency_limit = HEAVY_LIMIT
+    names = public_api_names(blocks)
+    assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
+    blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app
+    blocks.ganhub_api_names = dict(issued)  # type: ignore[attr-defined]
+    env_limit = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT")
+    return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT)

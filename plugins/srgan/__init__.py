@@ -1,0 +1,119 @@
+"""Super-resolution: SRResNet and SRGAN (Ledig et al. 2017), plus the public ESRGAN-family weights (RRDBNet).
+
+Model plugin and technique plugin at once: it registers the SR models (interface ``SuperResolver``:
+an ``nn.Module`` mapping a [-1, 1] LR image to a ``scale``-times larger [-1, 1] image, with a
+``scale`` attribute), the "Super-resolution" tab and the ``srgan`` trainer. The Python API is
+``plugins.srgan.infer.upscale(image, scale=4, model=...)``. Importing this package loads neither torch nor gradio.
+Weight entries live in the root ``weights_manifest.yaml`` under ``# --- srgan ---``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub import Demo, ModelSpec, TrainerSpec, hookimpl
+
+INTERFACE_SUPER_RESOLVER = "SuperResolver"
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _load(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+def _build_srresnet(weight_id: str, io_range: str = "-1,1"):
+    def build(paths):
+        from plugins.srgan.models import SRResNet, srresnet_config_from_state_dict
+
+        sd = _load(paths[weight_id])
+        net = SRResNet(**srresnet_config_from_state_dict(sd), io_range=io_range)
+        net.load_state_dict(sd, strict=True)
+        return net
+
+    return build
+
+
+def _build_rrdbnet(weight_id: str):
+    def build(paths):
+        from plugins.srgan.models import RRDBNet, rrdbnet_config_from_state_dict
+
+        sd = _load(paths[weight_id])
+        net = RRDBNet(**rrdbnet_config_from_state_dict(sd))
+        net.load_state_dict(sd, strict=True)
+        return net
+
+    return build
+
+
+def model_specs() -> list[ModelSpec]:
+    """Every SR model this plugin registers (also used by ``infer.get_sr_model`` outside the app)."""
+    def spec(name, wid, build, description, offline=False):
+        return ModelSpec(name=name, family="srgan", interface=INTERFACE_SUPER_RESOLVER, build=build,
+                         weights=(wid,), description=description, offline=offline)
+
+    specs = [
+        spec("srgan-srresnet-x4", "srgan-srresnet-x4", _build_srresnet("srgan-srresnet-x4"),
+             "Embedded SRResNet x4 (MSE), trained on CPU on offline photos; see weights/srgan-srresnet-x4.md",
+             offline=True),
+        spec("srgan-srgan-x4", "srgan-srgan-x4", _build_srresnet("srgan-srgan-x4"),
+             "Embedded SRGAN x4 (VGG54 + adversarial), fine-tuned from the SRResNet; see weights/srgan-srgan-x4.md",
+             offline=True),
+        spec("srgan-realesrgan-x4plus", "srgan-realesrgan-x4plus", _build_rrdbnet("srgan-realesrgan-x4plus"),
+             "Real-ESRGAN x4plus (RRDBNet 23 blocks, BSD-3-Clause), Hub safetensors loaded as published"),
+        spec("srgan-esrgan-x4", "srgan-esrgan-x4", _build_rrdbnet("srgan-esrgan-x4"),
+             "ESRGAN x4 (Wang et al. 2018), original pickle converted with `ganhub weights convert srgan-esrgan-x4`"),
+        spec("srgan-remacri-x4", "srgan-remacri-x4", _build_rrdbnet("srgan-remacri-x4"),
+             "4x Remacri, a community ESRGAN-architecture model (CC-BY-NC-SA-4.0), Hub safetensors in the ESRGAN layout"),
+        spec("srgan-srresnet-x4-imagenet", "srgan-srresnet-x4-imagenet",
+             _build_srresnet("srgan-srresnet-x4-imagenet", io_range="0,1"),
+             "SRResNet x4 16x64 trained on ImageNet by the SRGAN-PyTorch port (Apache-2.0); convert first"),
+        spec("srgan-srgan-x4-imagenet", "srgan-srgan-x4-imagenet",
+             _build_srresnet("srgan-srgan-x4-imagenet", io_range="0,1"),
+             "SRGAN x4 16x64 trained on ImageNet by the SRGAN-PyTorch port (Apache-2.0); convert first"),
+        spec("srgan-srresnet-x2-imagenet", "srgan-srresnet-x2-imagenet",
+             _build_srresnet("srgan-srresnet-x2-imagenet", io_range="0,1"),
+             "SRResNet x2 16x64 trained on ImageNet by the SRGAN-PyTorch port (Apache-2.0); convert first"),
+    ]
+    # the SRGAN stage is exported (and enters the manifest) after stage 1: register it only once it exists
+    if not (_REPO / "weights" / "srgan-srgan-x4.safetensors").is_file():
+        specs = [s for s in specs if s.name != "srgan-srgan-x4"]
+    return specs
+
+
+@hookimpl
+def register_models(register):
+    for spec in model_specs():
+        register(spec)
+
+
+def _build_tab(ctx):
+    from plugins.srgan.ui import build
+
+    build(ctx)
+
+
+@hookimpl
+def register_demos(register):
+    register(Demo(
+        id="srgan",
+        title="Super-resolution",
+        build=_build_tab,
+        order=60,
+        description="Upscale photos x2/x4 with SRResNet, SRGAN or Hub ESRGAN-family weights; tiled for any "
+                    "size; compare against bicubic; 'degrade then restore' shows PSNR/SSIM as in the paper.",
+        models=(f"interface:{INTERFACE_SUPER_RESOLVER}",),
+    ))
+
+
+def _train_main(argv):
+    from plugins.srgan.train import main
+
+    return main(argv)
+
+
+@hookimpl
+def register_trainers(register):
+    register(TrainerSpec(name="srgan", main=_train_main,
+                         help="SRResNet (--stage 1, MSE) then SRGAN (--stage 2); --export writes weights/srgan-*"))

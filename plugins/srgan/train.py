@@ -1,0 +1,316 @@
+"""Train the embedded SRResNet (stage 1, MSE) and SRGAN (stage 2), resumable and seeded; export them.
+
+    python -m plugins.srgan.train --stage 1            # SRResNet, MSE, Adam 1e-4 (paper)
+    python -m plugins.srgan.train --stage 2            # SRGAN from the latest stage-1 weights
+    python -m plugins.srgan.train --export             # weights/srgan-*.safetensors + cards + manifest
+
+Paper defaults (Ledig et al. 2017, Sec. 3.2): 96x96 HR crops, batch 16, bicubic x4 LR, Adam beta1 0.9,
+lr 1e-4; stage 2: content = MSE of VGG19 phi_5,4 (relu5_4) features rescaled by 1/12.75,
+adversarial weight 1e-3 (-log D(G(x))), TV weight 2e-8. The paper trains 10^6 SRResNet iterations
+and 10^5 + 10^5 SRGAN iterations on ImageNet on a GPU; here the iteration counts are what fits a
+1-thread CPU in about an hour per stage (``--minutes``), and the generator is narrower/shallower
+(``--channels``/``--blocks``; the published 64x16 stays the default architecture for converted weights).
+
+Checkpoints: ``~/.cache/ganhub/train/srgan/stage{1,2}/ckpt-STEP/`` (safetensors weights + torch.save'd
+optimizer state loaded with weights_only=True + state.json), ``latest.json`` points to the newest one
+and is written atomically after it is complete. ``touch .../stageN/STOP`` checkpoints and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+CACHE = Path(os.environ.get("GANHUB_SRGAN_TRAIN_DIR", Path.home() / ".cache/ganhub/train/srgan"))
+REPO = Path(__file__).resolve().parents[2]
+WEIGHT_IDS = {1: "srgan-srresnet-x4", 2: "srgan-srgan-x4"}
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="ganhub train srgan", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stage", type=int, choices=(1, 2), default=1)
+    p.add_argument("--export", action="store_true", help="write weights/ files and cards from the latest checkpoints")
+    p.add_argument("--no-manifest", action="store_true", help="with --export: print the manifest entries only")
+    p.add_argument("--channels", type=int, default=32, help="generator width (published: 64)")
+    p.add_argument("--blocks", type=int, default=8, help="residual blocks (published: 16)")
+    p.add_argument("--d-channels", type=int, default=32, help="discriminator base width (published: 64)")
+    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--crop", type=int, default=96, help="HR crop (paper: 96)")
+    p.add_argument("--batch", type=int, default=None, help="batch (paper 16; stage-2 default 8 on CPU)")
+    p.add_argument("--lr", type=float, default=1e-4, help="Adam lr (paper 1e-4)")
+    p.add_argument("--iters", type=int, default=10**6, help="stop after this many iterations")
+    p.add_argument("--minutes", type=float, default=None, help="stop after this much wall time in this process")
+    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
+    p.add_argument("--adv-weight", type=float, default=1e-3)
+    p.add_argument("--tv-weight", type=float, default=2e-8)
+    p.add_argument("--vgg-rescale", type=float, default=1 / 12.75, help="phi_5,4 features are multiplied by this")
+    p.add_argument("--vgg-layer", default="relu5_4")
+    p.add_argument("--init", choices=("random", "passthrough"), default="random",
+                   help="stage-1 init: PyTorch default (paper) or models.passthrough_init_ (starts as an interpolator)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", type=Path, default=CACHE)
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def latest_checkpoint(stage_dir: Path) -> Path | None:
+    try:
+        info = json.loads((stage_dir / "latest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    path = stage_dir / info["dir"]
+    return path if path.is_dir() else None
+
+
+def save_checkpoint(stage_dir: Path, step: int, modules: dict, optimizers: dict, state: dict) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    final = stage_dir / f"ckpt-{step:07d}"
+    tmp = stage_dir / f".tmp-ckpt-{step:07d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, module in modules.items():
+        sd = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
+        save_file(sd, str(tmp / f"{name}.safetensors"), metadata={"config": json.dumps(state["config"][name])})
+    torch.save({k: o.state_dict() for k, o in optimizers.items()}, tmp / "optim.pt")
+    (tmp / "state.json").write_text(json.dumps(state, indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    pointer = stage_dir / ".latest.json.tmp"
+    pointer.write_text(json.dumps({"dir": final.name, "step": step, "time": time.time()}))
+    os.replace(pointer, stage_dir / "latest.json")
+    # keep the two newest: an export reading the previous one is never pulled from under it
+    old = sorted(p for p in stage_dir.glob("ckpt-*") if p.is_dir())[:-2]
+    for p in old:
+        shutil.rmtree(p, ignore_errors=True)
+    return final
+
+
+def load_generator(ckpt: Path, name: str = "G"):
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from plugins.srgan.models import SRResNet
+
+    with safe_open(str(ckpt / f"{name}.safetensors"), "pt") as f:
+        cfg = json.loads(f.metadata()["config"])
+    model = SRResNet(**cfg)
+    model.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=True)
+    return model, cfg
+
+
+# ----------------------------------------------------------------------------- monitoring
+
+
+def held_out_monitor(scale: int, crop: int = 192):
+    """Centre crops of the held-out photos (LR, HR tensors): logged only, never used to pick a checkpoint."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from plugins.srgan.data import bicubic_down, held_out_photos, load_rgb
+
+    lrs, hrs = [], []
+    for key in held_out_photos():
+        a = load_rgb(key)
+        h, w = a.shape[:2]
+        y, x = (h - crop) // 2, (w - crop) // 2
+        hr = Image.fromarray(a[y:y + crop, x:x + crop])
+        hrs.append(np.asarray(hr))
+        lrs.append(np.asarray(bicubic_down(hr, scale)))
+    t = lambda v: torch.from_numpy(np.stack(v)).permute(0, 3, 1, 2).float().div(127.5).sub(1)  # noqa: E731
+    return t(lrs), t(hrs)
+
+
+def monitor_psnr(model, lr, hr, scale) -> tuple[float, float]:
+    """Mean Y-PSNR (shave = scale) of the model and of bicubic on the monitor crops."""
+    import torch
+    import torch.nn.functional as F
+
+    def ypsnr(a, b):
+        w = torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1)
+        ya = ((a.clamp(-1, 1) + 1) * 0.5 * 255).round() / 255 * w
+        yb = ((b + 1) * 0.5 * 255).round() / 255 * w
+        ya, yb = ya.sum(1)[:, scale:-scale, scale:-scale], yb.sum(1)[:, scale:-scale, scale:-scale]
+        mse = ((ya - yb) ** 2).mean(dim=(1, 2))
+        return (10 * torch.log10(255.0 ** 2 / mse)).mean().item()
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        sr = model(lr)
+        bic = F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+    model.train(was_training)
+    return ypsnr(sr, hr), ypsnr(bic, hr)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train(args) -> int:
+    import torch
+    import torch.nn.functional as F
+
+    from plugins.srgan.data import CropSampler, dataset_fingerprint, training_photos
+    from plugins.srgan.models import SRGANDiscriminator, SRResNet
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    stage_dir = args.out / f"stage{args.stage}"
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    (stage_dir / "STOP").unlink(missing_ok=True)
+    batch = args.batch or (16 if args.stage == 1 else 8)
+    keys = training_photos()
+    sampler = CropSampler(keys, crop=args.crop, scale=args.scale, seed=args.seed + 1000 * args.stage)
+    g_cfg = dict(scale=args.scale, channels=args.channels, num_blocks=args.blocks)
+    d_cfg = dict(channels=args.d_channels, image_size=args.crop)
+
+    G = SRResNet(**g_cfg)
+    if args.stage == 1 and args.init == "passthrough":
+        from plugins.srgan.models import passthrough_init_
+
+        passthrough_init_(G)
+    modules = {"G": G}
+    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.9, 0.999))
+    optimizers = {"G": opt_g}
+    if args.stage == 2:
+        from hub.nn import losses
+        from hub.nn.vgg import vgg_features, vgg_source
+
+        D = SRGANDiscriminator(**d_cfg)
+        modules["D"] = D
+        optimizers["D"] = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.9, 0.999))
+        vgg = vgg_features("vgg19", (args.vgg_layer,))
+        vgg_desc = vgg_source("vgg19")
+    step, elapsed, cpu_elapsed, init_from = 0, 0.0, 0.0, None
+    lr_history: list[list] = []
+    ckpt = latest_checkpoint(stage_dir)
+    if ckpt is not None:
+        from safetensors.torch import load_file
+
+        state = json.loads((ckpt / "state.json").read_text())
+        for name, module in modules.items():
+            module.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=True)
+        opt_state = torch.load(ckpt / "optim.pt", weights_only=True)
+        for name, opt in optimizers.items():
+            opt.load_state_dict(opt_state[name])
+        step, elapsed, cpu_elapsed = state["step"], state["elapsed_s"], state.get("cpu_s", 0.0)
+        init_from = state.get("init_from")
+        lr_history = state.get("lr_history", [[0, state["lr"]]])
+        for opt in optimizers.values():  # --lr on a resumed run takes effect from this step on
+            for group in opt.param_groups:
+                group["lr"] = args.lr
+        print(f"resumed from {ckpt} at step {step}", flush=True)
+    elif args.stage == 2:
+        src = latest_checkpoint(args.out / "stage1")
+        if src is None:
+            print("stage 2 needs a stage-1 checkpoint: run --stage 1 first", file=sys.stderr)
+            return 2
+        G1, cfg1 = load_generator(src)
+        if any(cfg1.get(k) != v for k, v in g_cfg.items()):
+            print(f"stage-1 generator config {cfg1} differs from {g_cfg}", file=sys.stderr)
+            return 2
+        G.load_state_dict(G1.state_dict())
+        init_from = f"stage1/{src.name}"
+        print(f"stage 2 starts from {src}", flush=True)
+
+    if not lr_history or lr_history[-1][1] != args.lr:
+        lr_history.append([step, args.lr])
+    mon_lr, mon_hr = held_out_monitor(args.scale)
+    print(f"stage {args.stage}: {len(keys)} training photos (fingerprint {dataset_fingerprint(keys)}), "
+          f"G {g_cfg} ({sum(p.numel() for p in G.parameters())} params), batch {batch}, lr {args.lr}"
+          + (f", VGG: {vgg_desc}" if args.stage == 2 else ""), flush=True)
+    G.train()
+    t_start, cpu_start = time.time(), time.process_time()
+    t_last_ckpt, t_last_log, step_last_log = t_start, t_start, step
+    sums: dict[str, float] = {}
+
+    def checkpoint():
+        run_s = time.time() - t_start
+        state = {"step": step, "elapsed_s": elapsed + run_s, "cpu_s": cpu_elapsed + time.process_time() - cpu_start,
+                 "stage": args.stage, "batch": batch, "lr": args.lr, "lr_history": lr_history,
+                 "seed": args.seed, "crop": args.crop, "init": args.init if args.stage == 1 else None,
+                 "photos": len(keys), "fingerprint": dataset_fingerprint(keys), "init_from": init_from,
+                 "loss_weights": {"adv": args.adv_weight, "tv": args.tv_weight, "vgg_rescale": args.vgg_rescale,
+                                  "vgg_layer": args.vgg_layer} if args.stage == 2 else None,
+                 "vgg": vgg_desc if args.stage == 2 else None,
+                 "config": {"G": g_cfg, **({"D": d_cfg} if args.stage == 2 else {})},
+                 "monitor_psnr": monitor_psnr(G, mon_lr, mon_hr, args.scale)}
+        path = save_checkpoint(stage_dir, step, modules, optimizers, state)
+        print(f"checkpoint {path} (held-out centre crops: model {state['monitor_psnr'][0]:.2f} dB, "
+              f"bicubic {state['monitor_psnr'][1]:.2f} dB)", flush=True)
+
+    while step < args.iters:
+        lr_img, hr_img = sampler.batch(step, batch)
+        if args.stage == 1:
+            sr = G(lr_img)
+            loss = F.mse_loss(sr, hr_img)
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            parts = {"mse": loss.item()}
+        else:
+            D, opt_d = modules["D"], optimizers["D"]
+            sr = G(lr_img)
+            # discriminator: log D(HR) + log(1 - D(G(LR)))
+            d_real, d_fake = D(hr_img), D(sr.detach())
+            loss_d = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+                      + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            # generator: VGG54 content + 1e-3 * (-log D(G(LR))) + 2e-8 * TV
+            feats_sr = vgg(sr)[args.vgg_layer] * args.vgg_rescale
+            with torch.no_grad():
+                feats_hr = vgg(hr_img)[args.vgg_layer] * args.vgg_rescale
+            content = F.mse_loss(feats_sr, feats_hr)
+            d_out = D(sr)
+            adv = F.binary_cross_entropy_with_logits(d_out, torch.ones_like(d_out))
+            tv = losses.tv_loss(sr, p=2)
+            loss = content + args.adv_weight * adv + args.tv_weight * tv
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            parts = {"content": content.item(), "adv": adv.item(), "d": loss_d.item(),
+                     "mse": F.mse_loss(sr.detach(), hr_img).item()}
+        step += 1
+        for k, v in parts.items():
+            sums[k] = sums.get(k, 0.0) + v
+        now = time.time()
+        if now - t_last_log >= 60 or step == args.iters:
+            n = step - step_last_log
+            msg = " ".join(f"{k} {v / n:.5f}" for k, v in sums.items())
+            print(f"step {step} {msg} | {n / (now - t_last_log):.3f} it/s | "
+                  f"{(elapsed + now - t_start) / 60:.1f} min", flush=True)
+            sums, t_last_log, step_last_log = {}, now, step
+        stop = (stage_dir / "STOP").exists() or (args.minutes is not None and now - t_start > args.minutes * 60)
+        if now - t_last_ckpt >= args.ckpt_every or stop or step == args.iters:
+            checkpoint()
+            t_last_ckpt = time.time()
+        if stop:
+            print("stopping (STOP file or --minutes)", flush=True)
+            break
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else list(argv))
+    if args.export:
+        from plugins.srgan.export import export
+
+        return export(args)
+    return train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Train the embedded AdaIN decoder against the embedded (seeded random) VGG-19 encoder.
+
+Loss (Huang & Belongie 2017): L = ||f(g(t)) - t||^2 + lambda * sum_{relu1_1..relu4_1}
+(||mu(f_l(g(t))) - mu(f_l(s))||^2 + ||sigma(...) - sigma(...)||^2), t = AdaIN(f(c), f(s)),
+lambda = 10; Adam lr 1e-4 with the authors' decay lr / (1 + 5e-5 * step). The paper trains
+160k steps of batch 8 at 256^2 on MS-COCO x WikiArt; we train on CPU with small batches of
+offline package photos x (textures + procedural styles) (plugins/style_transfer/data.py).
+
+    nice -n 10 python -m plugins.style_transfer.train            # train / resume
+    python -m plugins.style_transfer.train --export             # latest checkpoint -> weights/
+
+Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/adain/:
+decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / "adain"
+REPO = Path(__file__).resolve().parents[2]
+EXPORT = REPO / "weights" / "adain-embedded-decoder.safetensors"
+CARD = REPO / "weights" / "adain-embedded.md"
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def adain_losses(encoder, decoder, content, style, style_weight: float = 10.0):
+    """(total, content loss, style loss) of one batch, exactly the paper's objective."""
+    import torch
+    import torch.nn.functional as F
+
+    from hub.nn.adain import adain, mean_std
+    from plugins.style_transfer.adain import STYLE_LAYERS
+
+    with torch.no_grad():
+        fc = encoder(content)["relu4_1"]
+        fs = encoder(style)
+        target = adain(fc, fs["relu4_1"])
+    out = decoder(target)
+    fo = encoder(out)
+    loss_c = F.mse_loss(fo["relu4_1"], target)
+    loss_s = 0.0
+    for layer in STYLE_LAYERS:
+        (mo, so), (ms, ss) = mean_std(fo[layer]), mean_std(fs[layer])
+        loss_s = loss_s + F.mse_loss(mo, ms) + F.mse_loss(so, ss)
+    return loss_c + style_weight * loss_s, loss_c, loss_s
+
+
+def train(args) -> None:
+    import numpy as np
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from plugins.style_transfer import data
+    from plugins.style_transfer.adain import Decoder, embedded_encoder
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    CKPT_DIR.mkdir(parents=True, exist_ok=True)
+    encoder = embedded_encoder().eval()
+    decoder = Decoder()
+    opt = torch.optim.Adam(decoder.parameters(), lr=args.lr)
+    state = {"step": 0, "images": 0, "seconds": 0.0, "loss_ema": None}
+    if (CKPT_DIR / "decoder.safetensors").exists():
+        decoder.load_state_dict(load_file(str(CKPT_DIR / "decoder.safetensors")))
+        state.update(json.loads((CKPT_DIR / "state.json").read_text()))
+        if (CKPT_DIR / "optimizer.pt").exists():
+            opt.load_state_dict(torch.load(CKPT_DIR / "optimizer.pt", weights_only=True))
+        print(f"resumed at step {state['step']} ({state['images']} images, {state['seconds'] / 3600:.2f} h)", flush=True)
+
+    def checkpoint():
+        _atomic_write(CKPT_DIR / "decoder.safetensors",
+                      lambda p: save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, str(p)))
+        _atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
+        _atomic_write(CKPT_DIR / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+
+    last_ckpt, t_log, n_log = time.time(), time.time(), 0
+    while state["step"] < args.steps:
+        step = state["step"]
+        rs = np.random.RandomState((args.seed * 1_000_003 + step) % 2**32)
+        size = args.crop
+        content = data.content_batch(args.batch, size, rs)
+        style = data.style_batch(args.batch, size, rs)
+        for group in opt.param_groups:  # the authors' inverse-time decay
+            group["lr"] = args.lr / (1 + args.lr_decay * step)
+        t0 = time.time()
+        loss, loss_c, loss_s = adain_losses(encoder, decoder, content, style, args.style_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state["seconds"] += time.time() - t0
+        state["step"] += 1
+        state["images"] += args.batch
+        v = [loss.item(), loss_c.item(), float(loss_s)]
+        ema = state["loss_ema"]
+        state["loss_ema"] = v if ema is None else [0.98 * e + 0.02 * x for e, x in zip(ema, v)]
+        n_log += 1
+        if state["step"] % args.log_every == 0:
+            dt = time.time() - t_log
+            e = state["loss_ema"]
+            print(f"step {state['step']} images {state['images']} loss {v[0]:.4f} (ema {e[0]:.4f} content {e[1]:.4f} "
+                  f"style {e[2]:.4f}) {n_log / dt:.3f} it/s {n_log * args.batch / dt:.2f} img/s", flush=True)
+            t_log, n_log = time.time(), 0
+        if time.time() - last_ckpt > args.ckpt_every:
+            checkpoint()
+            last_ckpt = time.time()
+    checkpoint()
+    print("done", flush=True)
+
+
+def _update_manifest(weight_id: str, sha: str, size: int) -> None:
+    """Rewrite sha256/size of ``weight_id``'s entry under the style_transfer header only."""
+    manifest = REPO / "weights_manifest.yaml"
+    text = manifest.read_text()
+    start = text.index("# --- style_transfer ---")
+    nxt = text.find("\n# --- ", start + 10)
+    end = len(text) if nxt < 0 else nxt
+    section = text[start:end]
+    pattern = re.compile(rf"(- id: {re.escape(weight_id)}\n(?:  .*\n)*?)  sha256: .*\n  size: .*\n")
+    if not pattern.search(section):
+        raise SystemExit(f"manifest has no entry {weight_id} under '# --- style_transfer ---'")
+    section = pattern.sub(lambda m: f"{m.group(1)}  sha256: {sha}\n  size: {size}\n", section, count=1)
+    _atomic_write(manifest, lambda p: p.write_text(text[:start] + section + text[end:]))
+
+
+def export() -> int:
+    """Copy the latest checkpoint's decoder to weights/ (fp32 safetensors), refresh manifest + card."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    src = CKPT_DIR / "decoder.safetensors"
+    if not src.exists():
+        print(f"no checkpoint at {src}", file=sys.stderr)
+        return 1
+    state_json = json.loads((CKPT_DIR / "state.json").read_text())
+    tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
+    meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
+            "cpu_hours": f"{state_json['seconds'] / 3600:.3f}", "encoder": "vgg19-random (hub.nn.vgg embedded)",
+            "loss_ema": json.dumps(state_json.get("loss_ema"))}
+    _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
+    blob = EXPORT.read_bytes()
+    sha, size = hashlib.sha256(blob).hexdigest(), len(blob)
+    _update_manifest("adain-embedded-decoder", sha, size)
+    if CARD.exists():
+        status = (f"<!-- train-status -->\nExported from step {meta['step']} ({meta['images']} image pairs, "
+                  f"{meta['cpu_hours']} CPU-hours of 1 thread), loss EMA (total, content, style) = "
+                  f"{meta['loss_ema']}.\n<!-- /train-status -->")
+        card = CARD.read_text()
+        card = re.sub(r"<!-- train-status -->.*?<!-- /train-status -->", lambda _: status, card, flags=re.S)
+        _atomic_write(CARD, lambda p: p.write_text(card))
+    print(f"exported {EXPORT.relative_to(REPO)} step={meta['step']} images={meta['images']} sha256={sha} size={size}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="ganhub train adain", description=__doc__.split("\n\n")[0])
+    p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
+    p.add_argument("--steps", type=int, default=160_000, help="total steps (the paper's 160k)")
+    p.add_argument("--batch", type=int, default=4, help="pairs per step (paper: 8)")
+    p.add_argument("--crop", type=int, default=256, help="crop size (paper: 256)")
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--lr-decay", type=float, default=5e-5)
+    p.add_argument("--style-weight", type=float, default=10.0, help="lambda (paper: 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
+    args = p.parse_args(list(argv) if argv is not None else None)
+    if args.export:
+        return export()
+    train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

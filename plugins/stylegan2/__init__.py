@@ -1,0 +1,135 @@
+"""StyleGAN2: the GAN prior of GAN Hub (model plugin + the "Sample" tab + the ``stylegan2`` trainer).
+
+Models (interface ``LatentGenerator`` unless noted):
+* ``stylegan2-emoji64`` — embedded, trained here on the emoji-faces set (weights/stylegan2-emoji64.md);
+  companions ``stylegan2-emoji64-discriminator`` (interface ``Discriminator``: image -> realism logit),
+  ``stylegan2-emoji64-encoder`` (interface ``LatentEncoder``: image -> W+) and
+  ``emoji-attribute-classifier`` (interface ``AttributeClassifier``, built by plugins.stylegan2.classifier);
+* ``stylegan2-ffhq-1024``, ``stylegan2-cat-256``, ``stylegan2-church-256``, ``stylegan2-car-512`` — the
+  public NVIDIA config-f generators in rosinality's layout on the Hugging Face Hub; run
+  ``ganhub weights convert <id>`` once (pickle -> safetensors), then they load like the embedded one.
+
+Importing this package imports neither torch nor gradio; builders do the work on first use.
+Weight entries live in the root ``weights_manifest.yaml`` under ``# --- stylegan2 ---``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from hub import Demo, ModelSpec, TrainerSpec, hookimpl
+from hub.api import INTERFACE_LATENT_GENERATOR
+
+FAMILY = "stylegan2"
+_REPO = Path(__file__).resolve().parents[2]
+INTERFACE_DISCRIMINATOR = "Discriminator"
+INTERFACE_ENCODER = "LatentEncoder"
+INTERFACE_CLASSIFIER = "AttributeClassifier"
+
+EMOJI = "stylegan2-emoji64"
+EMOJI_D = "stylegan2-emoji64-discriminator"
+EMOJI_E = "stylegan2-emoji64-encoder"
+CLASSIFIER = "emoji-attribute-classifier"
+
+#: (model name = weight id, description) of the public rosinality-format generators.
+HUB_GENERATORS = (
+    ("stylegan2-ffhq-1024", "NVIDIA StyleGAN2 config-f, FFHQ faces 1024 px (rosinality layout; convert first)"),
+    ("stylegan2-cat-256", "NVIDIA StyleGAN2 config-f, LSUN Cat 256 px (rosinality layout; convert first)"),
+    ("stylegan2-church-256", "NVIDIA StyleGAN2 config-f, LSUN Church 256 px (rosinality layout; convert first)"),
+    ("stylegan2-car-512", "NVIDIA StyleGAN2 config-f, LSUN Car 512 px (rosinality layout; convert first)"),
+)
+
+
+def _build_generator(weight_id: str):
+    def build(paths: Mapping[str, Path]):
+        from plugins.stylegan2.convert import load_generator
+
+        return load_generator(paths[weight_id])
+
+    return build
+
+
+def _build_discriminator(paths: Mapping[str, Path]):
+    from plugins.stylegan2.convert import load_discriminator
+
+    return load_discriminator(paths[EMOJI_D])
+
+
+def _build_encoder(paths: Mapping[str, Path]):
+    from plugins.stylegan2.encoder import load_encoder
+
+    return load_encoder(paths[EMOJI_E])
+
+
+def _build_classifier(paths: Mapping[str, Path]):
+    from plugins.stylegan2.classifier import build_classifier  # owned by the emoji-data helper
+
+    return build_classifier(paths)
+
+
+def _in_manifest(weight_id: str) -> bool:
+    try:
+        return f"- id: {weight_id}\n" in (_REPO / "weights_manifest.yaml").read_text()
+    except OSError:
+        return False
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec(
+        name=EMOJI, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR, build=_build_generator(EMOJI),
+        weights=(EMOJI,), offline=True,
+        description="StyleGAN2 64 px trained on CPU on emoji faces (embedded); see weights/stylegan2-emoji64.md",
+        related={"discriminator": EMOJI_D, "encoder": EMOJI_E, "classifier": CLASSIFIER}))
+    register(ModelSpec(
+        name=EMOJI_D, family=FAMILY, interface=INTERFACE_DISCRIMINATOR, build=_build_discriminator,
+        weights=(EMOJI_D,), offline=True,
+        description="The ResNet discriminator of stylegan2-emoji64 (realism logit; the -λ·D(G(w)) term)"))
+    if (_REPO / "weights" / f"{EMOJI_E}.safetensors").is_file():
+        register(ModelSpec(
+            name=EMOJI_E, family=FAMILY, interface=INTERFACE_ENCODER, build=_build_encoder,
+            weights=(EMOJI_E,), offline=True,
+            description="Image -> W+ encoder for stylegan2-emoji64 (offsets from w_avg); see weights/stylegan2-emoji64-encoder.md"))
+    # the classifier's weights come from the emoji-data work: register it once its manifest entry exists
+    if _in_manifest(CLASSIFIER):
+        register(ModelSpec(
+            name=CLASSIFIER, family=FAMILY, interface=INTERFACE_CLASSIFIER, build=_build_classifier,
+            weights=(CLASSIFIER,), offline=True,
+            description="Emoji attribute classifier (skin tone, hair, gender, ...): the judge of edits"))
+    for name, description in HUB_GENERATORS:
+        register(ModelSpec(name=name, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR,
+                           build=_build_generator(name), weights=(name,), description=description, offline=False))
+
+
+@hookimpl
+def register_demos(register):
+    def build(ctx):
+        from plugins.stylegan2.ui import build_sample_tab
+
+        build_sample_tab(ctx)
+
+    register(Demo(id="stylegan2_sample", title="Sample", build=build, order=10,
+                  description="Random samples from a StyleGAN2: seeds, truncation ψ, style mixing by layer range.",
+                  models=(f"interface:{INTERFACE_LATENT_GENERATOR}",)))
+
+
+@hookimpl
+def register_trainers(register):
+    def main(argv):
+        from plugins.stylegan2.train import main as train_main
+
+        return train_main(list(argv))
+
+    register(TrainerSpec(name="stylegan2", main=main,
+                         help="train (or resume) the StyleGAN2 emoji model; --export writes weights/"))
+    if not (Path(__file__).parent / "train_encoder.py").is_file():
+        return
+
+    def main_encoder(argv):
+        from plugins.stylegan2.train_encoder import main as enc_main
+
+        return enc_main(list(argv))
+
+    register(TrainerSpec(name="stylegan2-encoder", main=main_encoder,
+                         help="train the image -> W+ encoder of stylegan2-emoji64 with G frozen"))

@@ -1,0 +1,449 @@
+"""Train the emoji attribute classifier on the TRAIN split only; evaluate on the held-out emoji.
+
+    cd /work/main && nice -n 10 setsid nohup /work/venv/bin/python -m plugins.stylegan2.train_classifier \\
+        > ~/.cache/ganhub/train/classifier/log.txt 2>&1 &
+    python -m plugins.stylegan2.train_classifier --export      # latest checkpoint -> weights/ + card + manifest
+
+Seeded and resumable: the same command continues from ~/.cache/ganhub/train/classifier/ (model and
+BatchNorm buffers in safetensors, optimizer and RNG state via torch.save, step in state.json).
+
+Augmentation. The classifier judges GENERATED images, so besides flips, small affine jitter and mild
+brightness/contrast/saturation jitter (never hue: skin tone and hair colour are the labels) it sees
+GAN-like damage: Gaussian blur, down-then-up sampling, pixel noise and noise on the white background.
+Labels that are undefined for an image (-1) are masked out of the loss; hair types are oversampled
+(they are 5 x 12 images among ~1,700).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from plugins.stylegan2.classifier import WEIGHT_ID, AttributeClassifier, load_classifier, metadata_for
+
+REPO = Path(__file__).resolve().parents[2]
+LOSS_WEIGHTS = {"skin_tone": 1.0, "hair": 1.0, "gender": 1.0, "kind": 0.5, "smiling": 0.5,
+                "glasses": 0.3, "beard": 0.5, "headwear": 0.5}
+
+
+def default_ckpt_dir() -> Path:
+    return Path.home() / ".cache" / "ganhub" / "train" / "classifier"
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+def load_split(split: str, resolution: int = 64):
+    """(images float [N,3,H,W] in [-1,1], {attr: LongTensor [N]}, meta) for a split."""
+    from hub.data.emoji import ATTRIBUTES, load_emoji_arrays, label_vector
+
+    images, meta = load_emoji_arrays(resolution, split)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
+    vecs = [label_vector(m) for m in meta]
+    labels = {a: torch.tensor([v[a] for v in vecs], dtype=torch.long) for a in ATTRIBUTES}
+    return x, labels, meta
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, int(math.ceil(2.5 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = (k / k.sum()).to(x.device)
+    c = x.shape[1]
+    x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Flip, affine jitter, mild colour jitter (no hue), blur / down-up / noise like a GAN's output."""
+    n, _, h, w = x.shape
+    rand = lambda *s: torch.rand(*s, generator=g)  # noqa: E731
+    flip = rand(n) < 0.5
+    x = torch.where(flip.view(n, 1, 1, 1), x.flip(-1), x)
+    # affine: scale 0.88-1.12, rotation +-6 degrees, translation +-6% (white border extends)
+    s = 1.0 / (0.88 + 0.24 * rand(n))
+    a = (rand(n) - 0.5) * math.radians(12)
+    t = (rand(n, 2) - 0.5) * 0.12
+    theta = torch.stack([torch.stack([s * torch.cos(a), -s * torch.sin(a), t[:, 0]], 1),
+                         torch.stack([s * torch.sin(a), s * torch.cos(a), t[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    # colour: brightness +-0.05, contrast 0.92-1.08, saturation 0.9-1.1 (all hue-preserving)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * (0.92 + 0.16 * rand(n, 1, 1, 1)) + mean + (rand(n, 1, 1, 1) - 0.5) * 0.1
+    grey = x.mean(1, keepdim=True)
+    x = (x - grey) * (0.9 + 0.2 * rand(n, 1, 1, 1)) + grey
+    # GAN-like damage on random subsets
+    blur = rand(n) < 0.4
+    if blur.any():
+        x[blur] = _gaussian_blur(x[blur], float(0.4 + 1.2 * rand(())))
+    downup = rand(n) < 0.25
+    if downup.any():
+        size = int(h / (1.6 + 1.4 * float(rand(()))))
+        small = F.interpolate(x[downup], size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        x[downup] = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+    noisy = rand(n) < 0.3
+    if noisy.any():
+        x[noisy] = x[noisy] + torch.randn(x[noisy].shape, generator=g) * 0.04 * rand(int(noisy.sum()), 1, 1, 1)
+    background = rand(n) < 0.3
+    if background.any():
+        xb = x[background]
+        white = (xb.min(1, keepdim=True).values > 0.85).float()
+        blotch = F.interpolate(torch.randn(xb.shape[0], 3, 8, 8, generator=g), size=(h, w), mode="bilinear",
+                               align_corners=False)
+        x[background] = xb - white * (blotch.abs() * 0.15 * rand(xb.shape[0], 1, 1, 1))
+    return x.clamp(-1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+def skin_within_one(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """Within one level: both toneless (0), or both toned (1..5) and at most one level apart."""
+    return ((pred == 0) & (true == 0)) | ((pred > 0) & (true > 0) & ((pred - true).abs() <= 1))
+
+
+@torch.no_grad()
+def evaluate(model: AttributeClassifier, x: torch.Tensor, labels: dict[str, torch.Tensor],
+             batch: int = 128, tta: bool = True) -> dict[str, dict]:
+    """Per attribute: n, accuracy, per-class recall (+ skin tone within one level)."""
+    model.eval()
+    preds: dict[str, list] = {a: [] for a in model.attributes}
+    for i in range(0, x.shape[0], batch):
+        for a, p in model.predict(x[i:i + batch], tta=tta).items():
+            preds[a].append(p)
+    out = {}
+    for a, classes in model.attributes.items():
+        p, t = torch.cat(preds[a]), labels[a]
+        m = t >= 0
+        p, t = p[m], t[m]
+        row = {"n": int(m.sum()), "accuracy": float((p == t).float().mean()) if m.any() else float("nan"),
+               "recall": {c: (float((p[t == k] == k).float().mean()), int((t == k).sum()))
+                          for k, c in enumerate(classes) if (t == k).any()}}
+        if a == "skin_tone":
+            row["within_one"] = float(skin_within_one(p, t).float().mean())
+        out[a] = row
+    return out
+
+
+@torch.no_grad()
+def per_base_misses(model: AttributeClassifier, x, labels, meta, attrs=("skin_tone", "hair", "gender")) -> str:
+    """Markdown list: for each bar attribute, the held-out base emoji it gets wrong, and as what."""
+    pred = model.predict(x)
+    lines = []
+    for a in attrs:
+        names = model.attributes[a]
+        wrong: dict[str, list] = {}
+        for i, m in enumerate(meta):
+            t, p = int(labels[a][i]), int(pred[a][i])
+            if t < 0:
+                continue
+            ok = bool(skin_within_one(torch.tensor(p), torch.tensor(t))) if a == "skin_tone" else p == t
+            entry = wrong.setdefault(m["base_name"], [0, 0, {}])
+            entry[1] += 1
+            if not ok:
+                entry[0] += 1
+                entry[2][names[p]] = entry[2].get(names[p], 0) + 1
+        items = [f"{b} {w}/{n} (as {', '.join(f'{c} {k}' for c, k in got.items())})"
+                 for b, (w, n, got) in sorted(wrong.items(), key=lambda kv: -kv[1][0]) if w]
+        lines.append(f"- {a}: " + ("; ".join(items) if items else "none"))
+    return "\n".join(lines)
+
+
+def format_table(results: dict[str, dict]) -> str:
+    lines = ["| attribute | images | accuracy | per-class recall (n) |", "|---|---:|---:|---|"]
+    for a, r in results.items():
+        acc = f"{100 * r['accuracy']:.1f}%"
+        if "within_one" in r:
+            acc = f"{100 * r['within_one']:.1f}% within ±1 ({acc} exact)"
+        recall = ", ".join(f"{c} {100 * v:.0f}% ({n})" for c, (v, n) in r["recall"].items())
+        lines.append(f"| {a} | {r['n']} | {acc} | {recall} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(ckpt: Path, model, opt, g: torch.Generator, state: dict) -> None:
+    from safetensors.torch import save_file
+
+    ckpt.mkdir(parents=True, exist_ok=True)
+    _atomic(ckpt / "model.safetensors",
+            lambda p: save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(p),
+                                metadata=metadata_for(model)))
+    _atomic(ckpt / "optim.pt", lambda p: torch.save({"opt": opt.state_dict(), "rng": g.get_state(),
+                                                     "torch_rng": torch.get_rng_state()}, p))
+    _atomic(ckpt / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+
+
+def load_checkpoint(ckpt: Path, model, opt, g: torch.Generator) -> dict | None:
+    from safetensors.torch import load_file
+
+    if not (ckpt / "state.json").exists():
+        return None
+    model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
+    extra = torch.load(ckpt / "optim.pt", weights_only=True)
+    opt.load_state_dict(extra["opt"])
+    g.set_state(extra["rng"])
+    torch.set_rng_state(extra["torch_rng"])
+    return json.loads((ckpt / "state.json").read_text())
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+def train(args) -> Path:
+    torch.manual_seed(args.seed)
+    g = torch.Generator().manual_seed(args.seed)
+    x, labels, meta = load_split("train", args.resolution)
+    xh, lh, _ = load_split("heldout", args.resolution)
+    assert all(m["split"] == "train" for m in meta)
+    model = AttributeClassifier(resolution=args.resolution).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
+    ckpt = Path(args.ckpt_dir)
+    state = load_checkpoint(ckpt, model, opt, g) or {"step": 0, "train_seconds": 0.0}
+    if state["step"]:
+        print(f"resumed at step {state['step']}", flush=True)
+    # the schedule follows the LATEST --steps; every (re)start is recorded for the model card
+    run = {k: v for k, v in vars(args).items() if k not in ("export", "fp16", "no_manifest")}
+    if "runs" not in state and state.get("args"):
+        state["runs"] = [{"from_step": 0, **state["args"]}]
+    state["args"] = run
+    state.setdefault("runs", []).append({"from_step": state["step"], **run})
+
+    # oversample the rare hair types (and faces' smiling labels) so their heads learn
+    weights = torch.ones(x.shape[0])
+    weights[labels["hair"] > 0] = 6.0
+    class_w = {}
+    for a, classes in model.attributes.items():  # inverse-sqrt-frequency class weights
+        counts = torch.bincount(labels[a][labels[a] >= 0], minlength=len(classes)).float().clamp(min=1)
+        w = counts.sum() / counts
+        class_w[a] = (w.sqrt() / w.sqrt().mean())
+
+    t_last, step_last = time.time(), state["step"]
+    stop = min(args.steps, args.stop_at or args.steps)
+    while state["step"] < stop:
+        step = state["step"]
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps)) if step >= args.warmup else \
+            args.lr * (step + 1) / args.warmup
+        for group in opt.param_groups:
+            group["lr"] = lr
+        model.train()
+        t0 = time.time()
+        idx = torch.multinomial(weights, args.batch, replacement=True, generator=g)
+        xb = augment(x[idx], g).contiguous(memory_format=torch.channels_last)
+        logits = model(xb)
+        loss = 0.0
+        for a, out in logits.items():
+            y = labels[a][idx]
+            if (y >= 0).any():
+                loss = loss + LOSS_WEIGHTS[a] * F.cross_entropy(out, y, weight=class_w[a], ignore_index=-1,
+                                                                label_smoothing=0.05)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state["train_seconds"] += time.time() - t0
+        state["step"] = step + 1
+        if state["step"] % args.log_every == 0:
+            now = time.time()
+            print(f"step {state['step']}/{args.steps} loss {float(loss.detach()):.4f} lr {lr:.2e} "
+                  f"{(state['step'] - step_last) / (now - t_last):.2f} it/s", flush=True)
+            t_last, step_last = now, state["step"]
+        if state["step"] % args.eval_every == 0 or state["step"] == args.steps:
+            res = evaluate(model, xh, lh, tta=False)
+            state["heldout"] = {a: {k: v for k, v in r.items() if k != "recall"} for a, r in res.items()}
+            print(f"heldout @ {state['step']}: " + ", ".join(
+                f"{a} {100 * r.get('within_one', r['accuracy']):.1f}" for a, r in res.items()), flush=True)
+        if state["step"] % args.ckpt_every == 0 or state["step"] in (args.steps, stop):
+            save_checkpoint(ckpt, model, opt, g, state)
+    print(f"{'done' if state['step'] >= args.steps else 'stopped'}: {state['step']} steps, {state['train_seconds'] / 3600:.3f} CPU hours of training", flush=True)
+    return ckpt
+
+
+# ---------------------------------------------------------------------------------------------
+# Export: weights/ + card + manifest entry
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def update_manifest(manifest: Path, entry: str) -> None:
+    """Replace our entry if present, else insert it right under the stylegan2 header."""
+    text = manifest.read_text()
+    pattern = re.compile(rf"^- id: {re.escape(WEIGHT_ID)}\n(?:  .*\n)*", re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: entry, text, count=1)
+    else:
+        header = "# --- stylegan2 ---\n"
+        if header not in text:
+            raise SystemExit(f"{manifest}: no '{header.strip()}' header to insert under")
+        text = text.replace(header, header + entry, 1)
+    manifest.write_text(text)
+
+
+def export(args) -> None:
+    from safetensors.torch import save_file
+
+    ckpt = Path(args.ckpt_dir)
+    state = json.loads((ckpt / "state.json").read_text())
+    model = load_classifier(ckpt / "model.safetensors")
+    xh, lh, meta_h = load_split("heldout", args.resolution)
+    res = evaluate(model, xh, lh)
+    res_single = evaluate(model, xh, lh, tta=False)
+    misses = per_base_misses(model, xh, lh, meta_h)
+    # the same held-out images, blurred like a GAN's output (sigma 1 px) -> robustness figure
+    res_blur = evaluate(model, _gaussian_blur(xh, 1.0), lh)
+    xt, lt, _ = load_split("train", args.resolution)
+    res_train = evaluate(model, xt, lt)
+
+    out = REPO / "weights" / f"{WEIGHT_ID}.safetensors"
+    out.parent.mkdir(exist_ok=True)
+    dtype = torch.float16 if args.fp16 else torch.float32
+    tensors = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    from hub.data.emoji import dataset_dir
+
+    manifest_json = json.loads((dataset_dir(args.resolution) / "manifest.json").read_text())
+    save_file(tensors, str(out), metadata=metadata_for(model, {
+        "steps": str(state["step"]), "dataset_images_sha256": manifest_json["images_sha256"]}))
+    os.chmod(out, 0o644)
+    # check that what we wrote loads and scores the same
+    res_check = evaluate(load_classifier(out), xh, lh)
+    sha, size = _sha256(out), out.stat().st_size
+    entry = (f"- id: {WEIGHT_ID}\n  source: null\n  embedded: weights/{WEIGHT_ID}.safetensors\n"
+             f"  sha256: {sha}\n  size: {size}\n  license: Apache-2.0\n  format: safetensors\n  converter: null\n"
+             f"  description: Attribute classifier (skin tone, hair, gender, smiling, glasses, beard, headwear,"
+             f" kind) for 64 px emoji; judge of generated samples and edits\n")
+    if args.no_manifest:
+        print(entry)
+    else:
+        update_manifest(REPO / "weights_manifest.yaml", entry)
+    card = REPO / "weights" / f"{WEIGHT_ID}.md"
+    card.write_text(_card(state, res, res_single, res_blur, res_train, res_check, sha, size, dtype, manifest_json,
+                          misses))
+    print(format_table(res))
+    print(f"wrote {out} ({size} bytes, sha256 {sha}) and {card}")
+
+
+def _card(state, res, res_single, res_blur, res_train, res_check, sha, size, dtype, dm, misses) -> str:
+    a = state["args"]
+    runs = state.get("runs", [])
+    history = "" if len(runs) <= 1 else "\n  Run history (resumed; the cosine schedule follows the latest `--steps`): " + "; ".join(
+        f"from step {r['from_step']} with `--steps {r['steps']}`" for r in runs) + "."
+    bar = {"skin_tone": res["skin_tone"]["within_one"], "gender": res["gender"]["accuracy"],
+           "hair": res["hair"]["accuracy"]}
+    ok = all(v >= 0.9 for v in bar.values())
+    same = all(abs(res_check[k]["accuracy"] - res[k]["accuracy"]) < 1e-6 for k in res)
+    return f"""# emoji-attribute-classifier
+
+A small CNN that reads emoji attributes from a 64 px image in [-1, 1]: the judge that measures samples
+and edits of the emoji generators (attribute vectors, W+ editing, text-to-image). Not a demo.
+
+- **Architecture**: `plugins/stylegan2/classifier.py`: one 3x3 conv at 64 px, then 4 stages of a stride-2 and a
+  stride-1 3x3 conv (BatchNorm + SiLU; widths 24-48-96-192-256), global average
+  pooling, dropout 0.2, one linear head per attribute. Builder: `plugins.stylegan2.classifier:build_classifier(paths)`.
+- **Heads**: skin_tone (none, light, medium-light, medium, medium-dark, dark), hair (none, red, curly, white,
+  bald, blond), gender (unspecified, man, woman, person), smiling, glasses, beard, headwear (no/yes), kind
+  (face, person, multi-person). Labels and split: docs/data.md.
+- **Data**: `python -m hub.data.emoji --resolution 64` (Noto Color Emoji, {dm['count']} images), TRAIN split only
+  ({dm['train']} images); evaluation on the {dm['heldout']} HELD-OUT images (whole base emoji never seen in training).
+  Dataset images.npy sha256 `{dm['images_sha256']}`.
+- **Command**: `python -m plugins.stylegan2.train_classifier --steps {a['steps']} --batch {a['batch']} --lr {a['lr']}
+  --seed {a['seed']}` (then `--export`), 1 CPU thread, nice 10.{history}
+- **Training**: {state['step']} steps of batch {a['batch']} (~{state['step'] * a['batch'] / dm['train']:.0f} epochs),
+  AdamW (lr {a['lr']}, wd 0.05, {a['warmup']} warm-up steps, cosine decay), label smoothing 0.05,
+  inverse-sqrt-frequency class weights, hair types oversampled x6, undefined labels masked.
+  Augmentation: flips, affine (scale 0.88-1.12, rotation ±6°, shift ±6%), brightness/contrast/saturation
+  jitter (no hue), Gaussian blur (σ 0.4-1.6), down-up resampling, pixel noise, grey blotches on the white
+  background.
+- **Cost**: {state['train_seconds'] / 3600:.3f} CPU hours (one thread of a shared 2-core machine).
+- **File**: {dtype_name(dtype)} safetensors, {size} bytes, sha256 `{sha}`; reloaded file reproduces the
+  table: {'yes' if same else 'NO'}.
+
+## Held-out accuracy (whole emoji never seen in training)
+
+Quality bar: ≥ 90% for skin tone (within ±1 level), gender and hair type: **{'met' if ok else 'NOT met'}**
+(skin tone ±1 {100 * bar['skin_tone']:.1f}%, gender {100 * bar['gender']:.1f}%, hair {100 * bar['hair']:.1f}%).
+"Within ±1" counts a prediction right when both are toneless, or both are toned and at most one level apart.
+
+{format_table(res)}
+
+These use `predict` (softmax averaged over the image and its mirror, the default). A single forward pass
+without the mirror: skin tone ±1 {100 * res_single['skin_tone']['within_one']:.1f}%,
+gender {100 * res_single['gender']['accuracy']:.1f}%, hair {100 * res_single['hair']['accuracy']:.1f}%.
+
+Held-out base emoji with wrong predictions (attribute: base emoji wrong/images, predicted classes):
+
+{misses}
+
+Same held-out images blurred with a 1 px Gaussian (a GAN-like softness):
+
+{format_table(res_blur)}
+
+Train split (for the gap):
+
+{format_table(res_train)}
+
+## Honest limits
+
+- Labels come from the Unicode names only. Hair "none" means "not named" (default dark hair); old people
+  and the Claus family are undefined for hair. Glasses has two positive images in the whole dataset and
+  beard eighteen: those heads are weak and not part of the bar.
+- Held-out hair types are one base emoji each (6 skin-tone variants), so per-hair recall moves in steps of
+  ~17%; the hair accuracy is dominated by "none".
+- It has only seen Noto's drawing style, on white, at 64 px. On other emoji fonts, photos or strongly
+  off-distribution GAN samples its outputs mean little; judge generators with it only on emoji-like samples.
+"""
+
+
+def dtype_name(dtype) -> str:
+    return "fp16" if dtype == torch.float16 else "fp32"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="train_classifier", description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", type=int, default=2400)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--log-every", type=int, default=20)
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--ckpt-every", type=int, default=100)
+    p.add_argument("--ckpt-dir", default=str(default_ckpt_dir()))
+    p.add_argument("--stop-at", type=int, default=None,
+                   help="checkpoint and stop at this step (the schedule still follows --steps); rerun to go on")
+    p.add_argument("--export", action="store_true", help="write weights/ + card + manifest from the latest checkpoint")
+    p.add_argument("--fp16", action="store_true", help="export fp16 instead of fp32")
+    p.add_argument("--no-manifest", action="store_true", help="with --export: print the manifest entry instead")
+    args = p.parse_args(list(argv) if argv is not None else None)
+    torch.set_num_threads(args.threads)
+    if args.export:
+        export(args)
+    else:
+        train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Train the image -> W+ encoder of a frozen StyleGAN2 generator (resumable), and export it.
+
+    python -m plugins.stylegan2.train_encoder                   # train/resume against weights/stylegan2-emoji64
+    python -m plugins.stylegan2.train_encoder --export          # weights/stylegan2-emoji64-encoder.{safetensors,md}
+    ganhub train stylegan2-encoder ...
+
+Each step mixes two kinds of batch (generator frozen throughout):
+* generated pairs: z -> w (psi ~ U(0.5, 1), style mixing with p 0.5) -> W+ -> x = G(W+) -> E(x) = W+';
+  loss  w_weight * ||W+' - W+||^2  +  mse_weight * ||G(W+') - x||^2  (+ vgg_weight * VGG-16 perceptual
+  through hub.nn.vgg when asked; off by default on CPU);
+* real training-split emoji: image losses only, ||G(E(x)) - x||^2 (+ perceptual).
+Adam lr 1e-4, betas (0.9, 0.999), batch 8 generated + 8 real. The encoder records the sha256 of the
+generator file it was trained against: retrain it whenever the generator is re-exported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
+from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint, sha256_of)
+
+DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
+WEIGHT_ID = "stylegan2-emoji64-encoder"
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="ganhub train stylegan2-encoder", description=__doc__.split("\n\n")[0])
+    p.add_argument("--generator", type=Path, default=REPO / "weights" / "stylegan2-emoji64.safetensors")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--data", choices=["emoji", "random"], default="emoji")
+    p.add_argument("--batch", type=int, default=8, help="generated images per step (plus as many real ones)")
+    p.add_argument("--real-batch", type=int, default=None, help="real images per step (default: --batch)")
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--w-weight", type=float, default=1.0)
+    p.add_argument("--mse-weight", type=float, default=1.0)
+    p.add_argument("--vgg-weight", type=float, default=0.0)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--minutes", type=float, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--log-every", type=int, default=20)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--export", action="store_true")
+    p.add_argument("--export-dir", type=Path, default=REPO / "weights")
+    p.add_argument("--no-manifest", action="store_true")
+    p.add_argument("--eval-images", type=int, default=32, help="with --export: held-out images for the metrics")
+    p.add_argument("--eval-steps", type=int, default=100, help="with --export: optimisation steps compared")
+    return p.parse_args(argv)
+
+
+def _load_g(path: Path):
+    from plugins.stylegan2.convert import load_generator
+
+    if not path.is_file():
+        raise SystemExit(f"no generator at {path}; export one with `python -m plugins.stylegan2.train --export`")
+    return load_generator(path)
+
+
+def _sample_ws(G, n: int, gen: torch.Generator) -> torch.Tensor:
+    z = torch.randn(2, n, G.z_dim, generator=gen)
+    psi = 0.5 + 0.5 * torch.rand(2, n, 1, generator=gen)
+    w = G.w_avg + psi * (G.mapping(z.flatten(0, 1)).view(2, n, -1) - G.w_avg)
+    ws = w[0].unsqueeze(1).repeat(1, G.num_ws, 1)
+    cut = torch.randint(1, G.num_ws, (n,), generator=gen)
+    mix = torch.rand(n, generator=gen) < 0.5
+    later = (torch.arange(G.num_ws)[None] >= cut[:, None]) & mix[:, None]
+    return torch.where(later[..., None], w[1].unsqueeze(1).expand_as(ws), ws)
+
+
+def _perceptual(vgg, a, b):
+    fa, fb = vgg(a), vgg(b)
+    return sum(F.mse_loss(fa[k], fb[k]) for k in fa)
+
+
+def train(args) -> int:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    G = _load_g(args.generator)
+    g_sha = sha256_of(args.generator)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    E = encoder_for(G)
+    opt = torch.optim.Adam(E.parameters(), lr=args.lr, betas=(0.9, 0.999))
+    state = dict(step=0, nimg=0, cpu_seconds=0.0, generator=str(args.generator), generator_sha256=g_sha,
+                 config=E.config())
+    ckpt = latest_checkpoint(out)
+    if ckpt is not None:
+        saved = json.loads((ckpt / "state.json").read_text())
+        if saved.get("generator_sha256") != g_sha:
+            print(f"note: {ckpt.name} was trained against another generator file; continuing from it anyway")
+        from safetensors.torch import load_file
+
+        E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
+        with torch.no_grad():
+            E.w_avg.copy_(G.w_avg)
+        extra = torch.load(ckpt / "optim.pt", weights_only=True)
+        opt.load_state_dict(extra["opt"]["E"])
+        state.update(step=saved["step"], nimg=saved["nimg"], cpu_seconds=saved.get("cpu_seconds", 0.0))
+        print(f"resumed from {ckpt} at step {state['step']}", flush=True)
+    gen = torch.Generator().manual_seed(args.seed + state["step"])
+    reals = load_training_images(args.data, G.resolution, args.seed)
+    real_batch = args.batch if args.real_batch is None else args.real_batch
+    vgg = None
+    if args.vgg_weight > 0:
+        from hub.nn.vgg import vgg_features
+
+        vgg = vgg_features("vgg16", layers=("relu1_2", "relu2_2", "relu3_3"), device="cpu")
+    print(f"encoder {sum(p.numel() for p in E.parameters()) / 1e6:.2f} M params; generator {args.generator.name} "
+          f"(sha256 {g_sha[:12]}); {reals.shape[0]} real images", flush=True)
+
+    t0 = t_log = t_ckpt = time.time()
+    cpu0 = time.process_time()
+    acc = {"w": 0.0, "mse": 0.0, "real": 0.0, "n": 0}
+    last_step_logged = state["step"]
+
+    def checkpoint():
+        nonlocal cpu0
+        now = time.process_time()
+        state["cpu_seconds"] += now - cpu0
+        cpu0 = now
+        path = save_checkpoint(out, {"E": E}, {"E": opt}, state)
+        print(f"checkpoint {path}", flush=True)
+
+    E.train()
+    while True:
+        if args.steps is not None and state["step"] >= args.steps:
+            break
+        if args.minutes is not None and time.time() - t0 > args.minutes * 60:
+            break
+        with torch.no_grad():
+            ws = _sample_ws(G, args.batch, gen)
+            x = G.synthesis(ws)
+        ws_pred = E(x)
+        loss_w = F.mse_loss(ws_pred, ws)
+        recon = G.synthesis(ws_pred)
+        loss_mse = F.mse_loss(recon, x)
+        loss = args.w_weight * loss_w + args.mse_weight * loss_mse
+        if vgg is not None:
+            loss = loss + args.vgg_weight * _perceptual(vgg, recon, x)
+        loss_real = torch.zeros(())
+        if real_batch > 0:
+            xr = reals[torch.randint(0, reals.shape[0], (real_batch,), generator=gen)]
+            recon_r = G.synthesis(E(xr))
+            loss_real = F.mse_loss(recon_r, xr)
+            loss = loss + args.mse_weight * loss_real
+            if vgg is not None:
+                loss = loss + args.vgg_weight * _perceptual(vgg, recon_r, xr)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state["step"] += 1
+        state["nimg"] += args.batch + real_batch
+        acc["w"] += loss_w.item(); acc["mse"] += loss_mse.item(); acc["real"] += loss_real.item(); acc["n"] += 1
+        if state["step"] % args.log_every == 0:
+            now = time.time()
+            its = (state["step"] - last_step_logged) / max(now - t_log, 1e-9)
+            n = acc["n"]
+            print(f"step={state['step']} loss_w={acc['w'] / n:.4f} mse_gen={acc['mse'] / n:.4f} "
+                  f"mse_real={acc['real'] / n:.4f} it_s={its:.3f} time={time.strftime('%H:%M:%S')}", flush=True)
+            acc = {"w": 0.0, "mse": 0.0, "real": 0.0, "n": 0}
+            t_log, last_step_logged = now, state["step"]
+        if time.time() - t_ckpt > args.ckpt_minutes * 60:
+            checkpoint()
+            t_ckpt = time.time()
+    checkpoint()
+    return 0
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB for images in [-1, 1]."""
+    mse = ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).square().flatten(1).mean(1)
+    return 10 * torch.log10(1 / mse.clamp_min(1e-10))
+
+
+def optimise_ws(G, x: torch.Tensor, ws0: torch.Tensor, steps: int, lr: float = 0.01) -> torch.Tensor:
+    """Plain W+ optimisation (Adam on pixel MSE), the yardstick for "encoder then optimisation"."""
+    ws = ws0.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([ws], lr=lr)
+    for _ in range(steps):
+        loss = F.mse_loss(G.synthesis(ws), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return ws.detach()
+
+
+def evaluate(G, E, images: torch.Tensor, steps: int) -> dict:
+    with torch.no_grad():
+        ws_e = E(images)
+        p_enc = psnr(G.synthesis(ws_e), images)
+        p_avg = psnr(G.synthesis(G.w_avg.expand(images.shape[0], G.num_ws, -1)), images)
+    ws_opt_e = optimise_ws(G, images, ws_e, steps)
+    ws_opt_a = optimise_ws(G, images, G.w_avg.expand(images.shape[0], G.num_ws, -1), steps)
+    with torch.no_grad():
+        p_opt_e = psnr(G.synthesis(ws_opt_e), images)
+        p_opt_a = psnr(G.synthesis(ws_opt_a), images)
+    return {"n": images.shape[0], "steps": steps, "psnr_w_avg": p_avg.mean().item(), "psnr_encoder": p_enc.mean().item(),
+            "psnr_encoder_then_opt": p_opt_e.mean().item(), "psnr_w_avg_then_opt": p_opt_a.mean().item(),
+            "encoder_then_opt_wins": float((p_opt_e > p_opt_a).float().mean().item())}
+
+
+def export(args) -> int:
+    torch.set_num_threads(args.threads)
+    ckpt = latest_checkpoint(args.out)
+    if ckpt is None:
+        print(f"no encoder checkpoint in {args.out}", file=sys.stderr)
+        return 1
+    from safetensors.torch import load_file
+
+    G = _load_g(args.generator)
+    state = json.loads((ckpt / "state.json").read_text())
+    cfg = dict(state["config"])
+    cfg["channels"] = {int(k): v for k, v in cfg["channels"].items()}
+    E = Encoder(**cfg)
+    E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
+    E.eval().requires_grad_(False)
+    g_sha = sha256_of(args.generator)
+    with torch.no_grad():
+        E.w_avg.copy_(G.w_avg)
+    if args.data == "emoji":
+        from hub.data.emoji import load_emoji_arrays
+
+        arr, _ = load_emoji_arrays(G.resolution, split="heldout")
+        held = torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    else:
+        held = load_training_images("random", G.resolution, 99)
+    idx = torch.randperm(held.shape[0], generator=torch.Generator().manual_seed(0))[:args.eval_images]
+    metrics = evaluate(G, E, held[idx], args.eval_steps)
+    dest: Path = args.export_dir
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{WEIGHT_ID}.safetensors"
+    save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"]})
+    os.chmod(path, 0o644)
+    sha, size = sha256_of(path), path.stat().st_size
+    stale = "" if state.get("generator_sha256") == g_sha else (
+        "\n**Warning:** trained against another generator file than the one evaluated here; retrain.\n")
+    (dest / f"{WEIGHT_ID}.md").write_text(CARD.format(
+        step=state["step"], kimg=state["nimg"] / 1000, cpu_h=state.get("cpu_seconds", 0) / 3600, sha=sha,
+        size=size / 1e6, g_sha=g_sha, cfg=json.dumps(E.config()), stale=stale, **metrics))
+    print(json.dumps(metrics, indent=1))
+    print(f"{WEIGHT_ID}: sha256 {sha} size {size}")
+    if not args.no_manifest and dest.resolve() == (REPO / "weights").resolve():
+        _manifest_entry(sha, size)
+    return 0
+
+
+def _manifest_entry(sha: str, size: int, manifest: Path = REPO / "weights_manifest.yaml") -> None:
+    from plugins.stylegan2.train import update_manifest
+
+    text = manifest.read_text()
+    if f"- id: {WEIGHT_ID}\n" not in text:
+        anchor = "- id: stylegan2-ffhq-1024\n"
+        entry = (f"- id: {WEIGHT_ID}\n  source: null\n  embedded: weights/{WEIGHT_ID}.safetensors\n"
+                 f"  sha256: {sha}\n  size: {size}\n  license: Apache-2.0\n  format: safetensors\n  converter: null\n"
+                 f"  description: image -> W+ encoder of stylegan2-emoji64 (offsets from w_avg); see weights/{WEIGHT_ID}.md\n")
+        if anchor not in text:
+            print(f"manifest: add an entry for {WEIGHT_ID} (sha256 {sha}, size {size}) by hand")
+            return
+        tmp = manifest.with_name(f".{manifest.name}.tmp")
+        tmp.write_text(text.replace(anchor, entry + anchor, 1))
+        os.replace(tmp, manifest)
+    else:
+        update_manifest({WEIGHT_ID: (sha, size)}, manifest)
+
+
+CARD = """# stylegan2-emoji64-encoder
+
+Image -> W+ encoder for `stylegan2-emoji64` (residual CNN, pSp-like coarse/middle/fine heads predicting
+offsets from w_avg; `plugins/stylegan2/encoder.py`), trained with the generator frozen on generated pairs
+(W+ L2 + image MSE) and on the emoji train split (image MSE).
+{stale}
+| | |
+|---|---|
+| config | `{cfg}` |
+| training | step {step}, {kimg:.1f} k images, {cpu_h:.2f} CPU hours |
+| generator | sha256 `{g_sha}` (retrain when the generator changes) |
+| file | {size:.1f} MB float32, sha256 `{sha}` |
+
+Command: `python -m plugins.stylegan2.train_encoder` (resumes), then `python -m plugins.stylegan2.train_encoder --export`.
+
+## Reconstruction of {n} held-out emoji (never seen by G or E)
+
+| start | PSNR (dB) |
+|---|---|
+| w_avg alone | {psnr_w_avg:.2f} |
+| encoder alone ("method 2") | {psnr_encoder:.2f} |
+| w_avg + {steps} Adam steps on W+ (pixel MSE) | {psnr_w_avg_then_opt:.2f} |
+| encoder + {steps} Adam steps on W+ ("method 3") | {psnr_encoder_then_opt:.2f} |
+
+Encoder-then-optimisation beats optimisation from w_avg on {encoder_then_opt_wins:.0%} of the images at equal step count.
+"""
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return export(args) if args.export else train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

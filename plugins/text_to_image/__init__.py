@@ -1,0 +1,68 @@
+"""Text to image: GAN-INT-CLS (Reed et al., ICML 2016) on emoji captions.
+
+Model plugin and technique plugin at once: it registers ``text-to-image-emoji64`` (interface
+``TextToImage``: text encoder φ + generator G(z, φ(t)) + style encoder S(x), one embedded file),
+the "Text to image" tab and the ``text_to_image`` trainer. Python API: ``plugins.text_to_image.api``
+(``generate``, ``interpolate``, ``restyle``). Importing this package loads neither torch nor gradio.
+The weight entry lives in the root ``weights_manifest.yaml`` under ``# --- text_to_image ---``.
+"""
+
+from __future__ import annotations
+
+from hub import Demo, ModelSpec, TrainerSpec, hookimpl
+
+MODEL_NAME = "text-to-image-emoji64"
+INTERFACE_TEXT_TO_IMAGE = "TextToImage"
+
+
+def _build_model(paths):
+    from plugins.text_to_image.api import build
+
+    return build(paths)
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec(
+        name=MODEL_NAME,
+        family="gan-cls",
+        interface=INTERFACE_TEXT_TO_IMAGE,
+        build=_build_model,
+        weights=(MODEL_NAME,),
+        description="GAN-INT-CLS at 64 px trained on emoji captions (text encoder, G, style encoder S); "
+                    "see weights/text-to-image-emoji64.md",
+        related={"classifier": "emoji-attribute-classifier"},
+        offline=True,
+    ))
+
+
+def _build_tab(ctx):
+    from plugins.text_to_image.ui import build
+
+    build(ctx)
+
+
+@hookimpl
+def register_demos(register):
+    register(Demo(
+        id="text_to_image",
+        title="Text to image",
+        build=_build_tab,
+        order=80,
+        description="Type a caption, get emoji (GAN-INT-CLS): batches by seed with truncation, "
+                    "interpolation between two prompts, and 'style from image' through the style encoder S(x).",
+        models=(f"interface:{INTERFACE_TEXT_TO_IMAGE}",),
+    ))
+
+
+def _train_main(argv):
+    from plugins.text_to_image.train import main
+
+    return main(argv)
+
+
+@hookimpl
+def register_trainers(register):
+    register(TrainerSpec(name="text_to_image", main=_train_main,
+                         help="text encoder (joint embedding), then GAN-INT-CLS + style encoder; --export writes "
+                              "weights/text-to-image-emoji64.*"))

@@ -1,0 +1,24 @@
+"""Shared test setup: the core fixture plugins are importable, Gradio stays offline and quiet."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))  # ganhub_fixture_plugins (fixture plugins for the core tests)
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture
+def launch():
+    """``url = launch(app)``: serve a Blocks on a free 127.0.0.1 port until the test ends."""
+    from contextlib import ExitStack
+
+    from hub.testing import launch_for_test
+
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(launch_for_test(app))

@@ -1,0 +1,138 @@
+"""The app shell: tab order, isolation of tab builds, unique namespaced api names, queue, status tab."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+import ganhub_fixture_plugins as fx
+from hub.app import HEAVY, PLUGINS_TAB_ID, DemoContextImpl, build_app, public_api_names, status_tables
+from hub.plugins import PluginError
+from hub.testing import make_app, make_hub
+
+
+def _tabs(app):
+    return [(block.label, block.id) for block in app.blocks.values() if isinstance(block, gr.Tab)]
+
+
+def _markdown_text(app):
+    return "\n".join(str(b.value) for b in app.blocks.values() if isinstance(b, gr.Markdown))
+
+
+def test_one_tab_per_demo_in_order_then_the_plugins_tab():
+    app = make_app([fx.ImageFx(), fx.Duplicates(), fx.TinyModels()])
+    # (order, id): duplicates-fresh (5), imagefx-invert (10), imagefx-blur (20)
+    assert _tabs(app) == [("Fresh", "duplicates-fresh"), ("Invert", "imagefx-invert"), ("Blur", "imagefx-blur"),
+                          ("Plugins & weights", PLUGINS_TAB_ID)]
+
+
+def test_api_names_are_namespaced_and_unique():
+    app = make_app([fx.ImageFx(), fx.Duplicates(), fx.TinyModels()])
+    names = public_api_names(app)
+    assert sorted(names) == ["duplicates_blur", "hub_status", "imagefx_blur", "imagefx_invert"]
+    assert len(names) == len(set(names))
+    assert set(app.ganhub_api_names) == set(names)
+
+
+def test_failing_tab_build_is_shown_in_its_tab_and_recorded():
+    app = make_app([fx.BadTab(), fx.ImageFx()])
+    status = app.ganhub.statuses["badtab"]
+    assert status.state == "error" and "tab build exploded" in status.errors[0]
+    assert "Traceback" in status.errors[0]
+    text = _markdown_text(app)
+    assert "This tab failed to build" in text and "ValueError: tab build exploded" in text
+    assert ("Bad tab", "badtab-demo") in _tabs(app)
+    assert "imagefx_invert" in public_api_names(app)  # the other tabs are whole
+
+
+def test_stray_and_repeated_api_names_are_errors():
+    app = make_app([fx.StrayApiName(), fx.SameActionTwice(), fx.ImageFx()])
+    assert "did not come from ctx.api_name" in app.ganhub.statuses["stray"].errors[0]
+    assert "'twice_run' is already used" in app.ganhub.statuses["twice"].errors[0]
+    assert app.ganhub.statuses["imagefx"].ok
+
+
+def test_strict_build_raises_on_a_failing_tab():
+    with pytest.raises(PluginError, match="badtab"):
+        build_app(hub=make_hub([fx.BadTab()]), strict=True)
+
+
+def test_queue_and_the_shared_heavy_concurrency_id():
+    app = make_app([fx.ImageFx()])
+    assert app._queue is not None
+    heavy = [fn for fn in app.fns.values() if fn.concurrency_id == HEAVY]
+    assert {fn.api_name for fn in heavy} == {"imagefx_invert", "imagefx_blur"}
+    assert all(fn.concurrency_limit == 1 for fn in heavy)
+    cancels = [fn for fn in app.fns.values() if fn.fn is None and fn.cancels]
+    assert cancels, "the blur tab's Stop button cancels the streaming event"
+
+
+def test_context_api_name_and_models():
+    hub = make_hub([fx.TinyModels(), fx.ImageFx()])
+    issued: dict[str, str] = {}
+    ctx = DemoContextImpl(hub, hub.demos["imagefx-invert"], issued)
+    assert ctx.api_name("run") == "imagefx_run" and issued == {"imagefx_run": "imagefx"}
+    with pytest.raises(ValueError):
+        ctx.api_name("run")
+    with pytest.raises(ValueError):
+        ctx.api_name("has space")
+    assert ctx.heavy_concurrency_id == HEAVY
+    assert ctx.models_for("Toy") == ["tiny-b", "tiny-a"]
+    assert ctx.get_model("tiny-a") is hub.get_model("tiny-a")
+    with pytest.raises(gr.Error, match="no model is registered as 'ghost'"):
+        ctx.get_model("ghost")
+    from hub.api import DemoContext
+
+    assert isinstance(ctx, DemoContext)
+
+
+def test_status_tables_show_plugins_weights_models_and_device(monkeypatch):
+    monkeypatch.setenv("GANHUB_DEVICE", "cpu")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub = make_hub([fx.ImageFx(), fx.TinyModels(), fx.RaisingHook()])
+    hub.get_model("tiny-a")
+    header, plugins, weights, models = status_tables(hub)
+    assert "Device in use:** `cpu`" in header and "Offline" in header
+    assert "Plugins with errors:** raising" in header and "models hook exploded" in header
+    rows = {row[0]: row for row in plugins}
+    assert rows["imagefx"][3] == "ok" and rows["raising"][3] == "error"
+    assert rows["tiny"][4] == "3 models, 1 trainer"
+    assert [row[0] for row in weights] == [spec.id for spec in hub.weights.specs()]
+    loaded = {row[0]: row[-1] for row in models}
+    assert loaded == {"tiny-a": "cpu", "tiny-b": "", "tiny-c": ""}
+
+
+def test_build_app_with_an_allowlist_builds_a_fresh_default_hub():
+    from hub.plugins import get_hub, set_default_hub
+
+    previous = get_hub.__globals__["_default"]
+    try:
+        app = build_app(plugins=[])  # like `python app.py --plugins ""`: no plugin at all
+        assert _tabs(app) == [("Plugins & weights", PLUGINS_TAB_ID)]
+        assert get_hub() is app.ganhub  # handlers calling hub.get_model see the same hub
+        assert all(s.state == "disabled" for n, s in app.ganhub.statuses.items() if n != "hub")
+    finally:
+        set_default_hub(previous)
+
+
+def test_tab_build_that_imports_torch_gets_a_notice(monkeypatch, tmp_path):
+    from hub import Demo, hookimpl
+
+    # torch is surely loaded in this process already: watch a stand-in heavy module instead
+    (tmp_path / "ganhub_heavy_standin.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("hub.app.HEAVY_MODULES", ("ganhub_heavy_standin",))
+
+    class ImportsHeavy:
+        name = "eager"
+
+        @hookimpl
+        def register_demos(self, register):
+            def build(ctx):
+                import ganhub_heavy_standin  # noqa: F401  (the mistake under test)
+
+            register(Demo("eager-demo", "Eager", build))
+
+    app = make_app([ImportsHeavy()])
+    assert any("'eager-demo' (eager) imported ganhub_heavy_standin" in n for n in app.ganhub.notices)
+    assert app.ganhub.statuses["eager"].ok  # a notice, not an error

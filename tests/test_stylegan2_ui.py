@@ -1,0 +1,55 @@
+"""The Sample tab and the sampling API, end to end through the hub (embedded stylegan2-emoji64)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import plugins.stylegan2 as sg2
+from plugins.stylegan2 import sample as api
+
+
+def test_parse_seeds():
+    assert api.parse_seeds("0-3, 7") == [0, 1, 2, 3, 7]
+    assert api.parse_seeds("5") == [5]
+    for bad in ("", "a", "5-2", "0-100"):
+        with pytest.raises(ValueError):
+            api.parse_seeds(bad)
+
+
+def test_sample_api_mixing_groups_with_the_embedded_model():
+    from hub.testing import make_hub
+
+    hub = make_hub([sg2], strict=True)
+    assert hub.models.models_for("LatentGenerator")[0] == "stylegan2-emoji64"
+    G = hub.models.get_model("stylegan2-emoji64")
+    groups = api.mixing_groups(G)
+    assert G.num_ws == 10 and groups["coarse"] == (0, 1, 2) and groups["middle"] == (3, 4, 5, 6)
+    assert groups["fine"] == (7, 8, 9)
+    a = api.sample(G, [1, 2], psi=0.7)
+    assert a.shape == (2, 3, 64, 64) and a.min() >= -1 and a.max() <= 1
+    torch.testing.assert_close(api.sample(G, [1, 2], psi=0.7), a)  # seeds are reproducible
+    mean = api.sample(G, [1, 2], psi=0.0)
+    torch.testing.assert_close(mean[0], mean[1])
+    mixed = api.sample(G, [1], psi=0.7, mix_seed=2, mix_group="fine")
+    assert not torch.allclose(mixed[0], a[0])
+    every = api.sample(G, [1], psi=0.7, mix_seed=2, mix_group=range(G.num_ws))
+    torch.testing.assert_close(every[0], a[1])
+
+
+@pytest.mark.slow
+def test_sample_tab_through_the_client(tmp_path):
+    from gradio_client import Client
+
+    from hub.testing import launch_for_test, make_app
+
+    app = make_app([sg2], strict=True)
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        gallery, grid = client.predict("stylegan2-emoji64", "0-3", 0.7, 5, "middle", api_name="/stylegan2_generate")
+        assert len(gallery) == 4 and grid.endswith(".png")
+        from PIL import Image
+
+        assert Image.open(grid).size == (256, 64)
+        with pytest.raises(Exception, match="not a seed"):
+            client.predict("stylegan2-emoji64", "x", 0.7, None, "coarse", api_name="/stylegan2_generate")

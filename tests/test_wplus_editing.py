@@ -1,0 +1,162 @@
+"""plugins.wplus_editing: the Python API (morph, mix, transfer, truncate, latent files, iGAN edit)
+and the tab, on a tiny randomly initialised StyleGAN2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hub.nn import inversion as inv
+from plugins.wplus_editing import api
+
+torch.set_num_threads(1)  # tiny models: one thread is fastest, and CI shares its cores
+
+
+def tiny_generator(seed: int = 0):
+    from plugins.stylegan2.model import Generator, NoiseInjection
+
+    torch.manual_seed(seed)
+    G = Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 16}).eval()
+    G.requires_grad_(False)
+    with torch.no_grad():
+        G.w_avg.copy_(G.mean_latent(256))
+        for m in G.modules():
+            if isinstance(m, NoiseInjection):
+                m.weight.fill_(0.3)
+    return G
+
+
+@pytest.fixture(scope="module")
+def G():
+    return tiny_generator()
+
+
+def latent(G, seed):
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        ws = G.mapping(torch.randn(1, G.z_dim, generator=gen))[:, None].repeat(1, G.num_ws, 1)
+    return {"ws": ws + 0.1 * torch.randn(ws.shape, generator=gen), "noise": G.make_noise(1, gen)}
+
+
+def test_morph_endpoints_equal_inputs(G):
+    a, b = latent(G, 1), latent(G, 2)
+    assert np.array_equal(np.asarray(api.morph(G, a, b, 0.0)), np.asarray(api.render_pil(G, a)))
+    assert np.array_equal(np.asarray(api.morph(G, a, b, 1.0)), np.asarray(api.render_pil(G, b)))
+    mid = np.asarray(api.morph(G, a, b, 0.5)).astype(int)
+    assert np.abs(mid - np.asarray(api.render_pil(G, a)).astype(int)).mean() > 1
+    frames = api.morph_frames(G, a, b, 5, bounce=True)
+    assert len(frames) == 8
+
+
+def test_morph_gif(G, tmp_path):
+    from PIL import Image
+
+    frames = api.morph_frames(G, latent(G, 1), latent(G, 2), 4)
+    path = api.save_gif(frames, tmp_path / "m.gif", scale=2)
+    with Image.open(path) as im:
+        assert im.n_frames == 4 and im.size == (32, 32)
+
+
+def test_mix_takes_the_right_rows(G):
+    a, b = latent(G, 1), latent(G, 2)
+    groups = api.layer_ranges(G)
+    for name, rows in groups.items():
+        out = api.mix(G, a, b, name)["ws"]
+        for r in range(G.num_ws):
+            src = b if r in rows else a
+            assert torch.equal(out[0, r], src["ws"][0, r]), (name, r)
+    out = api.mix(G, a, b, [0, 5])["ws"]
+    assert torch.equal(out[0, 0], b["ws"][0, 0]) and torch.equal(out[0, 3], a["ws"][0, 3])
+    with pytest.raises(ValueError):
+        api.mix(G, a, b, "ultrafine")
+
+
+def test_transfer_and_truncate_arithmetic(G):
+    w1, w2, w3 = (latent(G, s)["ws"] for s in (1, 2, 3))
+    out = api.transfer(w1, w2, w3, 0.5)["ws"]
+    assert torch.allclose(out, w1 + 0.5 * (w3 - w2))
+    only = api.transfer(w1, w2, w3, 1.0, layers=[2])["ws"]
+    assert torch.equal(only[:, 0], w1[:, 0]) and torch.allclose(only[:, 2], w1[:, 2] + w3[:, 2] - w2[:, 2])
+    assert torch.allclose(api.truncate(G, w1, 0.0)["ws"], G.w_avg.expand_as(w1))
+    assert torch.allclose(api.truncate(G, w1, 1.0)["ws"], w1)
+    assert torch.allclose(api.truncate(G, w1, 0.5)["ws"], (w1 + G.w_avg) / 2, atol=1e-6)
+
+
+def test_latent_round_trip_gives_the_same_image(G, tmp_path):
+    a = latent(G, 4)
+    path = api.save_latent(tmp_path / "a.safetensors", a, G=G, model="tiny")
+    back = api.load_latent(path, G)
+    assert back["meta"]["model"] == "tiny"
+    assert torch.equal(api.render(G, a), api.render(G, back))
+
+
+def test_latent_files_are_validated(G, tmp_path):
+    a = latent(G, 4)
+    bad = api.save_latent(tmp_path / "short.safetensors", {"ws": a["ws"][:, :3], "noise": None})
+    with pytest.raises(api.LatentFileError, match="needs"):
+        api.load_latent(bad, G)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"definitely not safetensors")
+    with pytest.raises(api.LatentFileError, match="not a safetensors"):
+        api.load_latent(junk, G)
+    from safetensors.torch import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"weight": torch.zeros(2)}, str(foreign))
+    with pytest.raises(api.LatentFileError, match="not a GAN Hub latent"):
+        api.load_latent(foreign, G)
+
+
+def test_invert_api_from_pil(G):
+    from hub.images import to_pil
+
+    target = api.render(G, latent(G, 5))
+    img = to_pil(target).resize((40, 48))  # any size: centre-cropped and resized to the model's
+    res = api.invert(G, img, steps=20, noise_steps=0, perceptual=0.0)
+    assert res.history[-1]["mse"] < res.history[0]["mse"]
+    res2 = api.invert(G, target, steps=5, noise_steps=0, perceptual=0.0, init_latent=res)
+    assert res2.history[0]["psnr"] > res.history[0]["psnr"]  # continuing starts where it stopped
+    with pytest.raises(ValueError, match="encoder"):
+        api.invert(G, target, method="hybrid")
+
+
+def test_igan_edit_moves_strokes_towards_colour(G):
+    start = api.random_latent(G, 3, psi=0.7)
+    before = api.render(G, start)
+    mask = np.zeros((16, 16), np.float32)
+    mask[4:10, 4:10] = 1
+    red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1).expand(1, 3, 16, 16)
+    m = torch.from_numpy(mask).bool()
+
+    def dist(img):  # mean distance to the stroke colour inside the strokes
+        return float((img[0].clamp(-1, 1) - red[0]).abs()[:, m].mean())
+
+    for space in ("w+", "z"):
+        res = api.constrained_edit(G, start, red, mask, space=space, steps=40, lam_latent=0.1).run()
+        assert dist(res.image) < 0.8 * dist(before), space
+        assert res.history[-1]["mse"] < res.history[0]["mse"]
+    with pytest.raises(ValueError, match="stroke"):
+        api.constrained_edit(G, start, red, np.zeros((16, 16), np.float32))
+
+
+def test_tab_builds_with_a_registered_generator():
+    """The tab builds and names its events through ctx.api_name, with a third-party generator."""
+    from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
+    from hub.testing import make_app
+
+    class TinyGAN:
+        @staticmethod
+        @hookimpl
+        def register_models(register):
+            register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
+                               build=lambda paths: tiny_generator(), offline=True))
+
+    import plugins.wplus_editing as plugin
+
+    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+    hub = app.ganhub
+    assert not hub.errors, hub.errors
+    names = {dep.get("api_name") for dep in app.config["dependencies"]}
+    for action in ("invert", "morph", "morph_gif", "mix", "transfer", "truncate", "scribble_edit", "random_sample"):
+        assert f"wplus_editing_{action}" in names
