@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=200, help="W+ steps when there is no encoder")
     ap.add_argument("--alphas", type=float, nargs="+", default=[1.0, 2.0])
     ap.add_argument("--layers", default="all", help="all | coarse | middle | fine")
+    ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -57,7 +58,12 @@ def main(argv=None) -> int:
     else:
         G = get_model(args.model, device="cpu")
         print(f"generator: {args.model}")
-    clf = get_model(spec.related["classifier"], device="cpu")
+    if args.classifier:
+        from plugins.stylegan2.classifier import load_classifier
+
+        clf = load_classifier(args.classifier).eval()
+    else:
+        clf = get_model(spec.related["classifier"], device="cpu")
     if args.directions:
         dirs, meta = load_directions(args.directions)
     else:

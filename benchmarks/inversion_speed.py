@@ -16,6 +16,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
+import os
 import dataclasses
 import statistics
 import sys
@@ -112,11 +113,16 @@ def main(argv=None) -> int:
                         ("W+ (MSE only)", inv.phase_wl(args.speed_steps, perceptual=0.0)),
                         ("noise Mk_n", inv.phase_mkn(args.speed_steps, lr=args.noise_lr))):
         phases = (phase,) if phase.variable != "noise" else (inv.phase_wl(1, perceptual=0.0), phase)
+        cpu0 = time.process_time()
         res = inv.invert(G, one, inv.InversionConfig(phases=phases, yield_every=10 ** 6))
+        cpu = time.process_time() - cpu0
         hist = [h for h in res.history if h["phase"] == len(phases) - 1]
         dt = hist[-1]["time"] - hist[0]["time"]
-        print(f"speed  {name:24s} {(len(hist) - 1) / dt:7.1f} steps/s  (64 px, batch 1)")
+        print(f"speed  {name:24s} {(len(hist) - 1) / dt:7.2f} steps/s wall, {len(res.history) / cpu:6.2f} steps per "
+              f"CPU-second ({G.resolution} px, batch 1; load average {os.getloadavg()[0]:.1f})")
 
+    if args.skip_quality:
+        return 0
     cfg = inv.reconstruction_config(args.steps, args.noise_steps, perceptual=args.perceptual)
     cfg = inv.InversionConfig(tuple(dataclasses.replace(p, lr=args.noise_lr) if p.variable == "noise" else p
                                     for p in cfg.phases))
@@ -128,8 +134,6 @@ def main(argv=None) -> int:
     else:
         print(f"time to 30 dB: not reached in {len(res.history)} steps ({time.perf_counter() - t0:.1f} s); "
               f"final PSNR {res.psnr:.2f} dB")
-    if args.skip_quality:
-        return 0
 
     # --- quality over N held-out emoji -------------------------------------------------------
     w_only = inv.InversionConfig(cfg.phases[:1])

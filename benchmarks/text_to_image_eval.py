@@ -123,7 +123,9 @@ def format_table(res: dict) -> str:
     for group, s in res["summary"].items():
         lines.append(f"| {group} | {s['combinations']} | **{100 * s['all']:.1f} %** | {100 * s['gender']:.1f} % | "
                      f"{100 * s['hair']:.1f} % | {100 * s['skin_tone']:.1f} % | {bars[group]} | {100 * s['real_images_all']:.0f} % |")
-    lines += ["", "Withheld combinations, one by one:", "",
+    verdict = {g: res["summary"][g]["all"] >= b for g, b in (("seen", 0.7), ("withheld", 0.5)) if g in res["summary"]}
+    lines += ["", "Bars: " + ", ".join(f"{g} {'MET' if ok else 'NOT MET'}" for g, ok in verdict.items()) + ".",
+              "", "Withheld combinations, one by one:", "",
               "| gender | hair | skin tone | all three | real images |", "|---|---|---|---|---|"]
     for k, group in res["groups"].items():
         if group == "withheld":

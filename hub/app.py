@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import gradio as gr
 
 from hub.api import Demo
+from hub.models import gpu
 from hub.plugins import Hub, get_hub, set_default_hub
 
 __all__ = ["HEAVY", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl"]
@@ -29,6 +30,8 @@ HEAVY = "heavy"
 HEAVY_LIMIT = 1
 #: Concurrency of the other (light) events, each on its own queue.
 LIGHT_LIMIT = 2
+#: ZeroGPU seconds for a heavy handler whose plugin did not derive its own from the job.
+DEFAULT_GPU_SECONDS = 60
 PLUGINS_TAB_ID = "plugins-and-weights"
 #: A tab that takes longer than this to build gets a notice in the Plugins tab.
 SLOW_BUILD_SECONDS = 1.0
@@ -243,6 +246,10 @@ def build_app(
     for fn in blocks.fns.values():
         if fn.concurrency_id == HEAVY:
             fn.concurrency_limit = HEAVY_LIMIT
+            # Every heavy event goes through the ZeroGPU shim; a plugin that decorated its handler
+            # with hub.gpu(duration=...) keeps its own job-derived duration (gpu() skips marked fns).
+            if fn.fn is not None:
+                fn.fn = gpu(duration=DEFAULT_GPU_SECONDS)(fn.fn)
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app

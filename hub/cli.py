@@ -5,6 +5,7 @@
     ganhub train NAME [args…]             a trainer registered by a plugin
     ganhub weights list|fetch|verify|convert …   (hub.weights.add_weights_cli)
     ganhub data NAME [args…]              hub.data.NAME.main(args), e.g. ``ganhub data emoji``
+    ganhub spaces build [--check] [--out DIR] [--plugin NAME]   (hub.spaces: generate spaces/*)
 """
 
 from __future__ import annotations
@@ -133,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_weights_cli = None
     if add_weights_cli is not None:
         add_weights_cli(commands)
+    # `ganhub spaces build|stage …` belongs to hub.spaces (the Hugging Face Spaces generator).
+    from hub.spaces import add_spaces_cli
+
+    add_spaces_cli(commands)
     return parser
 
 

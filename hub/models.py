@@ -209,7 +209,15 @@ def _zero_gpu() -> Any | None:
     except Exception:  # a broken install must not take the hub down
         log.warning("SPACES_ZERO_GPU is set but the spaces package does not import; running without it")
         return None
+    if not callable(getattr(spaces, "GPU", None)):
+        # e.g. this repo's own spaces/ folder shadowing the package when run from a checkout
+        log.warning("SPACES_ZERO_GPU is set but %s is not Hugging Face's spaces package", spaces.__file__)
+        return None
     return spaces
+
+
+#: Set on every handler that went through ``gpu``, so the app shell does not wrap it twice.
+GPU_MARK = "_ganhub_gpu"
 
 
 def gpu(duration: "int | float | Callable[..., int | float]" = 60) -> Callable[[_F], _F]:
@@ -224,8 +232,13 @@ def gpu(duration: "int | float | Callable[..., int | float]" = 60) -> Callable[[
     spaces = _zero_gpu()
 
     def decorate(fn: _F) -> _F:
-        if spaces is None:
-            return fn
-        return spaces.GPU(duration=duration)(fn)  # spaces keeps generators generators itself
+        if getattr(fn, GPU_MARK, False):
+            return fn  # already decorated by its plugin, with its own duration
+        wrapped = fn if spaces is None else spaces.GPU(duration=duration)(fn)  # generators stay generators
+        try:
+            setattr(wrapped, GPU_MARK, True)
+        except (AttributeError, TypeError):  # builtins and some callables refuse attributes
+            pass
+        return wrapped
 
     return decorate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -12,6 +13,15 @@ from plugins.stylegan2.encoder import encoder_for, load_encoder, save_encoder
 from plugins.stylegan2.model import Generator
 
 TINY = dict(size=16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads cost far more than they give."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def tiny_g():
@@ -49,7 +59,8 @@ def test_encoder_learns_generated_latents():
     with torch.no_grad():
         ws_eval = _sample_ws(G, 16, gen)
         x_eval = G.synthesis(ws_eval)
-        before = F.mse_loss(E(x_eval), ws_eval).item()
+        w_before = F.mse_loss(E(x_eval), ws_eval).item()
+        img_before = F.mse_loss(G.synthesis(E(x_eval)), x_eval).item()
     opt = torch.optim.Adam(E.parameters(), lr=1e-3)
     for _ in range(40):
         with torch.no_grad():
@@ -59,9 +70,11 @@ def test_encoder_learns_generated_latents():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    with torch.no_grad():
-        after = F.mse_loss(E(x_eval), ws_eval).item()
-    assert after < 0.8 * before, (before, after)
+    with torch.no_grad():  # held-out generated images: reconstruction improves, latents get closer
+        w_after = F.mse_loss(E(x_eval), ws_eval).item()
+        img_after = F.mse_loss(G.synthesis(E(x_eval)), x_eval).item()
+    assert img_after < 0.7 * img_before, (img_before, img_after)
+    assert w_after < 0.95 * w_before, (w_before, w_after)
 
 
 def test_train_encoder_resume_and_export(tmp_path):

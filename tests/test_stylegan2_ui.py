@@ -9,6 +9,15 @@ import plugins.stylegan2 as sg2
 from plugins.stylegan2 import sample as api
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: on a shared 2-core machine two spinning OpenMP threads cost far more than they give."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def test_parse_seeds():
     assert api.parse_seeds("0-3, 7") == [0, 1, 2, 3, 7]
     assert api.parse_seeds("5") == [5]

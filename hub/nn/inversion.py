@@ -61,6 +61,20 @@ The three ways back to the latent (seed 000 / the lecture):
 2. the encoder alone (``init="encoder"`` with no phases);
 3. the hybrid, encoder then optimisation (``init="encoder"`` plus phases).
 
+Image2StyleGAN++ building blocks are configurations of this engine (x = ``target``, y = ``second``,
+M = a pixel mask; ``masks["mse2"]`` defaults to 1 - ``masks["mse"]``)::
+
+    W_l   phase_wl(steps, layers=scale_layers([(4, 6)], G.num_ws))         masked W+ (rows w_m)
+    Mk_n  phase_mkn(steps, layers=None)                                      masked noise (layers n_m)
+    M_st  phase_mst(steps) with masks={"style": M}, second=style_image       Gram of y inside M
+    crossover   InversionConfig((phase_wl(200, mse2=1.0), phase_mkn(200))),
+                target=B, second=A, masks={"mse": M_blur, "perceptual": M_blur}, init_ws=w*_A
+    inpainting  phase_wl(scale_steps(200), layers=scale_layers([(1, 9), (17, 18)], n)), phase_mkn(200),
+                masks={"mse": 1 - M_blur+, "perceptual": 1 - M_blur+}, init "w_avg" / "uniform" (0.4)
+    scribbles   phase_wl(200, layers=scale_layers([(4, 6)], n)), then phase_mkn(200), target = the
+                photo with the strokes pasted in, init_ws = the photo's W+
+    iGAN        plugins.wplus_editing.api.constrained_edit (U + lambda1 ||v - v0||^2 - lambda2 D)
+
 ``inversion_steps(...)`` is a Python generator: it yields ``InversionStep(step, image, losses)``
 every ``yield_every`` steps (and after the last), so a tab streams it, shows progress and
 cancels by closing it; it *returns* an ``InversionResult``. ``invert(...)`` runs it to the end.

@@ -86,7 +86,7 @@ def register_models(register):
         name=EMOJI_D, family=FAMILY, interface=INTERFACE_DISCRIMINATOR, build=_build_discriminator,
         weights=(EMOJI_D,), offline=True,
         description="The ResNet discriminator of stylegan2-emoji64 (realism logit; the -λ·D(G(w)) term)"))
-    if (_REPO / "weights" / f"{EMOJI_E}.safetensors").is_file():
+    if (_REPO / "weights" / f"{EMOJI_E}.safetensors").is_file() and _in_manifest(EMOJI_E):
         register(ModelSpec(
             name=EMOJI_E, family=FAMILY, interface=INTERFACE_ENCODER, build=_build_encoder,
             weights=(EMOJI_E,), offline=True,

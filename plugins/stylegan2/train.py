@@ -5,10 +5,13 @@
     ganhub train stylegan2 ...                        # same arguments
 
 Recipe (StyleGAN2 / StyleGAN2-ADA "auto"/"cifar" settings, scaled to 64 px and a small set):
-* non-saturating logistic loss; Adam lr 0.0025, betas (0, 0.99), batch 16;
-* lazy R1 on reals every 16 D steps, gamma 0.1 (ADA's heuristic 0.0002*res^2/batch = 0.05 for
-  64 px / batch 16, doubled because the emoji set is small and D overfits fast); the penalty
-  shares the D step's forward pass, scaled by the interval;
+* non-saturating logistic loss; Adam lr 0.002 (DiffAugment's StyleGAN2 setting), betas (0, 0.99),
+  batch 16;
+* lazy R1 on reals every 16 D steps, gamma 1.0: the low-shot DiffAugment runs use gamma 10 at
+  256 px, which the res^2 scaling of the ADA heuristic makes 0.6 at 64 px; rounded up because a
+  first run with gamma 0.1 (ADA's 0.0002*res^2/batch heuristic) gave an over-sharp D (logits +-5)
+  and a raw G oscillating far from its EMA. The penalty shares the D step's forward pass, scaled by
+  the interval;
 * DiffAugment color,translation,cutout on reals and fakes in every D/G evaluation, plus x-flips
   of the reals (non-leaking: mirrored emoji are emoji);
 * style mixing with probability 0.9; fresh noise per sample; w_avg tracked with beta 0.995;
@@ -39,7 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
-from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Discriminator, Generator, build_discriminator,
+from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,8 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--config", choices=sorted(CONFIGS), default="emoji64")
     p.add_argument("--data", choices=["emoji", "random"], default="emoji", help="'random' only for smoke tests")
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=0.0025)
-    p.add_argument("--r1-gamma", type=float, default=0.1)
+    p.add_argument("--lr", type=float, default=0.002)
+    p.add_argument("--r1-gamma", type=float, default=1.0)
     p.add_argument("--r1-every", type=int, default=16)
     p.add_argument("--mixing", type=float, default=0.9)
     p.add_argument("--aug", default="color,translation,cutout", help="DiffAugment policy ('' = none)")
@@ -78,10 +81,14 @@ def parse_args(argv=None):
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--ckpt-every", type=int, default=None, help="also checkpoint every N steps")
     p.add_argument("--keep", type=int, default=3)
+    p.add_argument("--reset-g-to-ema", action="store_true",
+                   help="one-off when resuming: restart the raw generator (and its Adam state) from the EMA weights")
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
     p.add_argument("--export-dir", type=Path, default=REPO / "weights")
     p.add_argument("--no-manifest", action="store_true", help="with --export: print sha256/size only")
     p.add_argument("--diversity-samples", type=int, default=1000, help="with --export: classifier samples (0 = skip)")
+    p.add_argument("--export-which", choices=["ema", "raw"], default="ema",
+                   help="with --export: the EMA generator (default) or the raw one")
     p.add_argument("--describe", default="", help="with --export: an honest description of the grid for the card")
     return p.parse_args(argv)
 
@@ -220,10 +227,19 @@ def train(args) -> int:
         extra = torch.load(ckpt / "optim.pt", weights_only=True)
         opt_g.load_state_dict(extra["opt"]["G"])
         opt_d.load_state_dict(extra["opt"]["D"])
+        for opt in (opt_g, opt_d):  # the checkpoint's lr is that of the earlier run; use this command's
+            for group in opt.param_groups:
+                group["lr"] = args.lr
         torch.set_rng_state(extra["rng"])
         state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "wall_seconds", "history") if k in saved})
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
         print(f"resumed from {ckpt} at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
+        if args.reset_g_to_ema:
+            G.load_state_dict(G_ema.state_dict())
+            opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+            print("generator reset to its EMA weights", flush=True)
+        state["history"].append(dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
+                                     batch=args.batch, reset_g_to_ema=bool(args.reset_g_to_ema)))
     else:
         print(f"starting fresh in {out}", flush=True)
 
@@ -391,6 +407,37 @@ def classifier_diversity(g: Generator, n: int = 1000, psi: float = 1.0, seed: in
     return counts
 
 
+def _auto_description(sample_std: float, real_std: float, kimg: float) -> str:
+    """Used when --describe is not given: what the numbers say, and a request to look at the grid."""
+    ratio = sample_std / real_std if real_std == real_std and real_std > 0 else float("nan")
+    verdict = ("the samples are still far less varied than the data (partial mode collapse)" if ratio < 0.6 else
+               "the samples vary about as much as the data" if ratio > 0.85 else
+               "the samples vary less than the data")
+    return (f"Automatic note at {kimg:.1f} kimg (no one has described this grid by eye yet): by the pixel-spread "
+            f"measure below, {verdict}. Look at the grid before trusting it.")
+
+
+def _schedule(state: dict) -> str:
+    """The hyperparameter history of a run, in words (from state.json)."""
+    hist = state.get("history") or []
+    parts = []
+    if not hist or hist[0]["step"] > 0:
+        end = hist[0]["step"] if hist else state["step"]
+        parts.append(f"steps 0-{end}: lr 0.0025, R1 gamma 0.1 (first settings; fp32 for the first 115 steps, then bf16)"
+                     if end > 115 else f"steps 0-{end}: lr 0.0025, R1 gamma 0.1")
+    keys = ("lr", "r1_gamma", "precision")
+    segments: list[dict] = []  # resumes with unchanged settings continue the segment before them
+    for h in hist:
+        if segments and all(h.get(k) == segments[-1].get(k) for k in keys) and not h.get("reset_g_to_ema"):
+            continue
+        segments.append(dict(h))
+    for i, h in enumerate(segments):
+        end = segments[i + 1]["step"] if i + 1 < len(segments) else state["step"]
+        parts.append(f"steps {h['step']}-{end}: lr {h['lr']}, R1 gamma {h['r1_gamma']}, {h['precision']}"
+                     + (" (raw G restarted from its EMA weights)" if h.get("reset_g_to_ema") else ""))
+    return "; ".join(parts)
+
+
 def update_manifest(entries: dict[str, tuple[str, int]], manifest: Path = REPO / "weights_manifest.yaml") -> bool:
     """Set sha256/size of our entries in place (only lines inside those entries change)."""
     import re
@@ -419,7 +466,9 @@ def export(args) -> int:
     if ckpt is None:
         print(f"no checkpoint in {args.out}; train first", file=sys.stderr)
         return 1
-    _G, D, G_ema, state = load_checkpoint_models(ckpt)
+    G_raw, D, G_ema, state = load_checkpoint_models(ckpt)
+    if args.export_which == "raw":
+        G_ema = G_raw
     G_ema.eval()
     dest: Path = args.export_dir
     dest.mkdir(parents=True, exist_ok=True)
@@ -450,6 +499,15 @@ def export(args) -> int:
     grid = sample_grid(G_ema)
     grid.save(dest / f"{WEIGHT_ID}.png")
 
+    # diversity without an Inception net: per-pixel std across 64 samples vs across 64 real train images
+    with torch.no_grad():
+        sample_std = G_ema(z, truncation_psi=1.0).clamp(-1, 1).std(0).mean().item()
+    try:
+        reals = load_training_images("emoji" if G_ema.size == 64 else "random", G_ema.size, 0)
+        pick = torch.randperm(reals.shape[0], generator=torch.Generator().manual_seed(0))[:64]
+        real_std = reals[pick].std(0).mean().item()
+    except Exception:  # noqa: BLE001 (the dataset may be absent where weights are exported)
+        real_std = float("nan")
     speed = state.get("last_speed", {})
     diversity = classifier_diversity(G_ema, n=args.diversity_samples) if args.diversity_samples > 0 else None
     g_sha, d_sha = sha256_of(g_path), sha256_of(d_path)
@@ -461,7 +519,9 @@ def export(args) -> int:
         g_cfg=json.dumps(G_ema.config()), d_cfg=json.dumps(D.config()), ckpt=ckpt.name, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         diversity=("\n".join(f"- {k}: " + ", ".join(f"{c} {n}" for c, n in v.items()) for k, v in diversity.items())
                    if diversity else "- (the attribute classifier was not available at export time)"),
-        n_div=args.diversity_samples, description=args.describe or "(not yet described: look at the grid and describe it honestly)")
+        which="EMA" if args.export_which == "ema" else "raw (non-EMA)", schedule=_schedule(state),
+        sample_std=sample_std, real_std=real_std,
+        n_div=args.diversity_samples, description=args.describe or _auto_description(sample_std, real_std, kimg))
     (dest / f"{WEIGHT_ID}.md").write_text(card)
     entries = {WEIGHT_ID: (g_sha, g_path.stat().st_size), f"{WEIGHT_ID}-discriminator": (d_sha, d_path.stat().st_size)}
     for wid, (sha, size) in entries.items():
@@ -481,12 +541,13 @@ held-out whole emoji were never shown to the model).
 
 | | |
 |---|---|
-| files | `stylegan2-emoji64.safetensors` (EMA generator, {g_dtype}, {g_size:.1f} MB), `stylegan2-emoji64-discriminator.safetensors` (float32, {d_size:.1f} MB) |
+| files | `stylegan2-emoji64.safetensors` ({which} generator, {g_dtype}, {g_size:.1f} MB), `stylegan2-emoji64-discriminator.safetensors` (float32, {d_size:.1f} MB) |
 | generator | `{g_cfg}` (z = w = 256, 4 mapping layers with lr multiplier 0.01, num_ws 11) |
 | discriminator | `{d_cfg}` (minibatch stddev, group 4) |
 | training | step {step}, **{kimg:.1f} kimg** (thousand real images shown), {cpu_h:.2f} CPU hours ({wall_h:.2f} h wall) on a shared 2-core CPU; checkpoint `{ckpt}` |
 | throughput | {it_s:.2f} it/s, {img_s:.1f} img/s at batch 16 (last logged, bf16 autocast, 2 threads) |
-| recipe | non-saturating logistic loss, Adam 0.0025 (0, 0.99), batch 16, lazy R1 gamma 0.1 every 16 steps, DiffAugment color+translation+cutout, x-flips, style mixing 0.9, EMA half-life 5 kimg, no path-length regularisation |
+| recipe | non-saturating logistic loss, Adam betas (0, 0.99), batch 16, lazy R1 every 16 steps, DiffAugment color+translation+cutout, x-flips, style mixing 0.9, EMA half-life 5 kimg (5 % ramp-up), no path-length regularisation |
+| schedule | {schedule} |
 | licence | Apache-2.0 (weights); the training images are renders of Noto Color Emoji (SIL OFL 1.1) |
 | exported | {date}; fp16 vs fp32 output PSNR {fp16_psnr:.1f} dB |
 | sha256 | G `{g_sha}`; D `{d_sha}` |
@@ -502,6 +563,9 @@ Command (same command resumes from the latest checkpoint in `~/.cache/ganhub/tra
 
 `stylegan2-emoji64.png`: 64 samples, seeds from `torch.Generator().manual_seed(1234)`, truncation psi 0.7.
 {description}
+
+Sample diversity (mean per-pixel standard deviation across 64 images, psi 1.0): generated {sample_std:.3f},
+real training emoji {real_std:.3f}. A much lower generated value means the samples are still alike (mode collapse).
 
 ## Attribute classifier over {n_div} samples (psi 1.0)
 

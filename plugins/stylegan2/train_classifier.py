@@ -404,6 +404,13 @@ Train split (for the gap):
 
 ## Honest limits
 
+- **Gender generalises worst** (train {100 * res_train['gender']['accuracy']:.1f}% vs held-out
+  {100 * res['gender']['accuracy']:.1f}%). Noto separates person, man and woman mostly by hairstyle and
+  shirt colour, and a held-out role brings a new costume, hat or pose around the head. The errors concentrate
+  in few base emoji (list above): the 26 "kiss: man, man" images alone are 11% of the held-out gender set
+  (the training set has men only in "couple with heart: man, man" among couples), and "breast-feeding" is named
+  gender-neutrally (label person) but drawn as a woman. Use the gender head as a coarse signal on
+  generated images, and prefer skin tone and hair, which transfer to unseen emoji.
 - Labels come from the Unicode names only. Hair "none" means "not named" (default dark hair); old people
   and the Claus family are undefined for hair. Glasses has two positive images in the whole dataset and
   beard eighteen: those heads are weak and not part of the bar.

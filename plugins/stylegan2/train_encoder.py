@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
+from plugins.stylegan2.encoder import Encoder, encoder_for, save_encoder
 from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint, sha256_of)
 
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"

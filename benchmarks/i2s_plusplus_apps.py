@@ -1,0 +1,177 @@
+"""Image2StyleGAN++ applications on held-out emoji: quality figures and seconds per application.
+
+* crossover: PSNR to A outside the blurred mask (bar >= 28 dB), PSNR to B inside vs PSNR(A, B) inside
+  (must rise), seam gradient energy along the mask border vs naive pasting;
+* scribbles: how far the mean colour inside the strokes moves from the original towards the stroke
+  colour (projection; bar >= 0.5) and PSNR to the original outside the strokes (bar >= 25 dB);
+* local style, feature transfer, reconstruction: seconds (and a simple figure each);
+* seconds per application at the given step scale (1.0 = defaults; with --step-scale s < 1 the
+  default-settings time is also extrapolated per stage as measured_seconds / s).
+
+    python benchmarks/i2s_plusplus_apps.py                               # every app, defaults, 3 pairs
+    python benchmarks/i2s_plusplus_apps.py --apps crossover,scribbles --pairs 2
+    python benchmarks/i2s_plusplus_apps.py --apps local_style,features,reconstruct --step-scale 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+APPS = ("crossover", "scribbles", "local_style", "features", "reconstruct")
+
+
+def psnr(a, b, region) -> float:
+    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64))[region]
+    mse = float((d ** 2).mean())
+    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+
+
+def arr(t):
+    from hub.images import to_pil
+
+    return np.asarray(to_pil(t))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="stylegan2-emoji64")
+    p.add_argument("--apps", default=",".join(APPS))
+    p.add_argument("--pairs", type=int, default=3, help="image pairs per application")
+    p.add_argument("--step-scale", type=float, default=1.0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    import torch
+    from PIL import Image
+
+    torch.set_num_threads(args.threads)
+    from hub import get_model
+    from hub.data.emoji import load_emoji_arrays
+    from hub.nn.inversion import scale_steps
+    from plugins.i2s_plusplus import api
+
+    G = get_model(args.model)
+    R = int(G.resolution)
+    images, meta = load_emoji_arrays(R, "heldout")
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(images))
+    pairs = [(Image.fromarray(images[order[2 * k]]), Image.fromarray(images[order[2 * k + 1]]))
+             for k in range(args.pairs)]
+    s = args.step_scale
+
+    def st(n: int) -> int:
+        return max(1, int(round(n * s))) if n else 0
+
+    app_steps, embed = st(api.APP_STEPS), st(api.EMBED_STEPS)
+    print(f"model {args.model} ({R} px, num_ws {G.num_ws}); {args.pairs} held-out pairs; step scale {s} "
+          f"(defaults: app {api.APP_STEPS}+{api.APP_STEPS}, embedding {api.EMBED_STEPS})")
+    secs: dict[str, list[float]] = {}
+    per_step: dict[str, list[tuple[float, float, int]]] = {}  # (fixed seconds, seconds per step, steps run)
+
+    def timed(name, gen):
+        t = time.perf_counter()
+        res = api.Run(gen).run()
+        total = time.perf_counter() - t
+        secs.setdefault(name, []).append(total)
+        # optimisation time = sum over stages of the engine's per-stage clock (it restarts each stage)
+        opt, last = 0.0, 0.0
+        for h in res.history:
+            if h["time"] < last:
+                opt += last
+            last = h["time"]
+        opt += last
+        n = len(res.history)
+        per_step.setdefault(name, []).append((total - opt, opt / max(n, 1), n))
+        return res
+
+    # a lower-face region (mouth) at 64 px, scaled with the resolution
+    region = np.zeros((R, R), np.float32)
+    region[int(R * 0.56):int(R * 0.86), int(R * 0.25):int(R * 0.75)] = 1
+    apps = [a.strip() for a in args.apps.split(",") if a.strip()]
+
+    if "crossover" in apps:
+        rows = []
+        for a, b in pairs:
+            res = timed("crossover", api.crossover(G, a, b, region, w_steps=app_steps, noise_steps=app_steps,
+                                                   yield_every=1000))
+            mb = res.extras["mask_blur"][0, 0].cpu().numpy()
+            out, A, B = arr(res.image), np.asarray(a), np.asarray(b)
+            outside, inside = mb < 0.01, region >= 0.5
+            ta, tb = api.image_tensor(G, a), api.image_tensor(G, b)
+            paste = api.naive_paste(ta, tb, res.extras["mask"])
+            rows.append(dict(out_a=psnr(out, A, outside), in_b=psnr(out, B, inside), a_b=psnr(A, B, inside),
+                             seam=api.seam_energy(res.image, res.extras["mask"]),
+                             seam_paste=api.seam_energy(paste, res.extras["mask"]),
+                             seam_a=api.seam_energy(ta, res.extras["mask"])))
+            r = rows[-1]
+            print(f"crossover: PSNR to A outside {r['out_a']:.2f} dB | inside: to B {r['in_b']:.2f} dB vs A-B "
+                  f"{r['a_b']:.2f} dB | seam energy {r['seam']:.4f} (naive paste {r['seam_paste']:.4f}, A alone "
+                  f"{r['seam_a']:.4f}) | {secs['crossover'][-1]:.1f} s", flush=True)
+        med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+        print(f"CROSSOVER median: outside PSNR to A {med['out_a']:.2f} dB (bar >= 28); inside to B {med['in_b']:.2f} "
+              f"dB vs A-B {med['a_b']:.2f} dB (must rise); seam {med['seam']:.4f} vs paste {med['seam_paste']:.4f}")
+
+    if "scribbles" in apps:
+        rows = []
+        red = np.array([229, 57, 53], np.float64)  # the palette's red
+        for a, _ in pairs:
+            strokes = np.zeros((R, R), np.float32)
+            strokes[int(R * 0.62):int(R * 0.72), int(R * 0.3):int(R * 0.7)] = 1  # a red mouth-wide bar
+            colours = np.zeros((R, R, 3), np.uint8)
+            colours[strokes > 0] = red.astype(np.uint8)
+            res = timed("scribbles", api.scribble_edit(G, a, colours, strokes, embed_steps=embed, w_steps=app_steps,
+                                                      noise_steps=app_steps, yield_every=1000))
+            out, A = arr(res.image).astype(np.float64), np.asarray(a, np.float64)
+            inside = strokes >= 0.5
+            c0, c1 = A[inside].mean(0), out[inside].mean(0)
+            moved = float(np.dot(c1 - c0, red - c0) / max(np.dot(red - c0, red - c0), 1e-6))
+            rows.append(dict(moved=moved, outside=psnr(out, A, ~inside)))
+            print(f"scribbles: colour moved {moved:.2f} of the way to the stroke colour | PSNR outside the strokes "
+                  f"{rows[-1]['outside']:.2f} dB | rows {list(res.extras['rows'])} | {secs['scribbles'][-1]:.1f} s",
+                  flush=True)
+        print(f"SCRIBBLES median: moved {statistics.median(r['moved'] for r in rows):.2f} (bar >= 0.5); outside "
+              f"PSNR {statistics.median(r['outside'] for r in rows):.2f} dB (bar >= 25)")
+
+    if "local_style" in apps:
+        for a, b in pairs:
+            res = timed("local_style", api.local_style(G, a, b, region, embed_steps=embed, w_steps=app_steps,
+                                                      noise_steps=app_steps, yield_every=1000))
+            out, A = arr(res.image), np.asarray(a)
+            print(f"local style: PSNR to image 1 outside the region {psnr(out, A, region < 0.5):.2f} dB, inside "
+                  f"{psnr(out, A, region >= 0.5):.2f} dB | {secs['local_style'][-1]:.1f} s", flush=True)
+
+    if "features" in apps:
+        for a, b in pairs:
+            res = timed("features", api.feature_transfer(G, a, b, region, embed_steps=embed, yield_every=1000))
+            out, r1 = arr(res.image), arr(res.extras["image_1"])
+            print(f"feature transfer (layer {res.extras['layer']}): change vs image 1's embedding, PSNR outside "
+                  f"{psnr(out, r1, region < 0.5):.2f} dB, inside {psnr(out, r1, region >= 0.5):.2f} dB | "
+                  f"{secs['features'][-1]:.1f} s", flush=True)
+
+    if "reconstruct" in apps:
+        for a, _ in pairs[:1]:
+            res = timed("reconstruct", api.reconstruct(G, a, w_steps=st(scale_steps(5000)),
+                                                       noise_steps=st(scale_steps(3000)), yield_every=1000))
+            print(f"reconstruction: PSNR {res.extras['psnr']:.2f} dB | {secs['reconstruct'][-1]:.1f} s", flush=True)
+
+    print("\nseconds per application (median; bar < 60 s at 64 px):")
+    for name, v in secs.items():
+        med = statistics.median(v)
+        fixed = statistics.median(f for f, _, _ in per_step[name])
+        sps = statistics.median(q for _, q, _ in per_step[name])
+        steps = per_step[name][0][2]
+        extra = ""
+        if s != 1.0:
+            default_steps = int(round(steps / s))
+            extra = f"; at default steps ({default_steps}) ~{fixed + sps * default_steps:.0f} s extrapolated"
+        print(f"  {name:12s} {med:7.1f} s for {steps} steps (fixed {fixed:.1f} s + {sps:.3f} s/step){extra}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

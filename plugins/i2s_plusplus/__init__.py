@@ -1,0 +1,31 @@
+"""Image2StyleGAN++ local editing: improved reconstruction, crossover, scribble edits, local style
+transfer and attribute-level feature transfer (masked W+, masked noise, masked style, activation
+tensor operations). Inpainting is its own plugin (``plugins.inpainting``) built on the same blocks.
+
+Technique plugin: one tab, no models; every ``LatentGenerator`` works in it. The Python API is
+``plugins.i2s_plusplus.api``. Importing this package loads neither torch nor gradio.
+"""
+
+from __future__ import annotations
+
+from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
+
+
+def _build(ctx):
+    from plugins.i2s_plusplus.ui import build
+
+    build(ctx)
+
+
+@hookimpl
+def register_demos(register):
+    register(Demo(
+        id="i2s_plusplus",
+        title="Image2StyleGAN++ local edits",
+        build=_build,
+        order=30,
+        description="Masked W+ and noise optimisation (Image2StyleGAN++): best-quality reconstruction, "
+                    "crossover of two images under a mask, local edits from colour scribbles, local "
+                    "style transfer and activation-tensor feature transfer.",
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
+    ))

@@ -1,0 +1,229 @@
+"""GAN-prior inpainting (Image2StyleGAN++ Sec. 6, "Image inpainting") as a Python API, with OpenCV's
+classical inpainting (Telea 2004 / Navier-Stokes, Bertalmio et al. 2001) as the baseline beside it.
+
+    from hub import get_model
+    from plugins.inpainting import api
+    G = get_model("stylegan2-emoji64")
+    image, hole = api.hole_from_alpha("face_with_transparent_hole.png")
+    run = api.Run(api.inpaint(G, image, hole))
+    for p in run: print(p.step, p.total)
+    out = run.result.extras["composite"]          # PIL: input pixels outside the hole, GAN fill inside
+    fills = api.variations(G, image, hole, n=4)    # N fills from random starts in U[-0.4, 0.4]
+    base = api.classical_inpaint(image, hole, "telea")
+
+Algorithm (paper's defaults, scaled as ``plugins.i2s_plusplus.api`` explains):
+
+* the hole M (1 = missing; from the brush or from transparent pixels) is grown by res/32 px and
+  blurred (sigma res/32 px): M_blur+; the known pixels are 1 - M_blur+;
+* W_l from w_avg (the mean face) on the paper's W+ rows 1-9 and 17-18 of 18 only (rows 10-16 keep
+  w_avg), 200 / 5 = 40 steps, MSE + perceptual (lambda 1e-5 each -> 1) over 1 - M_blur+;
+* Mk_n, 1000 / 5 = 200 steps, MSE over 1 - M_blur+ and lambda_mse2 = 1e-4 (-> 10, ten times the
+  other terms as in the paper) over M_blur+ towards the W_l result (our reading of the paper's
+  second term: the noise restores detail around the hole without re-painting the fill);
+* "Variations": starts w_avg + U[-0.4, 0.4] per W+ entry (the paper's U[-0.4, 0.4]), one seed each;
+* the output is composited at the INPUT's resolution: the input's own pixels wherever the hole mask
+  is < 0.5, the generator's fill (resized) inside, so pixels outside the hole are returned
+  bit-identical (max abs diff 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from hub.nn import inversion as inv
+from plugins.i2s_plusplus.api import (
+    INPAINT_PAPER_ROWS,
+    EditResult,
+    M_blur_plus,
+    Progress,
+    Run,
+    _stage,
+    default_sigma,
+    image_tensor,
+    mask_tensor,
+    paper_rows,
+    render,
+)
+
+__all__ = [
+    "W_STEPS",
+    "NOISE_STEPS",
+    "INIT_RANGE",
+    "MSE2_WEIGHT",
+    "Run",
+    "Progress",
+    "EditResult",
+    "hole_from_alpha",
+    "hole_from_editor",
+    "prepare",
+    "inpaint",
+    "variations",
+    "variations_stream",
+    "composite",
+    "classical_inpaint",
+    "psnr_in",
+    "max_abs_outside",
+]
+
+W_STEPS = inv.scale_steps(200)  # 40
+NOISE_STEPS = inv.scale_steps(1000)  # 200
+INIT_RANGE = 0.4  # the paper's U[-0.4, 0.4]
+MSE2_WEIGHT = 10.0  # lambda_mse2 = 1e-4 / 1e-5
+METHODS = ("telea", "ns")
+
+
+def hole_from_alpha(source: Any) -> tuple[Any, np.ndarray]:
+    """An RGBA image whose transparent pixels are the hole -> (PIL RGB, hole [H,W] float in [0,1])."""
+    from hub.images import mask_from_alpha
+
+    return mask_from_alpha(source, what="image with a transparent hole")
+
+
+def hole_from_editor(value: Any) -> tuple[Any, np.ndarray]:
+    """A ``gr.ImageEditor`` value: painted strokes are the hole; with nothing painted, the transparent
+    pixels of the uploaded image are."""
+    from hub.images import load_image_rgba, mask_from_editor
+
+    bg, hole = mask_from_editor(value, what="image")
+    if float(hole.max()) <= 0 and isinstance(value, dict) and value.get("background") is not None:
+        rgba = load_image_rgba(value["background"], what="image")
+        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
+        hole = (1.0 - alpha).astype(np.float32)
+    return bg, hole
+
+
+def prepare(image: Any, hole: Any) -> tuple[Any, np.ndarray]:
+    """(PIL RGB, binary hole bool [H,W] at the image's size). The hole is ``hole >= 0.5``."""
+    from PIL import Image
+
+    from hub.images import load_image
+
+    img = image if isinstance(image, Image.Image) else load_image(image, what="image")
+    img = img.convert("RGB")
+    h = np.asarray(hole, np.float32)
+    if h.ndim == 3:
+        h = h.mean(-1)
+    if h.shape != (img.height, img.width):
+        h = np.asarray(Image.fromarray((h * 255).astype(np.uint8)).resize(img.size, Image.NEAREST), np.float32) / 255
+    binary = h >= 0.5
+    if not binary.any():
+        raise ValueError("the hole is empty: paint over the region to fill (or upload a PNG with transparent pixels)")
+    if binary.all():
+        raise ValueError("the hole covers the whole image: nothing is left to inpaint from")
+    return img, binary
+
+
+def _square(img, hole):
+    """Generators are square: inpaint on the image as is if square, else refuse with a clear message."""
+    if img.width != img.height:
+        raise ValueError(f"the image is {img.width}x{img.height}; crop it to a square first (the generator is square)")
+    return img, hole
+
+
+def composite(image: Any, hole: np.ndarray, fill: torch.Tensor):
+    """Input pixels where ``hole`` is False, ``fill`` (tensor in [-1,1], resized to the image) inside.
+    Exact outside: the result's pixels there are the input's bytes."""
+    from PIL import Image
+
+    from hub.images import to_pil
+
+    src = np.asarray(image.convert("RGB"))
+    f = to_pil(fill)
+    if f.size != image.size:
+        f = f.resize(image.size, Image.Resampling.LANCZOS if f.width > image.width else Image.Resampling.BICUBIC)
+    out = np.where(hole[:, :, None], np.asarray(f), src)
+    return Image.fromarray(out.astype(np.uint8), "RGB")
+
+
+def inpaint(G: Any, image: Any, hole: Any, *, rows: Sequence[int] | None = None, w_steps: int = W_STEPS,
+            noise_steps: int = NOISE_STEPS, noise_lr: float = 5.0, grow: int | None = None, sigma: float | None = None,
+            mse: float = 1.0, perceptual: float = 1.0, mse2: float = MSE2_WEIGHT, init: str = "w_avg",
+            init_range: float = INIT_RANGE, seed: int = 0, yield_every: int = 10,
+            features: Callable | None = None) -> Iterator[Progress]:
+    """Fill ``hole`` (1 = missing) of ``image``: W_l on the paper's rows 1-9 + 17-18 (scaled) from
+    w_avg (``init="uniform"``: w_avg + U[-init_range, init_range]), then Mk_n. Yields ``Progress``;
+    returns an ``EditResult`` whose ``extras["composite"]`` is the PIL output (exact outside)."""
+    img, binary = _square(*prepare(image, hole))
+    x = image_tensor(G, img)
+    R = int(G.resolution)
+    m = (mask_tensor(binary.astype(np.float32), R, x.device) > 0).float()  # any hole pixel counts at 64 px
+    grow = max(1, int(round(R / 32))) if grow is None else int(grow)
+    mbp = M_blur_plus(m, grow, default_sigma(G) if sigma is None else float(sigma))
+    known = 1 - mbp
+    rows = paper_rows(G, INPAINT_PAPER_ROWS) if rows is None else tuple(rows)
+    x_in = torch.where(m > 0, torch.zeros_like(x), x)  # the hole's content never enters a loss
+    state: dict = {"ws": None, "noise": None}
+    total = w_steps + noise_steps
+    if w_steps:
+        phase = inv.phase_wl(w_steps, layers=rows, mse=mse, perceptual=perceptual)
+        yield from _stage(G, x_in, phase, state, 0, total, yield_every, seed=seed, init=init,
+                          init_range=init_range, masks={"mse": known, "perceptual": known}, features=features)
+    else:
+        w0 = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1).to(x.device)
+        state["ws"] = w0
+    if noise_steps:
+        anchor = render(G, state["ws"], state["noise"])
+        yield from _stage(G, x_in, inv.phase_mkn(noise_steps, lr=noise_lr, mse=mse, mse2=mse2), state, w_steps, total,
+                          yield_every, seed=seed, second=anchor, masks={"mse": known, "mse2": mbp})
+    res_img = render(G, state["ws"], state["noise"])
+    return EditResult(image=res_img, ws=state["ws"], noise=state["noise"], history=state.get("history", []),
+                      extras={"composite": composite(img, binary, res_img), "hole": binary, "mask_blur_plus": mbp,
+                              "rows": rows})
+
+
+def variations_stream(G: Any, image: Any, hole: Any, n: int = 4, *, init_range: float = INIT_RANGE,
+                      seed: int = 0, **kwargs: Any) -> Iterator[Progress]:
+    """``n`` fills from random starts w_avg + U[-init_range, init_range] (seeds seed..seed+n-1).
+    Yields ``Progress`` over all runs; returns a list of ``EditResult``."""
+    results = []
+    per = kwargs.get("w_steps", W_STEPS) + kwargs.get("noise_steps", NOISE_STEPS)
+    for k in range(int(n)):
+        gen = inpaint(G, image, hole, init="uniform", init_range=init_range, seed=seed + k, **kwargs)
+        try:
+            while True:
+                try:
+                    p = next(gen)
+                except StopIteration as stop:
+                    results.append(stop.value)
+                    break
+                yield p._replace(step=k * per + p.step, total=n * per, stage=f"variation {k + 1}/{n}: {p.stage}")
+        finally:
+            gen.close()
+    return results
+
+
+def variations(G: Any, image: Any, hole: Any, n: int = 4, **kwargs: Any) -> list:
+    """The PIL composites of ``variations_stream`` run to the end."""
+    run = Run(variations_stream(G, image, hole, n, **kwargs))
+    run.run()
+    return [r.extras["composite"] for r in run.result]
+
+
+def classical_inpaint(image: Any, hole: Any, method: str = "telea", radius: int = 3):
+    """OpenCV ``cv2.inpaint`` (``INPAINT_TELEA`` or ``INPAINT_NS``), composited exactly like ours."""
+    import cv2
+    from PIL import Image
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    img, binary = prepare(image, hole)
+    flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+    src = np.ascontiguousarray(np.asarray(img))
+    out = cv2.inpaint(src, binary.astype(np.uint8) * 255, int(radius), flag)
+    out = np.where(binary[:, :, None], out, src)
+    return Image.fromarray(out.astype(np.uint8), "RGB")
+
+
+def psnr_in(a: Any, b: Any, region: np.ndarray) -> float:
+    """PSNR (dB, 8-bit peak) between two images over the pixels where ``region`` is True."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    mse = float((d[region] ** 2).mean())
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def max_abs_outside(a: Any, b: Any, hole: np.ndarray) -> int:
+    d = np.abs(np.asarray(a, np.int16) - np.asarray(b, np.int16))
+    return int(d[~hole].max()) if (~hole).any() else 0

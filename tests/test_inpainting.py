@@ -1,0 +1,94 @@
+"""GAN-prior inpainting on a tiny random StyleGAN2: exact pixels outside the hole, variations differ,
+the OpenCV baseline runs, alpha holes are read, bad holes are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from plugins.inpainting import api
+from tests.test_i2s_plusplus import tiny_generator
+
+torch.set_num_threads(1)
+
+FAST = dict(w_steps=4, noise_steps=4, noise_lr=0.05, perceptual=0.0, yield_every=2)
+
+
+@pytest.fixture(scope="module")
+def G():
+    return tiny_generator()
+
+
+@pytest.fixture(scope="module")
+def photo():
+    rng = np.random.default_rng(0)
+    arr = (rng.random((32, 32, 3)) * 255).astype(np.uint8)  # 2x the generator's size: composited at 32 px
+    return Image.fromarray(arr, "RGB")
+
+
+def hole(size=32):
+    h = np.zeros((size, size), np.float32)
+    h[10:20, 6:18] = 1
+    return h
+
+
+def test_output_equals_input_outside_the_hole(G, photo):
+    run = api.Run(api.inpaint(G, photo, hole(), **FAST))
+    prog = list(run)
+    assert [p.step for p in prog] == [2, 4, 6, 8] and prog[0].stage == "W_l" and prog[-1].stage == "Mk_n"
+    out = run.result.extras["composite"]
+    h = hole() >= 0.5
+    assert out.size == photo.size
+    assert api.max_abs_outside(out, photo, h) == 0
+    assert not np.array_equal(np.asarray(out)[h], np.asarray(photo)[h])
+    rows = run.result.extras["rows"]
+    w_avg = G.w_avg.reshape(1, -1)
+    frozen = [r for r in range(G.num_ws) if r not in rows]
+    assert frozen and all(torch.equal(run.result.ws[:, r], w_avg) for r in frozen)
+
+
+def test_variations_differ(G, photo):
+    fills = api.variations(G, photo, hole(), n=2, **FAST)
+    h = hole() >= 0.5
+    assert len(fills) == 2
+    assert not np.array_equal(np.asarray(fills[0])[h], np.asarray(fills[1])[h])
+    for f in fills:
+        assert api.max_abs_outside(f, photo, h) == 0
+
+
+@pytest.mark.parametrize("method", ["telea", "ns"])
+def test_classical_baseline(photo, method):
+    out = api.classical_inpaint(photo, hole(), method)
+    h = hole() >= 0.5
+    assert api.max_abs_outside(out, photo, h) == 0
+    assert np.isfinite(api.psnr_in(out, photo, h))
+
+
+def test_hole_from_transparent_pixels(G, photo, tmp_path):
+    rgba = photo.convert("RGBA")
+    a = np.full((32, 32), 255, np.uint8)
+    a[10:20, 6:18] = 0
+    rgba.putalpha(Image.fromarray(a))
+    path = tmp_path / "holey.png"
+    rgba.save(path)
+    img, h = api.hole_from_alpha(str(path))
+    assert np.array_equal(h >= 0.5, hole() >= 0.5)
+    run = api.Run(api.inpaint(G, img, h, w_steps=2, noise_steps=0, perceptual=0.0))
+    run.run()
+    assert api.max_abs_outside(run.result.extras["composite"], img, h >= 0.5) == 0
+
+
+def test_bad_holes_are_refused(G, photo):
+    with pytest.raises(ValueError, match="empty"):
+        next(api.inpaint(G, photo, np.zeros((32, 32), np.float32)))
+    with pytest.raises(ValueError, match="whole image"):
+        next(api.inpaint(G, photo, np.ones((32, 32), np.float32)))
+
+
+def test_cancel(G, photo):
+    gen = api.variations_stream(G, photo, hole(), n=3, w_steps=20, noise_steps=20, perceptual=0.0, yield_every=1)
+    assert next(gen).step == 1
+    gen.close()
+    assert gen.gi_frame is None
