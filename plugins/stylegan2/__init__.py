@@ -81,7 +81,8 @@ def register_models(register):
         name=EMOJI, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR, build=_build_generator(EMOJI),
         weights=(EMOJI,), offline=True,
         description="StyleGAN2 64 px trained on CPU on emoji faces (embedded); see weights/stylegan2-emoji64.md",
-        related={"discriminator": EMOJI_D, "encoder": EMOJI_E, "classifier": CLASSIFIER}))
+        related={"discriminator": EMOJI_D, "encoder": EMOJI_E, "classifier": CLASSIFIER,
+                 "directions": "stylegan2-emoji64-directions"}))
     register(ModelSpec(
         name=EMOJI_D, family=FAMILY, interface=INTERFACE_DISCRIMINATOR, build=_build_discriminator,
         weights=(EMOJI_D,), offline=True,
@@ -91,12 +92,11 @@ def register_models(register):
             name=EMOJI_E, family=FAMILY, interface=INTERFACE_ENCODER, build=_build_encoder,
             weights=(EMOJI_E,), offline=True,
             description="Image -> W+ encoder for stylegan2-emoji64 (offsets from w_avg); see weights/stylegan2-emoji64-encoder.md"))
-    # the classifier's weights come from the emoji-data work: register it once its manifest entry exists
-    if _in_manifest(CLASSIFIER):
-        register(ModelSpec(
-            name=CLASSIFIER, family=FAMILY, interface=INTERFACE_CLASSIFIER, build=_build_classifier,
-            weights=(CLASSIFIER,), offline=True,
-            description="Emoji attribute classifier (skin tone, hair, gender, ...): the judge of edits"))
+    # the classifier is the judge of edits (trained by plugins/stylegan2/train_classifier.py)
+    register(ModelSpec(
+        name=CLASSIFIER, family=FAMILY, interface=INTERFACE_CLASSIFIER, build=_build_classifier,
+        weights=(CLASSIFIER,), offline=True,
+        description="Emoji attribute classifier (skin tone, hair, gender, ...): the judge of edits"))
     for name, description in HUB_GENERATORS:
         register(ModelSpec(name=name, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR,
                            build=_build_generator(name), weights=(name,), description=description, offline=False))
