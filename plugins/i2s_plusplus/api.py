@@ -54,6 +54,7 @@ from hub.nn import inversion as inv
 
 __all__ = [
     "EMBED_STEPS",
+    "APP_STEPS",
     "SCRIBBLE_PAPER_ROWS",
     "INPAINT_PAPER_ROWS",
     "ATTRIBUTE_PAPER_LAYER",
@@ -570,6 +571,7 @@ def feature_transfer(G: Any, image_1: Any, image_2: Any, mask: Any, *, layer: in
     image = I_att(G, states[0]["ws"], states[1]["ws"], mask, layer=layer, noise1=states[0]["noise"],
                   noise2=states[1]["noise"], mode=mode, alpha=alpha, channels=channels)
     return EditResult(image=image, ws=states[0]["ws"], noise=states[0]["noise"],
+                      history=states[0].get("history", []) + states[1].get("history", []),
                       extras={"layer": layer, "image_1": render(G, states[0]["ws"], states[0]["noise"]),
                               "image_2": render(G, states[1]["ws"], states[1]["noise"])})
 
