@@ -9,12 +9,9 @@ Weight entries live in the root ``weights_manifest.yaml`` under ``# --- srgan --
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 
 INTERFACE_SUPER_RESOLVER = "SuperResolver"
-_REPO = Path(__file__).resolve().parents[2]
 
 
 def _load(path):
@@ -76,9 +73,6 @@ def model_specs() -> list[ModelSpec]:
              _build_srresnet("srgan-srresnet-x2-imagenet", io_range="0,1"),
              "SRResNet x2 16x64 trained on ImageNet by the SRGAN-PyTorch port (Apache-2.0); convert first"),
     ]
-    # the SRGAN stage is exported (and enters the manifest) after stage 1: register it only once it exists
-    if not (_REPO / "weights" / "srgan-srgan-x4.safetensors").is_file():
-        specs = [s for s in specs if s.name != "srgan-srgan-x4"]
     return specs
 
 

@@ -83,8 +83,10 @@ def efros_leung(
     seed: int = 0,
     every_rows: int = 4,
     max_sample_side: int = 64,
+    passes: int = 2,
 ) -> Iterator[tuple[int, "object", dict]]:
-    """Scanline non-parametric synthesis; yields (rows done, PIL, info) every ``every_rows`` rows."""
+    """Scanline non-parametric synthesis; yields (rows done over all passes, PIL, info) every
+    ``every_rows`` rows. ``window`` is the neighbourhood square (odd), ``eps`` the match tolerance."""
     from PIL import Image
 
     from plugins.style_transfer.io import load_rgb
@@ -111,8 +113,10 @@ def efros_leung(
     bank_sq = (bank ** 2 * weights).sum(1)
     rs = np.random.RandomState(seed)
     out = centres[rs.randint(0, len(centres), size=h * w)].reshape(h, w, 3).copy()  # white noise from the sample
-    t0 = time.time()
-    for y in range(h):
+    t0, done = time.time(), 0
+    # pass 1 reads wrapped-around noise in the first rows' neighbourhoods; pass 2 (Wei & Levoy)
+    # revisits every pixel with a fully synthesised neighbourhood and removes that seam of noise
+    for y in (yy for _ in range(passes) for yy in range(h)):
         oy = (y + offsets[:, 0]) % h
         for x in range(w):
             n = out[oy, (x + offsets[:, 1]) % w].reshape(-1)
@@ -121,9 +125,10 @@ def efros_leung(
             spread = abs(best + (n ** 2 * weights).sum())  # the true minimum SSD
             candidates = np.flatnonzero(d <= best + eps * spread + 1e-7)
             out[y, x] = centres[candidates[rs.randint(len(candidates))]]
-        if (y + 1) % every_rows == 0 or y == h - 1:
-            yield y + 1, Image.fromarray((out * 255).round().clip(0, 255).astype(np.uint8)), {
-                "rows": y + 1, "of": h, "seconds": time.time() - t0}
+        done += 1
+        if done % every_rows == 0 or done == h * passes:
+            yield done, Image.fromarray((out * 255).round().clip(0, 255).astype(np.uint8)), {
+                "rows": done, "of": h * passes, "seconds": time.time() - t0}
 
 
 def synthesize_texture(sample, size=128, method: str = "gram", **kwargs):

@@ -20,6 +20,7 @@ PLUGINS = {
     'attribute_vectors': 'plugins.attribute_vectors',
     'i2s_plusplus': 'plugins.i2s_plusplus',
     'inpainting': 'plugins.inpainting',
+    'remote': 'hub.remote',
     'srgan': 'plugins.srgan',
     'style_transfer': 'plugins.style_transfer',
     'stylegan2': 'plugins.stylegan2',
