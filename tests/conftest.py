@@ -22,3 +22,22 @@ def launch():
 
     with ExitStack() as stack:
         yield lambda app: stack.enter_context(launch_for_test(app))
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download); skipped where either is missing."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,22 +12,6 @@ import ganhub_fixture_plugins as fx
 from hub.testing import make_app
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
-
 
 def test_visit_every_tab_and_invert_an_image(browser, launch, tmp_path):
     app = make_app([fx.ImageFx(), fx.TinyModels(), fx.BadTab()])

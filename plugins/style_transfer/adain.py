@@ -225,6 +225,10 @@ class AdaINStylizer:
 
     def __init__(self, model: AdaINModel, cache_size: int = 16):
         self.model = model
+        # channels_last lets oneDNN run the 3x3 convs without reordering every activation
+        # (measured ~1.4x faster at 512^2 on CPU, benchmarks/style_transfer_speed.py).
+        self.memory_format = torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        model.to(memory_format=self.memory_format)
         self.cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         self.cache_size = cache_size
         self.hits = 0
@@ -239,14 +243,17 @@ class AdaINStylizer:
             self.hits += 1
             self.cache.move_to_end(key)
             return self.cache[key]
-        with torch.no_grad():
-            stats = mean_std(self.model.encode(style.to(self.device))["relu4_1"])
+        with torch.inference_mode():
+            stats = mean_std(self.model.encode(self._prepare(style))["relu4_1"])
         self.cache[key] = stats
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
         return stats
 
-    @torch.no_grad()
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device).contiguous(memory_format=self.memory_format)
+
+    @torch.inference_mode()
     def __call__(
         self,
         content: torch.Tensor,
@@ -266,7 +273,7 @@ class AdaINStylizer:
             raise ValueError("give at least one style image")
         if preserve_color not in (None, "none", "luminance", "histogram"):
             raise ValueError("preserve_color must be None, 'luminance' or 'histogram'")
-        content = content.to(self.device)
+        content = self._prepare(content)
         if preserve_color == "histogram":
             styles = [match_color(s.to(self.device), content) for s in styles]
         stats = [self.style_stats(s) for s in styles]
@@ -288,7 +295,7 @@ class AdaINStylizer:
         out = out.clamp(-1, 1)
         if preserve_color == "luminance":
             out = luminance_only(out, content)
-        return out
+        return out.contiguous()
 
 
 _stylizers: dict[int, AdaINStylizer] = {}

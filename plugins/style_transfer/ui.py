@@ -75,8 +75,8 @@ def build(ctx) -> None:
     event = run.click(go, [content, style, style2, method, alpha, mix, color, steps, style_weight, size, state],
                       [result, gallery, download, info], api_name=ctx.api_name("run"),
                       concurrency_id=ctx.heavy_concurrency_id)
-    event.then(lambda g: g, gallery, state)
+    event.then(lambda g: g, gallery, state, api_visibility="private")
     stop.click(None, None, None, cancels=[event], api_name=ctx.api_name("stop"))
     ex = sorted(EXAMPLES.glob("content_*.png")), sorted(EXAMPLES.glob("style_*.png"))
     if ex[0] and ex[1]:
-        gr.Examples([[str(c), str(s)] for c, s in zip(ex[0], ex[1])], [content, style])
+        gr.Examples([[str(c), str(s)] for c, s in zip(ex[0], ex[1])], [content, style], api_visibility="private")
