@@ -15,7 +15,7 @@ import re
 import sys
 import time
 import traceback
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import gradio as gr
 
@@ -30,8 +30,15 @@ HEAVY = "heavy"
 HEAVY_LIMIT = 1
 #: Concurrency of the other (light) events, each on its own queue.
 LIGHT_LIMIT = 2
-#: ZeroGPU seconds for a heavy handler whose plugin did not derive its own from the job.
+#: ZeroGPU seconds for a heavy handler whose plugin did not derive its own from the job and that
+#: has no step-count inputs to derive it from.
 DEFAULT_GPU_SECONDS = 60
+#: Job-derived ZeroGPU durations (``job_seconds``): a base for loading and one forward pass, plus
+#: seconds per optimisation step the user asked for (a 64-1024 px StyleGAN2 + VGG step is 5-60 ms on
+#: an H200 slice), capped at ZeroGPU's own ceiling.
+BASE_GPU_SECONDS = 20
+GPU_SECONDS_PER_STEP = 0.05
+MAX_GPU_SECONDS = 300
 PLUGINS_TAB_ID = "plugins-and-weights"
 #: A tab that takes longer than this to build gets a notice in the Plugins tab.
 SLOW_BUILD_SECONDS = 1.0
@@ -81,6 +88,35 @@ def public_api_names(blocks: gr.Blocks, fn_ids: Sequence[int] | None = None) -> 
     fns = blocks.fns.values() if fn_ids is None else [blocks.fns[i] for i in fn_ids]
     return [fn.api_name for fn in fns
             if fn.fn is not None and fn.api_visibility != "private" and isinstance(fn.api_name, str)]
+
+
+def job_seconds(labels: Sequence[str | None]) -> Callable[..., float] | int:
+    """A ZeroGPU duration for a handler whose inputs carry these labels: derived from the job.
+
+    Inputs labelled "... steps ..." add ``GPU_SECONDS_PER_STEP`` per step; an input labelled
+    "number of ..." (variations, batch) multiplies the steps. Without step inputs the duration is the
+    fixed ``DEFAULT_GPU_SECONDS``. The callable gets the handler's own arguments (ZeroGPU's contract).
+    """
+    lowered = [(label or "").lower() for label in labels]
+    steps_at = [i for i, label in enumerate(lowered) if "steps" in label]
+    times_at = [i for i, label in enumerate(lowered) if "number of" in label]
+    if not steps_at:
+        return DEFAULT_GPU_SECONDS
+
+    def number(args: tuple, i: int) -> float:
+        try:
+            return max(0.0, float(args[i]))
+        except (IndexError, TypeError, ValueError):
+            return 0.0
+
+    def duration(*args, **_kwargs) -> float:
+        steps = sum(number(args, i) for i in steps_at)
+        for i in times_at:
+            steps *= max(1.0, number(args, i))
+        return min(MAX_GPU_SECONDS, BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * steps)
+
+    duration.step_labels = [labels[i] for i in steps_at]  # type: ignore[attr-defined]
+    return duration
 
 
 def _error_box(demo: Demo, message: str) -> None:
@@ -246,10 +282,12 @@ def build_app(
     for fn in blocks.fns.values():
         if fn.concurrency_id == HEAVY:
             fn.concurrency_limit = HEAVY_LIMIT
-            # Every heavy event goes through the ZeroGPU shim; a plugin that decorated its handler
-            # with hub.gpu(duration=...) keeps its own job-derived duration (gpu() skips marked fns).
+            # Every heavy event goes through the ZeroGPU shim, its duration derived from the step
+            # counts the user chose; a plugin that decorated its handler with hub.gpu(duration=...)
+            # keeps its own (gpu() skips marked fns).
             if fn.fn is not None:
-                fn.fn = gpu(duration=DEFAULT_GPU_SECONDS)(fn.fn)
+                labels = [getattr(block, "label", None) for block in fn.inputs]
+                fn.fn = gpu(duration=job_seconds(labels))(fn.fn)
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app

@@ -136,3 +136,14 @@ def test_tab_build_that_imports_torch_gets_a_notice(monkeypatch, tmp_path):
     app = make_app([ImportsHeavy()])
     assert any("'eager-demo' (eager) imported ganhub_heavy_standin" in n for n in app.ganhub.notices)
     assert app.ganhub.statuses["eager"].ok  # a notice, not an error
+
+
+def test_zerogpu_duration_is_derived_from_the_step_counts():
+    from hub.app import BASE_GPU_SECONDS, DEFAULT_GPU_SECONDS, GPU_SECONDS_PER_STEP, MAX_GPU_SECONDS, job_seconds
+
+    assert job_seconds(["Image", "Seed"]) == DEFAULT_GPU_SECONDS  # nothing to derive it from
+    duration = job_seconds(["Image", "W+ steps", "Noise steps", "Variations: number of fills"])
+    assert duration(None, 100, 50, 2) == BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * 300
+    assert duration(None, 1000, 600, 1) > duration(None, 100, 60, 1)
+    assert duration(None, 10 ** 9, 0, 1) == MAX_GPU_SECONDS
+    assert duration(None, "bad", None) == BASE_GPU_SECONDS  # odd values never break the handler

@@ -261,7 +261,16 @@ demo = runpy.run_path(sys.argv[1], run_name="__main__")["demo"]
 from hub.app import HEAVY
 rows = {fn.api_name: hasattr(fn.fn, "zero_gpu_duration") for fn in demo.fns.values()
         if fn.concurrency_id == HEAVY and fn.fn is not None}
-print("RESULT" + json.dumps(rows))
+# the duration of an optimisation handler, for the default step counts and for ten times fewer
+durations = {}
+for fn in demo.fns.values():
+    d = getattr(fn.fn, "zero_gpu_duration", None)
+    if callable(d):
+        labels = [getattr(b, "label", "") or "" for b in fn.inputs]
+        values = [getattr(b, "value", None) for b in fn.inputs]
+        fewer = [v / 10 if "steps" in l.lower() and isinstance(v, (int, float)) else v for l, v in zip(labels, values)]
+        durations[fn.api_name] = [d(*values), d(*fewer)]
+print("RESULT" + json.dumps({"rows": rows, "durations": durations}))
 """
 
 
@@ -277,7 +286,12 @@ def test_on_zerogpu_every_heavy_handler_goes_through_spaces_gpu(tmp_path):
     proc = subprocess.run([sys.executable, "-c", _LIST_HEAVY, str(SPACES / "hub" / "app.py")], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = json.loads(proc.stdout.split("RESULT", 1)[1])
+    result = json.loads(proc.stdout.split("RESULT", 1)[1])
+    rows, durations = result["rows"], result["durations"]
     assert rows, "no heavy events at all"
+    # durations come from the job: more steps ask ZeroGPU for more seconds
+    assert "i2s_plusplus_reconstruct" in durations and "inpainting_inpaint" in durations, sorted(durations)
+    for name, (default, fewer) in durations.items():
+        assert default > fewer > 0, (name, default, fewer)
     undecorated = sorted(name for name, wrapped in rows.items() if not wrapped)
     assert not undecorated, f"heavy handlers not decorated with hub.gpu: {undecorated}"
