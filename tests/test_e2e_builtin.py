@@ -43,6 +43,18 @@ def test_every_installed_plugin_loads_and_builds_its_tab_without_errors(full_app
         assert name == "hub_status" or name.startswith(owners[name] + "_"), (name, owners.get(name))
 
 
+def test_building_the_full_app_imports_no_torch():
+    """Start-up stays fast: every tab builds without torch; models load at the first event."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hub.app import build_app; from hub.plugins import get_hub; build_app(); "
+            "print('torch' in sys.modules); print(get_hub().notices)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines()[-2:] == ["False", "[]"], out.stdout
+
+
 def _strokes(path: Path, size: tuple[int, int], box: tuple[int, int, int, int], colour=(220, 40, 40)) -> Path:
     """An ImageEditor layer: transparent, with an opaque painted rectangle (what the brush leaves)."""
     layer = np.zeros((size[1], size[0], 4), np.uint8)

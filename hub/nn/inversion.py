@@ -90,6 +90,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 import torch
 import torch.nn.functional as F
 
+from hub.nn.adain import resize_mask
 from hub.nn.losses import gram_matrix, masked_mse, perceptual_loss, style_loss
 
 __all__ = [
@@ -561,6 +562,15 @@ def inversion_steps(
         missing = [l for l in PERCEPTUAL_LAYERS if l not in feats_x]
         if missing:
             raise ValueError(f"feature extractor lacks layers {missing}")
+    # masks resized once to each feature map they weigh (the loss helpers would area-resize them at
+    # every step); resize_mask hands an already-sized mask back untouched, so the values are the same
+    perc_masks = None
+    if m_perc is not None and feats_x:
+        perc_masks = {l: resize_mask(m_perc, feats_x[l].shape[-2:], device) for l in PERCEPTUAL_LAYERS}
+    if m_style is not None and STYLE_LAYER in feats_x:
+        m_style = resize_mask(m_style, feats_x[STYLE_LAYER].shape[-2:], device)
+    # an all-zero mse2 mask contributes nothing: decide once, not at every step
+    use_mse2 = (m_mse2 is not None or second is not None) and (m_mse2 is None or float(m_mse2.sum()) > 0)
 
     history: list[dict[str, float]] = []
     global_step = 0
@@ -644,13 +654,16 @@ def inversion_steps(
             terms: dict[str, torch.Tensor] = {}
             if w.mse:
                 terms["mse"] = w.mse * masked_mse(img, x, m_mse)
-            if w.mse2 and (m_mse2 is not None or second is not None):  # unmasked with y = x: 1 - M_m = 0
-                if m_mse2 is None or float(m_mse2.sum()) > 0:
-                    terms["mse2"] = w.mse2 * masked_mse(img, y, m_mse2)
+            if w.mse2 and use_mse2:  # unmasked with y = x: 1 - M_m = 0
+                terms["mse2"] = w.mse2 * masked_mse(img, y, m_mse2)
             if w.perceptual or w.style:
                 fg = features(img)
                 if w.perceptual:
-                    terms["perceptual"] = w.perceptual * perceptual_loss(fg, feats_x, PERCEPTUAL_LAYERS, mask=m_perc)
+                    if perc_masks is None:
+                        perc = perceptual_loss(fg, feats_x, PERCEPTUAL_LAYERS)
+                    else:  # perceptual_loss's sum over layers, each with its pre-sized mask
+                        perc = sum(1.0 * masked_mse(fg[l], feats_x[l], perc_masks[l]) for l in PERCEPTUAL_LAYERS)
+                    terms["perceptual"] = w.perceptual * perc
                 if w.style:
                     terms["style"] = w.style * style_loss(fg, {STYLE_LAYER: gram_y}, [STYLE_LAYER], mask=m_style)
             if w.latent and anchor_t is not None:

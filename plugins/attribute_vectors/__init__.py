@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
+#: The ``format`` metadata of a directions safetensors file (read by the tab without torch).
+DIRECTIONS_FORMAT = "ganhub-directions"
+
 
 def _build(ctx):
     from plugins.attribute_vectors.ui import build

@@ -39,7 +39,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
-FORMAT = "ganhub-directions"
+from plugins.attribute_vectors import DIRECTIONS_FORMAT as FORMAT
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIN_PER_SIDE = 4  # a direction needs at least this many images on each side
 

@@ -11,15 +11,38 @@ from plugins.wplus_editing.ui import (
 MAX_SLIDERS = 24
 
 
-def _directions(ctx, model: str | None):
+def _api():
+    """The torch-backed APIs, imported at the first event (building the tab must not import torch)."""
     from plugins.attribute_vectors import api
 
+    return api
+
+
+def _wapi():
+    from plugins.wplus_editing import api
+
+    return api
+
+
+def _directions(ctx, model: str | None) -> tuple[list[str], dict]:
+    """(sorted direction names, metadata) of a model's shipped directions, read without torch."""
+    from safetensors import safe_open
+
+    from plugins.attribute_vectors import DIRECTIONS_FORMAT as FORMAT
+
     if not model:
-        return {}, {}
+        return [], {}
+    hub = getattr(ctx, "hub", None)
     try:
-        return api.model_directions(model, getattr(ctx, "hub", None))
+        weight_id = hub.models.spec(model).related.get("directions")
+        if not weight_id:
+            return [], {}
+        with safe_open(str(hub.weights.resolve(weight_id)), "numpy") as f:
+            meta = dict(f.metadata() or {})
+            names = sorted(k[len("direction."):] for k in f.keys() if k.startswith("direction."))
     except Exception:
-        return {}, {}
+        return [], {}
+    return (names, meta) if meta.get("format") == FORMAT else ([], {})
 
 
 def _slider_updates(names: list[str]):
@@ -36,28 +59,21 @@ def _describe(classifier, G, latent) -> str:
     """The attribute classifier's reading of an image (if the model has one)."""
     if classifier is None:
         return ""
-    from plugins.wplus_editing import api as wapi
-
     import torch
 
     with torch.no_grad():
-        names = classifier.predict_names(wapi.render(G, latent))[0]
+        names = classifier.predict_names(_wapi().render(G, latent))[0]
     return " · ".join(f"{k}: **{v}**" for k, v in names.items())
 
 
 def build(ctx) -> None:
-    import torch
-
-    from plugins.attribute_vectors import api
-    from plugins.wplus_editing import api as wapi
-
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown("Move a face along **attribute directions**: d = mean latent of faces *with* the attribute − mean "
                 "latent of faces *without* it (seed 000's z_long, in W+). Start from a random sample or an "
                 "uploaded photo (inverted first), then use the sliders.")
     model = model_dropdown(ctx)
     first = model.value if isinstance(model.value, str) else None
-    names0 = sorted(_directions(ctx, first)[0])
+    names0 = _directions(ctx, first)[0]
     source_note = gr.Markdown(_source_text(_directions(ctx, first)[1]))
     latent_path = gr.State(None)
     custom_dir = gr.State(None)
@@ -102,19 +118,19 @@ def build(ctx) -> None:
         set_file = gr.File(label="Direction (.safetensors)")
 
     def on_model(model_name):
-        dirs, meta = _directions(ctx, model_name)
-        return (_source_text(meta), *_slider_updates(sorted(dirs)))
+        names, meta = _directions(ctx, model_name)
+        return (_source_text(meta), *_slider_updates(names))
 
     model.change(on_model, model, [source_note, *sliders], api_visibility="private")
 
     def set_start(G, model_name, latent, note=""):
         path = write_latent(G, latent, model_name, "start")
         clf = related_model(ctx, model_name, "classifier")
-        return show(wapi.render_pil(G, latent)), (note + "  \n" if note else "") + _describe(clf, G, latent), path
+        return show(_wapi().render_pil(G, latent)), (note + "  \n" if note else "") + _describe(clf, G, latent), path
 
     def do_sample(model_name, seed_, psi_):
         G = get_generator(ctx, model_name)
-        latent = api.random_face(G, int(seed_ or 0), float(psi_))
+        latent = _api().random_face(G, int(seed_ or 0), float(psi_))
         return set_start(G, model_name, latent, f"random sample {int(seed_ or 0)}")
 
     sample_btn.click(do_sample, [model, seed, psi], [start_img, start_attrs, latent_path],
@@ -132,7 +148,7 @@ def build(ctx) -> None:
             if enc is None:
                 raise gr.Error(f"{model_name} has no encoder: use more than 0 steps.")
             method = "encoder"
-        run = wapi.invert_stream(G, img, method=method, encoder=enc, steps=int(steps_), noise_steps=0,
+        run = _wapi().invert_stream(G, img, method=method, encoder=enc, steps=int(steps_), noise_steps=0,
                                  yield_every=20)
         for step, im, losses in run:
             progress((step, max(1, int(steps_))), desc=method)
@@ -158,7 +174,10 @@ def build(ctx) -> None:
         if not path:
             raise gr.Error("Sample a face or invert a photo first.")
         start = load_slot(G, path, "start")
-        dirs, _ = _directions(ctx, model_name)
+        try:
+            dirs = _api().model_directions(model_name, getattr(ctx, "hub", None))[0]
+        except (LookupError, ValueError):
+            dirs = {}
         names = sorted(dirs)
         chosen = {n: float(a) for n, a in zip(names, alphas) if a}
         if custom is not None and custom_a:
@@ -166,12 +185,12 @@ def build(ctx) -> None:
             chosen["custom"] = float(custom_a)
         lay = parse_rows(rows_, G) if (rows_ or "").strip() else layers_
         try:
-            out = api.apply_directions(G, start, dirs, chosen, lay)
+            out = _api().apply_directions(G, start, dirs, chosen, lay)
         except (ValueError, KeyError) as exc:
             raise user_error(exc) from None
         clf = related_model(ctx, model_name, "classifier")
         note = ", ".join(f"{k} {v:+.1f}" for k, v in chosen.items()) or "no slider moved"
-        return (show(wapi.render_pil(G, out)), note + "  \n" + _describe(clf, G, out),
+        return (show(_wapi().render_pil(G, out)), note + "  \n" + _describe(clf, G, out),
                 write_latent(G, out, model_name, "attribute_edit"))
 
     apply_btn.click(do_apply, [model, latent_path, layers, rows, custom_dir, custom_alpha, *sliders],
@@ -185,7 +204,7 @@ def build(ctx) -> None:
         if int(steps_) == 0 and enc is None:
             raise gr.Error(f"{model_name} has no encoder: use more than 0 steps.")
         try:
-            d = api.direction_from_sets(G, [getattr(f, "name", f) for f in pos], [getattr(f, "name", f) for f in neg],
+            d = _api().direction_from_sets(G, [getattr(f, "name", f) for f in pos], [getattr(f, "name", f) for f in neg],
                                         encoder=enc, steps=int(steps_))
         except ValueError as exc:
             raise user_error(exc) from None
@@ -193,7 +212,7 @@ def build(ctx) -> None:
         from pathlib import Path
 
         folder = Path(tempfile.mkdtemp(prefix="ganhub-direction-"))
-        path = api.save_directions(folder / "custom_direction.safetensors", {"custom": d}, model=model_name,
+        path = _api().save_directions(folder / "custom_direction.safetensors", {"custom": d}, model=model_name,
                                    source=f"direction_from_sets ({len(pos)} with, {len(neg)} without)",
                                    counts={"custom": [len(pos), len(neg)]})
         return d, f"direction from {len(pos)} vs {len(neg)} images, |d| = {float(d.norm()):.3f}: use the *custom* slider", str(path)

@@ -79,17 +79,17 @@ def optimise_image(
         feats = vgg(x)
         ls = style_loss(feats, style_targets, style_layers, weights=lw)
         total = style_weight * ls
-        losses["style"] = float(ls)
+        losses["style"] = ls.item()
         if content_targets is not None and content_weight > 0:
             lc = perceptual_loss(feats, content_targets, content_layers)
             total = total + content_weight * lc
-            losses["content"] = float(lc)
+            losses["content"] = lc.item()
         if tv_weight > 0:
             lt = tv_loss(x)
             total = total + tv_weight * lt
-            losses["tv"] = float(lt)
+            losses["tv"] = lt.item()
         total.backward()
-        losses["total"] = float(total)
+        losses["total"] = total.item()
         return total
 
     if optimizer == "adam":

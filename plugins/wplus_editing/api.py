@@ -28,6 +28,7 @@ import torch
 from hub.nn import inversion as inv
 from hub.nn import latents as lat
 from hub.nn.latents import LatentFileError, load_latent  # re-exported
+from plugins.wplus_editing import INIT_CHOICES, METHODS  # the lecture's three ways back to the latent
 
 __all__ = [
     "METHODS",
@@ -52,10 +53,6 @@ __all__ = [
     "LatentFileError",
     "random_latent",
 ]
-
-#: The lecture's three ways back to the latent.
-METHODS = ("optimisation", "encoder", "hybrid")
-INIT_CHOICES = ("w_avg", "random")
 
 
 def as_latent(x: Any) -> dict[str, Any]:

@@ -15,6 +15,13 @@ from hub import INTERFACE_LATENT_GENERATOR
 PREVIEW_SIZE = 256  # px shown (the 64 px models are upscaled with nearest neighbour for display)
 
 
+def _api():
+    """The torch-backed API, imported at the first event (building the tab must not import torch)."""
+    from plugins.wplus_editing import api
+
+    return api
+
+
 # ------------------------------------------------------------------------------ shared helpers
 
 
@@ -56,8 +63,8 @@ def load_slot(G, path, what: str):
     if not path:
         raise gr.Error(f"Latent {what} is empty: invert an image (or draw a random sample) into slot {what} first.")
     try:
-        return api.load_latent(path, G)
-    except (api.LatentFileError, ValueError) as exc:
+        return _api().load_latent(path, G)
+    except (_api().LatentFileError, ValueError) as exc:
         raise user_error(exc) from None
 
 
@@ -68,7 +75,7 @@ def write_latent(G, latent, model: str, name: str, **meta) -> str:
     from plugins.wplus_editing import api
 
     folder = Path(tempfile.mkdtemp(prefix="ganhub-latent-"))  # one folder per file: clean download names
-    return str(api.save_latent(folder / f"{name}.safetensors", latent, G=G, model=model, **meta))
+    return str(_api().save_latent(folder / f"{name}.safetensors", latent, G=G, model=model, **meta))
 
 
 def parse_rows(text: str, G) -> tuple[int, ...] | None:
@@ -126,7 +133,7 @@ def get_generator(ctx, model: str | None):
 
 
 def build(ctx) -> None:
-    from plugins.wplus_editing import api
+    from plugins.wplus_editing import INIT_CHOICES, METHODS
 
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown(
@@ -146,7 +153,7 @@ def build(ctx) -> None:
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="Image to invert", type="pil", image_mode="RGB", height=256)
-                method = gr.Radio(list(api.METHODS), value="optimisation", label="Method",
+                method = gr.Radio(list(METHODS), value="optimisation", label="Method",
                                   info="optimisation from w_avg/random; encoder alone; hybrid = encoder then optimisation")
                 with_noise = gr.Checkbox(True, label="W+ then noise (Image2StyleGAN++ best quality)")
                 into = gr.Radio(["A", "B", "C"], value="A", label="Store the latent in slot")
@@ -160,7 +167,7 @@ def build(ctx) -> None:
                     perc_w = gr.Number(1.0, label="Perceptual weight, VGG-16 conv1_1..conv3_3 (paper 1e-5 -> 1)")
                     lat_w = gr.Number(0.0, label="Latent L2 ||w - w0||^2 weight")
                     noise_reg = gr.Number(0.0, label="Noise regulariser weight (StyleGAN2 autocorrelation)")
-                    init = gr.Radio(list(api.INIT_CHOICES), value="w_avg", label="Start (optimisation)")
+                    init = gr.Radio(list(INIT_CHOICES), value="w_avg", label="Start (optimisation)")
                     seed = gr.Number(0, precision=0, label="Seed")
                     every = gr.Slider(1, 100, value=10, step=1, label="Preview every N steps")
                     continue_from = gr.File(label="Continue from a latent (.safetensors)",
@@ -184,7 +191,7 @@ def build(ctx) -> None:
                 raise gr.Error(f"{model_name} has no encoder available; use the optimisation method.")
             start = load_slot(G, cont, "to continue from") if cont else None
             try:
-                run = api.invert_stream(
+                run = _api().invert_stream(
                     G, img, method=method_, encoder=encoder, init_latent=start, space=space_, steps=int(steps_),
                     noise_steps=int(nsteps_) if noise_on else 0, lr=float(lr_), noise_lr=float(nlr_),
                     mse=float(mse_), perceptual=float(perc_), latent=float(latw_), noise_reg=float(nreg_),
@@ -225,11 +232,11 @@ def build(ctx) -> None:
 
         def do_random(model_name, seed_, psi_, into_):
             G = get_generator(ctx, model_name)
-            latent = api.random_latent(G, int(seed_ or 0), float(psi_))
+            latent = _api().random_latent(G, int(seed_ or 0), float(psi_))
             path = write_latent(G, latent, model_name, f"random_{int(seed_ or 0)}")
             out = [gr.update(), gr.update(), gr.update()]
             out["ABC".index(into_)] = path
-            return (show(api.render_pil(G, latent)), f"random sample, seed {int(seed_ or 0)}, psi {psi_}", path, *out)
+            return (show(_api().render_pil(G, latent)), f"random sample, seed {int(seed_ or 0)}, psi {psi_}", path, *out)
 
         rand_btn.click(do_random, [model, rand_seed, psi0, into], [recon, status, latent_out, slot_a, slot_b, slot_c],
                        api_name=ctx.api_name("random_sample"), **heavy)
@@ -247,12 +254,12 @@ def build(ctx) -> None:
 
         def do_morph(model_name, a, b, t_):
             G = get_generator(ctx, model_name)
-            return show(api.morph(G, load_slot(G, a, "A"), load_slot(G, b, "B"), float(t_)))
+            return show(_api().morph(G, load_slot(G, a, "A"), load_slot(G, b, "B"), float(t_)))
 
         def do_gif(model_name, a, b, n):
             G = get_generator(ctx, model_name)
-            fr = api.morph_frames(G, load_slot(G, a, "A"), load_slot(G, b, "B"), int(n), bounce=True)
-            path = api.save_gif(fr, scale=max(1, PREVIEW_SIZE // fr[0].width))
+            fr = _api().morph_frames(G, load_slot(G, a, "A"), load_slot(G, b, "B"), int(n), bounce=True)
+            path = _api().save_gif(fr, scale=max(1, PREVIEW_SIZE // fr[0].width))
             return path, path
 
         t.release(do_morph, [model, slot_a, slot_b, t], morph_img, api_name=ctx.api_name("morph"), **heavy)
@@ -274,8 +281,8 @@ def build(ctx) -> None:
         def do_mix(model_name, a, b, group_, rows_):
             G = get_generator(ctx, model_name)
             layers = parse_rows(rows_, G) if (rows_ or "").strip() else group_
-            out = api.mix(G, load_slot(G, a, "A"), load_slot(G, b, "B"), layers)
-            return show(api.render_pil(G, out)), write_latent(G, out, model_name, "mixed")
+            out = _api().mix(G, load_slot(G, a, "A"), load_slot(G, b, "B"), layers)
+            return show(_api().render_pil(G, out)), write_latent(G, out, model_name, "mixed")
 
         mix_btn.click(do_mix, [model, slot_a, slot_b, group, rows], [mix_img, mix_file],
                       api_name=ctx.api_name("mix"), **heavy)
@@ -296,14 +303,14 @@ def build(ctx) -> None:
 
         def do_transfer(model_name, a, b, c, lam_, rows_):
             G = get_generator(ctx, model_name)
-            out = api.transfer(load_slot(G, a, "A"), load_slot(G, b, "B"), load_slot(G, c, "C"), float(lam_),
+            out = _api().transfer(load_slot(G, a, "A"), load_slot(G, b, "B"), load_slot(G, c, "C"), float(lam_),
                                parse_rows(rows_, G))
-            return show(api.render_pil(G, out)), write_latent(G, out, model_name, "transfer")
+            return show(_api().render_pil(G, out)), write_latent(G, out, model_name, "transfer")
 
         def do_truncate(model_name, a, psi_):
             G = get_generator(ctx, model_name)
-            out = api.truncate(G, load_slot(G, a, "A"), float(psi_))
-            return show(api.render_pil(G, out)), write_latent(G, out, model_name, "truncated")
+            out = _api().truncate(G, load_slot(G, a, "A"), float(psi_))
+            return show(_api().render_pil(G, out)), write_latent(G, out, model_name, "truncated")
 
         tr_btn.click(do_transfer, [model, slot_a, slot_b, slot_c, lam, t_rows], [tr_img, tr_file],
                      api_name=ctx.api_name("transfer"), **heavy)
@@ -339,7 +346,7 @@ def build(ctx) -> None:
 
         def do_load(model_name, a):
             G = get_generator(ctx, model_name)
-            return show(api.render_pil(G, load_slot(G, a, "A")), 320)
+            return show(_api().render_pil(G, load_slot(G, a, "A")), 320)
 
         load_btn.click(do_load, [model, slot_a], editor, api_visibility="private", **heavy)
 
@@ -356,7 +363,7 @@ def build(ctx) -> None:
             if float(l2) and disc is None:
                 raise gr.Error(f"{model_name} has no discriminator available; set λ₂ to 0.")
             try:
-                run = api.constrained_edit(G, start, target, m, steps=int(steps_), lr=float(lr_),
+                run = _api().constrained_edit(G, start, target, m, steps=int(steps_), lr=float(lr_),
                                            lam_latent=float(l1), lam_realism=float(l2), discriminator=disc,
                                            layers=parse_rows(rows_, G), preserve=float(keep))
             except ValueError as exc:
