@@ -85,6 +85,11 @@ def _train(args: argparse.Namespace) -> int:
     from hub.plugins import get_hub
 
     trainers = get_hub().trainers
+    if args.name in (None, "list", "-h", "--help"):
+        for name in sorted(trainers):
+            print(f"{name:20s} {trainers[name].help}  ({trainers[name].plugin})")
+        print("ganhub train NAME --help shows a trainer's own options")
+        return 0
     if args.name not in trainers:
         known = ", ".join(sorted(trainers)) or "none (no plugin registered a trainer)"
         print(f"ganhub train: no trainer {args.name!r}; available: {known}", file=sys.stderr)
@@ -118,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins_parser.set_defaults(func=_plugins)
 
     train_parser = commands.add_parser("train", help="run a trainer registered by a plugin")
-    train_parser.add_argument("name")
+    train_parser.add_argument("name", nargs="?", help="a trainer (none or 'list': list them)")
     train_parser.add_argument("args", nargs=argparse.REMAINDER)
     train_parser.set_defaults(func=_train)
 

@@ -40,6 +40,9 @@ def test_train_dispatches_to_the_plugins_trainer(capsys):
         assert fx.TRAINER_CALLS[-1] == ["--steps", "3", "--help"]  # passed through untouched
         assert main(["train", "nope"]) == 2
     assert "no trainer 'nope'; available: tiny" in capsys.readouterr().err
+    with use_plugins(fx.TinyModels()):
+        assert main(["train"]) == 0  # no name: the list, with each trainer's help and plugin
+    assert capsys.readouterr().out.startswith("tiny ")
 
 
 def test_data_dispatch_to_hub_data(capsys):
