@@ -4,9 +4,14 @@
   (must rise), seam gradient energy along the mask border vs naive pasting;
 * scribbles: how far the mean colour inside the strokes moves from the original towards the stroke
   colour (projection; bar >= 0.5) and PSNR to the original outside the strokes (bar >= 25 dB);
-* local style, feature transfer, reconstruction: seconds (and a simple figure each);
+* local style, feature transfer, reconstruction, inpainting (one fill from w_avg, and 4 variations
+  in one batch): seconds (and a simple figure each);
 * seconds per application at the given step scale (1.0 = defaults; with --step-scale s < 1 the
-  default-settings time is also extrapolated per stage as measured_seconds / s).
+  default-settings time is also extrapolated per stage as measured_seconds / s), with the load
+  average beside them (the 2-core machine is shared with a training job: figures move with the load).
+
+Threads: 1 by default. With other processes keeping both cores busy, 2 OpenMP threads measured 5-15x
+slower per step than 1 (threads wait for each other at every op); pass --threads 2 on an idle machine.
 
     python benchmarks/i2s_plusplus_apps.py                               # every app, defaults, 3 pairs
     python benchmarks/i2s_plusplus_apps.py --apps crossover,scribbles --pairs 2
@@ -21,7 +26,7 @@ import time
 
 import numpy as np
 
-APPS = ("crossover", "scribbles", "local_style", "features", "reconstruct")
+APPS = ("crossover", "scribbles", "local_style", "features", "reconstruct", "inpainting")
 
 
 def psnr(a, b, region) -> float:
@@ -42,18 +47,22 @@ def main(argv=None) -> int:
     p.add_argument("--apps", default=",".join(APPS))
     p.add_argument("--pairs", type=int, default=3, help="image pairs per application")
     p.add_argument("--step-scale", type=float, default=1.0)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (see the docstring)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+
+    import os
 
     import torch
     from PIL import Image
 
     torch.set_num_threads(args.threads)
+    print(f"threads {torch.get_num_threads()}; load average at start {os.getloadavg()[0]:.2f} "
+          f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min, {os.cpu_count()} CPUs)", flush=True)
     from hub import get_model
     from hub.data.emoji import load_emoji_arrays
-    from hub.nn.inversion import scale_steps
     from plugins.i2s_plusplus import api
+    from plugins.inpainting import api as inpainting
 
     G = get_model(args.model)
     R = int(G.resolution)
@@ -69,7 +78,9 @@ def main(argv=None) -> int:
 
     app_steps, embed = st(api.APP_STEPS), st(api.EMBED_STEPS)
     print(f"model {args.model} ({R} px, num_ws {G.num_ws}); {args.pairs} held-out pairs; step scale {s} "
-          f"(defaults: app {api.APP_STEPS}+{api.APP_STEPS}, embedding {api.EMBED_STEPS})")
+          f"(defaults: app {api.APP_STEPS}+{api.APP_STEPS}, embedding {api.EMBED_STEPS}, reconstruction "
+          f"{api.RECONSTRUCT_W_STEPS}+{api.RECONSTRUCT_NOISE_STEPS}, inpainting {inpainting.W_STEPS}+"
+          f"{inpainting.NOISE_STEPS})")
     secs: dict[str, list[float]] = {}
     per_step: dict[str, list[tuple[float, float, int]]] = {}  # (fixed seconds, seconds per step, steps run)
 
@@ -155,9 +166,29 @@ def main(argv=None) -> int:
 
     if "reconstruct" in apps:
         for a, _ in pairs[:1]:
-            res = timed("reconstruct", api.reconstruct(G, a, w_steps=st(scale_steps(5000)),
-                                                       noise_steps=st(scale_steps(3000)), yield_every=1000))
+            res = timed("reconstruct", api.reconstruct(G, a, w_steps=st(api.RECONSTRUCT_W_STEPS),
+                                                       noise_steps=st(api.RECONSTRUCT_NOISE_STEPS), yield_every=1000))
             print(f"reconstruction: PSNR {res.extras['psnr']:.2f} dB | {secs['reconstruct'][-1]:.1f} s", flush=True)
+
+    if "inpainting" in apps:
+        hole = np.zeros((R, R), np.float32)  # a centred square covering 14% of the image
+        hole[int(R * 0.31):int(R * 0.69), int(R * 0.31):int(R * 0.69)] = 1
+        kw = dict(w_steps=st(inpainting.W_STEPS), noise_steps=st(inpainting.NOISE_STEPS), yield_every=1000)
+        for a, _ in pairs:
+            res = timed("inpainting", inpainting.inpaint(G, a, hole, **kw))
+            h = hole >= 0.5
+            gan, telea = res.extras["composite"], inpainting.classical_inpaint(a, hole, "telea")
+            print(f"inpainting: PSNR in the hole {inpainting.psnr_in(gan, a, h):.2f} dB (Telea "
+                  f"{inpainting.psnr_in(telea, a, h):.2f} dB), max abs diff outside "
+                  f"{inpainting.max_abs_outside(gan, a, h)} | {secs['inpainting'][-1]:.1f} s", flush=True)
+        for a, _ in pairs[:1]:
+            t = time.perf_counter()
+            fills = inpainting.variations(G, a, hole, n=4, **kw)
+            secs["inpainting x4"] = [time.perf_counter() - t]
+            per_step["inpainting x4"] = [(0.0, secs["inpainting x4"][0] / (kw["w_steps"] + kw["noise_steps"]),
+                                          kw["w_steps"] + kw["noise_steps"])]
+            print(f"inpainting variations: {len(fills)} fills in one batch | {secs['inpainting x4'][0]:.1f} s",
+                  flush=True)
 
     print("\nseconds per application (median; bar < 60 s at 64 px):")
     for name, v in secs.items():
@@ -169,7 +200,9 @@ def main(argv=None) -> int:
         if s != 1.0:
             default_steps = int(round(steps / s))
             extra = f"; at default steps ({default_steps}) ~{fixed + sps * default_steps:.0f} s extrapolated"
-        print(f"  {name:12s} {med:7.1f} s for {steps} steps (fixed {fixed:.1f} s + {sps:.3f} s/step){extra}")
+        print(f"  {name:13s} {med:7.1f} s for {steps} steps (fixed {fixed:.1f} s + {sps:.3f} s/step){extra}"
+              f"{'  OVER 60 s' if med >= 60 else ''}")
+    print(f"load average at the end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     return 0
 
 

@@ -4,8 +4,11 @@ For each held-out emoji (never seen in training) one hole covering 10-25% of the
 rectangles and free-form brush strokes alternate. Prints per-image PSNR inside the hole, the
 medians, the win rate, the max abs difference outside the hole (must be 0) and seconds per image.
 
-    python benchmarks/inpainting_eval.py                       # 50 images, paper defaults (slow on CPU)
-    python benchmarks/inpainting_eval.py --n 8 --threads 1     # fewer images on a loaded machine
+    python benchmarks/inpainting_eval.py                       # 50 images, defaults (~10-25 s each on 1 thread)
+    python benchmarks/inpainting_eval.py --n 8                 # fewer images on a loaded machine
+
+Threads: 1 by default (with other processes on both cores, 2 OpenMP threads run 5-15x slower).
+The load average is printed at the start and the end.
 """
 
 from __future__ import annotations
@@ -64,10 +67,14 @@ def main(argv=None) -> int:
     p.add_argument("--save", default="", help="folder for a contact sheet of the first results")
     args = p.parse_args(argv)
 
+    import os
+
     import torch
     from PIL import Image
 
     torch.set_num_threads(args.threads)
+    print(f"threads {torch.get_num_threads()}; load average at start {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
+          flush=True)
     from hub import get_model
     from hub.data.emoji import load_emoji_arrays
     from plugins.inpainting import api
@@ -118,6 +125,7 @@ def main(argv=None) -> int:
                   f"Telea {statistics.median(r['telea'] for r in sub):.2f} dB over {len(sub)}")
     print(f"GAN beats Telea on {wins}/{len(rows)} images; max abs diff outside the hole over all: "
           f"{max(r['outside'] for r in rows)} (bar: 0); median seconds per image {med['sec']:.1f}")
+    print(f"load average at the end {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.save and sheet:
         from pathlib import Path
 

@@ -167,12 +167,22 @@ def test_local_style_runs_and_streams(G, images):
 def test_feature_transfer_embeds_and_copies(G, images):
     (_, _, x1), (_, _, x2) = images
     mask = square_mask(G.resolution, 0, 8)
-    run = api.Run(api.feature_transfer(G, x1, x2, mask, embed_steps=3, yield_every=3))
+    run = api.Run(api.feature_transfer(G, x1, x2, mask, embed_steps=4, yield_every=2))
     prog = list(run)
-    assert [p.step for p in prog] == [3, 6] and prog[-1].total == 6
+    # both images are embedded in one batch: one stage, previews side by side
+    assert [p.step for p in prog] == [2, 4] and prog[-1].total == 4 and prog[0].stage == "embed 1+2"
+    assert prog[0].image.shape[-1] == 2 * G.resolution
     res = run.result
     assert res.extras["layer"] == api.paper_layer(G)
     assert not torch.equal(res.image, res.extras["image_1"])
+    # batching does not couple the two embeddings: image 2's latent is what embedding it alone from the
+    # same start with the same noise gives (Adam is per entry; only its eps sees the batch-mean scale)
+    w_avg = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1)
+    lat2 = res.extras["latent_2"]
+    alone = api.Run(api.W_l(G, x2, ws=w_avg, noise=lat2["noise"], steps=4)).run()
+    moved = (alone.ws - w_avg).abs().max()
+    assert moved > 0 and (lat2["ws"] - alone.ws).abs().max() < 1e-3 * moved
+    assert not torch.equal(res.extras["latent_1"]["ws"], lat2["ws"])
 
 
 def test_cancel_closes_the_engine_cleanly(G, images):

@@ -58,6 +58,21 @@ def test_variations_differ(G, photo):
         assert api.max_abs_outside(f, photo, h) == 0
 
 
+def test_variations_are_one_batch_of_independent_fills(G, photo):
+    run = api.Run(api.variations_stream(G, photo, hole(), n=3, **FAST))
+    prog = list(run)
+    assert [p.step for p in prog] == [2, 4, 6, 8] and all(p.total == 8 for p in prog)
+    assert prog[0].image.shape[-1] == 3 * G.resolution  # the preview shows the three fills side by side
+    results = run.result
+    assert len(results) == 3 and all(r.ws.shape[0] == 1 for r in results)
+    rows = results[0].extras["rows"]
+    frozen = [r for r in range(G.num_ws) if r not in rows]
+    starts = [r.ws[0, frozen] for r in results]  # frozen rows keep each fill's own random start
+    assert not torch.equal(starts[0], starts[1]) and not torch.equal(starts[1], starts[2])
+    w_avg = G.w_avg.reshape(1, -1)
+    assert all(float((s - w_avg).abs().max()) <= api.INIT_RANGE + 1e-6 for s in starts)
+
+
 @pytest.mark.parametrize("method", ["telea", "ns"])
 def test_classical_baseline(photo, method):
     out = api.classical_inpaint(photo, hole(), method)

@@ -29,10 +29,18 @@ Scaling from the paper's 1024 px StyleGAN (18 W+ rows) to our models (the engine
 * **Loss weights**: every paper lambda is divided by 1e-5 (Adam is invariant to a global loss
   scale): W_l mse 1, perceptual 1; Mk_n mse 1, mse2 1 (inpainting's lambda_mse2 = 1e-4 -> 10);
   M_st style 5e-7 / 1e-5 = 0.05. MSE terms are means over their masked region (engine rule).
-* **Steps**: published counts / ``hub.nn.inversion.STEP_DIVISOR`` (5): reconstruction 5000 + 3000 ->
-  1000 + 600; crossover, scribbles, local style 1000 + 1000 -> 200 + 200; inpainting 200 + 1000 ->
-  40 + 200. The paper does not give the step count of the preliminary embeddings of crossover,
-  scribbles and style transfer; we use ``EMBED_STEPS`` = 200 (its W_l count for these applications).
+* **Steps**: the paper's counts are kept in ``PAPER_STEPS`` (and behind the "Paper (slow)" preset of
+  every tab). The engine's rule divides them by ``hub.nn.inversion.STEP_DIVISOR`` (5); on the shared
+  2-core CPU that left an application at 40-185 s (1 thread, load average ~5-6; see
+  docs/i2s_plusplus_results.md), above the < 60 s bar, and the steps were already as cheap as the
+  recipe allows (target features and masks computed once; a W_l step is one G forward/backward
+  plus one VGG-16 forward/backward to conv3_3 at 64 px, ~60-140 ms; an Mk_n step ~30-60 ms). So the
+  defaults here divide further: crossover, scribbles, local style 1000 + 1000 -> 100 + 100
+  (``APP_STEP_DIVISOR`` = 10); improved reconstruction 5000 + 3000 -> 250 + 150
+  (``RECONSTRUCT_STEP_DIVISOR`` = 20); inpainting keeps the engine's / 5 (200 + 1000 -> 40 + 200,
+  it fits). The paper does not give the step count of the preliminary embeddings of crossover,
+  scribbles, style transfer and feature transfer; we use ``EMBED_STEPS`` = ``APP_STEPS`` (its W_l
+  count for these applications), and feature transfer embeds its two images in one batch.
 * **Masks**: M_blur is the user's mask blurred with a Gaussian of sigma = resolution / 32 px (2 px at
   64 px; the paper gives no width); M_blur+ first grows the mask by resolution / 32 px.
 
@@ -53,8 +61,13 @@ import torch.nn.functional as F
 from hub.nn import inversion as inv
 
 __all__ = [
+    "PAPER_STEPS",
+    "APP_STEP_DIVISOR",
+    "RECONSTRUCT_STEP_DIVISOR",
     "EMBED_STEPS",
     "APP_STEPS",
+    "RECONSTRUCT_W_STEPS",
+    "RECONSTRUCT_NOISE_STEPS",
     "SCRIBBLE_PAPER_ROWS",
     "INPAINT_PAPER_ROWS",
     "ATTRIBUTE_PAPER_LAYER",
@@ -81,15 +94,28 @@ __all__ = [
     "scribble_target",
     "local_style",
     "feature_transfer",
+    "side_by_side",
     "naive_paste",
     "seam_energy",
 ]
 
-EMBED_STEPS = inv.scale_steps(1000)
+#: the paper's step counts (1024 px, GPU): latent stage ("w": W_l / M_st / W+) and noise stage (Mk_n)
+PAPER_STEPS = {
+    "reconstruct": {"w": 5000, "noise": 3000},
+    "crossover": {"w": 1000, "noise": 1000},
+    "scribbles": {"w": 1000, "noise": 1000},
+    "local_style": {"w": 1000, "noise": 1000},
+    "inpainting": {"w": 200, "noise": 1000},
+}
+APP_STEP_DIVISOR = 10  # engine's / 5, halved again to fit < 60 s per application on a shared 2-core CPU
+RECONSTRUCT_STEP_DIVISOR = 20  # 5000 + 3000 steps: / 20 to fit the same budget
+APP_STEPS = inv.scale_steps(1000, APP_STEP_DIVISOR)  # crossover / scribbles / local style: 100 (+ 100)
+EMBED_STEPS = APP_STEPS  # the paper gives no count for the preliminary embedding: its W_l count
+RECONSTRUCT_W_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["w"], RECONSTRUCT_STEP_DIVISOR)  # 250
+RECONSTRUCT_NOISE_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["noise"], RECONSTRUCT_STEP_DIVISOR)  # 150
 SCRIBBLE_PAPER_ROWS = ((4, 6),)
 INPAINT_PAPER_ROWS = ((1, 9), (17, 18))
 ATTRIBUTE_PAPER_LAYER = 4
-APP_STEPS = inv.scale_steps(1000)  # crossover / scribbles / local style: 1000 W_l + 1000 Mk_n in the paper
 
 
 # ------------------------------------------------------------------------------------------ types
@@ -383,11 +409,12 @@ def _result(G: Any, state: dict, **extras: Any) -> EditResult:
                       history=state.get("history", []), extras=extras)
 
 
-def reconstruct(G: Any, image: Any, *, w_steps: int = inv.scale_steps(5000), noise_steps: int = inv.scale_steps(3000),
+def reconstruct(G: Any, image: Any, *, w_steps: int = RECONSTRUCT_W_STEPS, noise_steps: int = RECONSTRUCT_NOISE_STEPS,
                 perceptual: float = 1.0, init: str = "w_avg", seed: int = 0, yield_every: int = 10,
                 features: Callable | None = None) -> Iterator[Progress]:
-    """Improved reconstruction (Alg. 2): W_l on all rows (5000 / 5 steps) then Mk_n (3000 / 5), the
-    engine's ``reconstruction_config`` ("best quality" mode, shared with the W+ editing tab)."""
+    """Improved reconstruction (Alg. 2): W_l on all rows then Mk_n, the engine's ``reconstruction_config``
+    ("best quality" mode, shared with the W+ editing tab). Paper 5000 + 3000 steps; default / 20 =
+    250 + 150 here (the engine's own default, / 5, is 1000 + 600: pass those for its full budget)."""
     x = image_tensor(G, image)
     cfg = inv.reconstruction_config(w_steps, noise_steps, perceptual=perceptual, init=init,
                                     yield_every=yield_every, seed=seed)
@@ -422,8 +449,8 @@ def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = A
               features: Callable | None = None) -> Iterator[Progress]:
     """Image crossover (Alg. 3): the region ``mask`` (1 = from B) of B goes into A with an invisible seam.
 
-    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 5 steps): MSE to A over 1 - M_blur,
-    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 5 steps) with the same two
+    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 10 steps): MSE to A over 1 - M_blur,
+    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 10 steps) with the same two
     MSE terms. Starts from w_avg (or ``init_latent``, e.g. A's embedding from the W+ editing tab).
     """
     a, b = image_tensor(G, image_a, "image A"), image_tensor(G, image_b, "image B")
@@ -472,7 +499,7 @@ def scribble_edit(G: Any, image: Any, colours: Any, stroke_mask: Any, *, rows: S
                   seed: int = 0, yield_every: int = 10, features: Callable | None = None) -> Iterator[Progress]:
     """Local edits from colour scribbles: embed the photo (``embed_steps``, skipped with ``init_latent``),
     W_l on the middle rows only (paper's 4-6 of 18, scaled: ``paper_rows(G, SCRIBBLE_PAPER_ROWS)``;
-    1000 / 5 steps), then Mk_n (1000 / 5 steps).
+    1000 / 10 steps), then Mk_n (1000 / 10 steps).
 
     The paper fits W_l to the scribbled image; we split its MSE into a mean outside the strokes (to the
     photo) and a mean inside them (to the stroke colours), so a thin stroke is not outweighed by the
@@ -508,9 +535,9 @@ def local_style(G: Any, image: Any, style_image: Any, mask: Any, *, rows: Sequen
                 init_latent: Any = None,
                 seed: int = 0, yield_every: int = 10, features: Callable | None = None) -> Iterator[Progress]:
     """Local style transfer: the region ``mask`` of image 1 takes image 2's style (Gram of VGG-16
-    conv3_3). Embed image 1 (``embed_steps``, skipped with ``init_latent``), M_st (1000 / 5 steps,
+    conv3_3). Embed image 1 (``embed_steps``, skipped with ``init_latent``), M_st (1000 / 10 steps,
     lambda_s 5e-7 -> 0.05, the rest of image 1 kept by MSE + perceptual over 1 - M), then Mk_n
-    (1000 / 5 steps) keeping image 1 outside and the M_st result inside."""
+    (1000 / 10 steps) keeping image 1 outside and the M_st result inside."""
     x = image_tensor(G, image, "image 1")
     style = image_tensor(G, style_image, "style image")
     m = mask_tensor(mask, int(G.resolution), x.device)
@@ -537,6 +564,21 @@ def local_style(G: Any, image: Any, style_image: Any, mask: Any, *, rows: Sequen
     return _result(G, state, mask=m)
 
 
+def side_by_side(images: torch.Tensor) -> torch.Tensor:
+    """[N,3,H,W] -> [1,3,H,N*W]: a batched stage's preview shows every image, not only the first."""
+    return images if images.shape[0] == 1 else torch.cat(list(images), dim=-1)[None]
+
+
+def _batched_stage(G: Any, target: torch.Tensor, phase: inv.Phase, state: dict, done: int, total: int,
+                   yield_every: int, **kwargs: Any) -> Iterator[Progress]:
+    """``_stage`` over a batch of independent images, previews side by side. Each image has its own
+    W+ rows and noise maps and the losses are batch means, so every image follows its own trajectory
+    (Adam is per entry and invariant to the 1/N scale); one batched step costs ~1.4-1.6x a single
+    image's on one CPU thread for N = 2 (~2.7x for N = 4), against Nx when run one after another."""
+    for p in _stage(G, target, phase, state, done, total, yield_every, **kwargs):
+        yield p._replace(image=side_by_side(p.image))
+
+
 def feature_transfer(G: Any, image_1: Any, image_2: Any, mask: Any, *, layer: int | None = None,
                      mode: str = "spatial", alpha: float = 0.5, channels: Sequence[int] | None = None,
                      embed_steps: int = EMBED_STEPS, noise_steps: int = 0, noise_lr: float = 5.0,
@@ -546,34 +588,43 @@ def feature_transfer(G: Any, image_1: Any, image_2: Any, mask: Any, *, layer: in
     """Attribute-level feature transfer: embed both images (W+ ``embed_steps``, then optionally
     ``noise_steps`` of noise; skipped for a given latent), then I_att: image 1's forward pass with the
     activations of image 2 copied in under ``mask`` (1 = take from image 2) at ``layer`` (the paper's
-    synthesis layer 4 of 18, scaled: ``paper_layer``)."""
+    synthesis layer 4 of 18, scaled: ``paper_layer``). Two images to embed are optimised together as
+    one batch (independent latents; the progress preview shows them side by side)."""
     layer = paper_layer(G) if layer is None else int(layer)
     states = [_start_state(G, latent_1), _start_state(G, latent_2)]
     images = [image_1, image_2]
-    per = embed_steps + noise_steps
-    total = sum(per for s in states if s["ws"] is None)
-    done = 0
-    for k, (st, img) in enumerate(zip(states, images)):
-        if st["ws"] is not None:
-            continue
-        if img is None:
+    todo = [k for k, st in enumerate(states) if st["ws"] is None]
+    for k in todo:
+        if images[k] is None:
             raise ValueError(f"image {k + 1} is missing")
-        x = image_tensor(G, img, f"image {k + 1}")
+    history: list[dict[str, float]] = []
+    if todo and (embed_steps or noise_steps):
+        x = torch.cat([image_tensor(G, images[k], f"image {k + 1}") for k in todo])
+        names = "+".join(str(k + 1) for k in todo)
+        batch: dict = {"ws": None, "noise": None}
+        total = embed_steps + noise_steps
         if embed_steps:
-            yield from _stage(G, x, replace(inv.phase_wl(embed_steps), name=f"embed {k + 1}"), st, done, total,
-                              yield_every, seed=seed, features=features)
+            yield from _batched_stage(G, x, replace(inv.phase_wl(embed_steps), name=f"embed {names}"), batch, 0,
+                                      total, yield_every, seed=seed, features=features)
         if noise_steps:
-            yield from _stage(G, x, replace(inv.phase_mkn(noise_steps, lr=noise_lr), name=f"noise {k + 1}"), st,
-                              done + embed_steps, total, yield_every, seed=seed)
-        done += per
+            if batch["ws"] is None:
+                batch["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(len(todo), int(G.num_ws), 1)
+            yield from _batched_stage(G, x, replace(inv.phase_mkn(noise_steps, lr=noise_lr), name=f"noise {names}"),
+                                      batch, embed_steps, total, yield_every, seed=seed)
+        history = batch.get("history", [])
+        for i, k in enumerate(todo):
+            states[k]["ws"] = batch["ws"][i:i + 1]
+            states[k]["noise"] = None if batch["noise"] is None else [n[i:i + 1] for n in batch["noise"]]
+    for st in states:
         if st["ws"] is None:
             st["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1)
     image = I_att(G, states[0]["ws"], states[1]["ws"], mask, layer=layer, noise1=states[0]["noise"],
                   noise2=states[1]["noise"], mode=mode, alpha=alpha, channels=channels)
-    return EditResult(image=image, ws=states[0]["ws"], noise=states[0]["noise"],
-                      history=states[0].get("history", []) + states[1].get("history", []),
+    return EditResult(image=image, ws=states[0]["ws"], noise=states[0]["noise"], history=history,
                       extras={"layer": layer, "image_1": render(G, states[0]["ws"], states[0]["noise"]),
-                              "image_2": render(G, states[1]["ws"], states[1]["noise"])})
+                              "image_2": render(G, states[1]["ws"], states[1]["noise"]),
+                              "latent_1": {"ws": states[0]["ws"], "noise": states[0]["noise"]},
+                              "latent_2": {"ws": states[1]["ws"], "noise": states[1]["noise"]}})
 
 
 # ------------------------------------------------------------------------------------ measures

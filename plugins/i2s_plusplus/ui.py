@@ -125,22 +125,36 @@ def png(img, name: str) -> str:
     return save_png(img, name)
 
 
-def steps_slider(value: int, label: str, maximum: int = 2000):
-    return gr.Slider(0, maximum, value=value, step=10, label=label)
+def steps_slider(value: int, label: str, maximum: int = 2000, step: int = 10):
+    return gr.Slider(0, maximum, value=value, step=step, label=label)
+
+
+FAST, PAPER = "Fast (default, fits < 60 s on CPU)", "Paper (slow)"
+
+
+def step_preset(sliders: list, fast: list[int], paper: list[int]) -> gr.Radio:
+    """A "Fast / Paper (slow)" switch that sets the step sliders: the defaults scaled for a CPU, or the
+    paper's own counts (minutes to tens of minutes per edit on a CPU)."""
+    preset = gr.Radio([FAST, PAPER], value=FAST, label="Step counts",
+                      info="Paper: the published counts " + " + ".join(str(v) for v in paper) + ".")
+    preset.change(lambda v: [gr.update(value=n) for n in (paper if v == PAPER else fast)], preset, sliders,
+                  api_visibility="private")
+    return preset
 
 
 # ------------------------------------------------------------------------------ the tab
 
 
 def build(ctx) -> None:
-    from hub.nn.inversion import scale_steps
     from plugins.i2s_plusplus import api
 
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown(
         "**Image2StyleGAN++** edits an embedded image *locally*: masked W+ optimisation (W_l), masked noise "
         "optimisation (Mk_n), masked style transfer (M_st) and activation-tensor operations (I_att). Defaults "
-        "are the paper's, scaled to this model (W+ rows proportionally from 18; step counts / 5). "
+        "are the paper's, scaled to this model (W+ rows proportionally from 18; step counts / 10, / 20 for "
+        "the reconstruction, so each edit takes well under a minute on a CPU; *Paper (slow)* in Advanced "
+        "restores the published counts). "
         "Inpainting has its own tab."
     )
     model = model_dropdown(ctx)
@@ -158,8 +172,10 @@ def build(ctx) -> None:
             with gr.Column():
                 r_img = gr.Image(label="Image", type="pil", image_mode="RGB", height=PREVIEW)
                 with gr.Accordion("Advanced", open=False):
-                    r_w = steps_slider(scale_steps(5000), "W+ steps (paper 5000 / 5)", 5000)
-                    r_n = steps_slider(scale_steps(3000), "Noise steps (paper 3000 / 5)", 3000)
+                    r_w = steps_slider(api.RECONSTRUCT_W_STEPS, "W+ steps (paper 5000; default / 20)", 5000)
+                    r_n = steps_slider(api.RECONSTRUCT_NOISE_STEPS, "Noise steps (paper 3000; default / 20)", 3000)
+                    step_preset([r_w, r_n], [api.RECONSTRUCT_W_STEPS, api.RECONSTRUCT_NOISE_STEPS],
+                                [api.PAPER_STEPS["reconstruct"]["w"], api.PAPER_STEPS["reconstruct"]["noise"]])
                     r_p = gr.Number(1.0, label="Perceptual weight λ_p (paper 1e-5 → 1, MSE 1e-5 → 1)")
                     r_init = gr.Radio(["w_avg", "random"], value="w_avg", label="Start")
                     r_seed = gr.Number(0, precision=0, label="Seed")
@@ -196,8 +212,10 @@ def build(ctx) -> None:
                 c_a = gr.Image(label="Image A (receives)", type="pil", image_mode="RGB", height=PREVIEW)
                 c_b = mask_editor("Image B: paint the region to take")
                 with gr.Accordion("Advanced", open=False):
-                    c_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000 / 5)")
-                    c_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000 / 5)")
+                    c_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000; default / 10)")
+                    c_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
+                    step_preset([c_w, c_n], [api.APP_STEPS] * 2,
+                                [api.PAPER_STEPS["crossover"]["w"], api.PAPER_STEPS["crossover"]["noise"]])
                     c_sigma = gr.Number(None, label="M_blur sigma in px (empty: resolution / 32)")
                     c_mse = gr.Number(1.0, label="λ_mse1 (to A outside the mask; paper 1e-5 → 1)")
                     c_mse2 = gr.Number(1.0, label="λ_mse2 (to B inside the mask; paper 1e-5 → 1)")
@@ -249,9 +267,12 @@ def build(ctx) -> None:
                 s_ed = mask_editor("Photo: paint colour strokes", PALETTE)
                 with gr.Accordion("Advanced", open=False):
                     s_rows = gr.Textbox(label="W+ rows that move (empty: paper 4–6 of 18 scaled)")
-                    s_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows)")
-                    s_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000 / 5)")
-                    s_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000 / 5)")
+                    s_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    s_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000; default / 10)")
+                    s_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
+                    step_preset([s_e, s_w, s_n], [api.EMBED_STEPS, api.APP_STEPS, api.APP_STEPS],
+                                [api.PAPER_STEPS["scribbles"]["w"], api.PAPER_STEPS["scribbles"]["w"],
+                                 api.PAPER_STEPS["scribbles"]["noise"]])
                     s_mse = gr.Number(1.0, label="λ_mse1 outside the strokes (to the photo)")
                     s_mse2 = gr.Number(1.0, label="λ_mse2 inside the strokes (to their colour)")
                     s_p = gr.Number(1.0, label="λ_p perceptual outside the strokes")
@@ -300,9 +321,12 @@ def build(ctx) -> None:
                 with gr.Accordion("Advanced", open=False):
                     l_sw = gr.Number(0.05, label="λ_s style weight (paper 5e-7 → 0.05 beside MSE 1e-5 → 1)")
                     l_rows = gr.Textbox(label="W+ rows that move in M_st (empty: all)")
-                    l_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows)")
-                    l_w = steps_slider(api.APP_STEPS, "M_st steps (paper 1000 / 5)")
-                    l_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000 / 5)")
+                    l_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    l_w = steps_slider(api.APP_STEPS, "M_st steps (paper 1000; default / 10)")
+                    l_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
+                    step_preset([l_e, l_w, l_n], [api.EMBED_STEPS, api.APP_STEPS, api.APP_STEPS],
+                                [api.PAPER_STEPS["local_style"]["w"], api.PAPER_STEPS["local_style"]["w"],
+                                 api.PAPER_STEPS["local_style"]["noise"]])
                     l_mse = gr.Number(1.0, label="λ_mse1 outside the region")
                     l_p = gr.Number(1.0, label="λ_p perceptual outside the region")
                     l_nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
@@ -345,7 +369,7 @@ def build(ctx) -> None:
                                       label="I_att operation (spatial copy is the paper's best)")
                     f_alpha = gr.Slider(0, 1, value=0.5, step=0.05, label="Averaging λ (A's share)")
                     f_ch = gr.Textbox(label="Channels for channel-wise copy (e.g. 0-63)")
-                    f_e = steps_slider(api.EMBED_STEPS, "Embedding steps per image (W+)")
+                    f_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+; both images in one batch)")
                     f_n = steps_slider(0, "Noise steps per image (Mk_n)")
                     f_seed = gr.Number(0, precision=0, label="Seed")
                 with gr.Row():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, show, stream
+from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, show, step_preset, stream
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -33,8 +33,11 @@ def build(ctx) -> None:
                                     sources=("upload", "clipboard"), layers=False, transforms=(),
                                     brush=gr.Brush(colors=["#ff00ff"], color_mode="defaults"))
             with gr.Accordion("Advanced", open=False):
-                w_steps = gr.Slider(0, 1000, value=api.W_STEPS, step=5, label="W_l steps (paper 200 / 5)")
-                n_steps = gr.Slider(0, 2000, value=api.NOISE_STEPS, step=10, label="Mk_n steps (paper 1000 / 5)")
+                w_steps = gr.Slider(0, 1000, value=api.W_STEPS, step=5, label="W_l steps (paper 200; default / 5)")
+                n_steps = gr.Slider(0, 2000, value=api.NOISE_STEPS, step=10,
+                                    label="Mk_n steps (paper 1000; default / 5)")
+                step_preset([w_steps, n_steps], [api.W_STEPS, api.NOISE_STEPS],
+                            [api.PAPER_W_STEPS, api.PAPER_NOISE_STEPS])
                 rows = gr.Textbox(label="W+ rows that move (empty: paper 1–9 + 17–18 of 18, scaled)")
                 grow = gr.Number(None, precision=0, label="Grow the hole by px for M_blur+ (empty: resolution / 32)")
                 sigma = gr.Number(None, label="M_blur+ blur sigma px (empty: resolution / 32)")
@@ -43,7 +46,7 @@ def build(ctx) -> None:
                 mse2 = gr.Number(api.MSE2_WEIGHT,
                                  label="λ_mse2 noise stage, hole kept near the W_l fill (paper 1e-4 → 10)")
                 noise_lr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
-                n_var = gr.Slider(2, 8, value=4, step=1, label="Variations: number of fills")
+                n_var = gr.Slider(2, 8, value=4, step=1, label="Variations: number of fills (one batch)")
                 init_range = gr.Number(api.INIT_RANGE, label="Variations: start w_avg + U[-r, r] (paper r = 0.4)")
                 baseline = gr.Radio(["telea", "ns"], value="telea", label="Classical baseline (OpenCV)")
                 seed = gr.Number(0, precision=0, label="Seed")

@@ -90,7 +90,9 @@ def build(ctx) -> None:
                                                      "show PSNR/SSIM against the original")
             with gr.Accordion("Advanced", open=False):
                 tile = gr.Slider(0, 512, value=256, step=32, label="Tile size (input px; 0 = whole image)")
-            go = gr.Button("Upscale", variant="primary")
+            with gr.Row():
+                go = gr.Button("Upscale", variant="primary")
+                stop = gr.Button("Stop")
         with gr.Column(scale=2):
             slider = gr.ImageSlider(label="bicubic | model", type="pil", format="png")
             info = gr.Markdown()
@@ -103,5 +105,6 @@ def build(ctx) -> None:
     def handler(image, model_name, scale_, degrade_, tile_, progress=gr.Progress()):
         return run_upscale(image, model_name, scale_, degrade_, tile_, progress)
 
-    go.click(handler, [photo, model, scale, degrade_first, tile], [slider, download, info],
-             api_name=ctx.api_name("upscale"), concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
+    event = go.click(handler, [photo, model, scale, degrade_first, tile], [slider, download, info],
+                     api_name=ctx.api_name("upscale"), concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
+    stop.click(None, None, None, cancels=[event], api_visibility="private")
