@@ -76,9 +76,10 @@ def main(argv=None) -> int:
     def st(n: int) -> int:
         return max(1, int(round(n * s))) if n else 0
 
-    app_steps, embed = st(api.APP_STEPS), st(api.EMBED_STEPS)
+    app_steps, embed, cross_steps = st(api.APP_STEPS), st(api.EMBED_STEPS), st(api.CROSSOVER_STEPS)
     print(f"model {args.model} ({R} px, num_ws {G.num_ws}); {args.pairs} held-out pairs; step scale {s} "
-          f"(defaults: app {api.APP_STEPS}+{api.APP_STEPS}, embedding {api.EMBED_STEPS}, reconstruction "
+          f"(defaults: crossover {api.CROSSOVER_STEPS}+{api.CROSSOVER_STEPS}, scribbles / local style "
+          f"{api.EMBED_STEPS}+{api.APP_STEPS}+{api.APP_STEPS}, feature transfer {api.EMBED_STEPS}, reconstruction "
           f"{api.RECONSTRUCT_W_STEPS}+{api.RECONSTRUCT_NOISE_STEPS}, inpainting {inpainting.W_STEPS}+"
           f"{inpainting.NOISE_STEPS})")
     secs: dict[str, list[float]] = {}
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
     if "crossover" in apps:
         rows = []
         for a, b in pairs:
-            res = timed("crossover", api.crossover(G, a, b, region, w_steps=app_steps, noise_steps=app_steps,
+            res = timed("crossover", api.crossover(G, a, b, region, w_steps=cross_steps, noise_steps=cross_steps,
                                                    yield_every=1000))
             mb = res.extras["mask_blur"][0, 0].cpu().numpy()
             out, A, B = arr(res.image), np.asarray(a), np.asarray(b)

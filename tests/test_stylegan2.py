@@ -302,6 +302,15 @@ def test_training_smoke_resume_and_export(tmp_path):
     d = load_discriminator(dest / "stylegan2-emoji64-discriminator.safetensors")
     assert d(torch.zeros(2, 3, 16, 16)).shape == (2, 1)
 
+    # the cache is lost: training goes on from the exported weights, counting on from their image count
+    out2 = tmp_path / "run2"
+    common2 = [a if a != str(out) else str(out2) for a in common]
+    assert train.main(common2 + ["--steps", "4", "--init-from", str(dest)]) == 0
+    state4 = json.loads((train.latest_checkpoint(out2) / "state.json").read_text())
+    assert state4["step"] == 4 and state4["nimg"] == 16 and state4["history"][0]["init_from"] == str(dest)
+    _, d4, _, _ = train.load_checkpoint_models(train.latest_checkpoint(out2))
+    assert not torch.equal(next(d4.parameters()), next(d.parameters()))  # D trained on from the export
+
 
 def test_plugin_import_is_light_and_registers():
     code = ("import sys, plugins.stylegan2 as p; assert 'torch' not in sys.modules, 'torch imported';"

@@ -35,10 +35,11 @@ Scaling from the paper's 1024 px StyleGAN (18 W+ rows) to our models (the engine
   docs/i2s_plusplus_results.md), above the < 60 s bar, and the steps were already as cheap as the
   recipe allows (target features and masks computed once; a W_l step is one G forward/backward
   plus one VGG-16 forward/backward to conv3_3 at 64 px, ~60-140 ms; an Mk_n step ~30-60 ms). So the
-  defaults here divide further: crossover, scribbles, local style 1000 + 1000 -> 100 + 100
-  (``APP_STEP_DIVISOR`` = 10); improved reconstruction 5000 + 3000 -> 250 + 150
-  (``RECONSTRUCT_STEP_DIVISOR`` = 20); inpainting keeps the engine's / 5 (200 + 1000 -> 40 + 200,
-  it fits). The paper does not give the step count of the preliminary embeddings of crossover,
+  defaults divide further where an application did not fit: scribbles and local style (an embedding
+  stage, then 1000 + 1000) -> 100 + 100 + 100 (``APP_STEP_DIVISOR`` = 10); improved reconstruction
+  5000 + 3000 -> 250 + 150 (``RECONSTRUCT_STEP_DIVISOR`` = 20). Crossover (no embedding stage,
+  1000 + 1000 -> 200 + 200, ``CROSSOVER_STEPS``) and inpainting (200 + 1000 -> 40 + 200) keep the
+  engine's / 5: they fit. The paper does not give the step count of the preliminary embeddings of
   scribbles, style transfer and feature transfer; we use ``EMBED_STEPS`` = ``APP_STEPS`` (its W_l
   count for these applications), and feature transfer embeds its two images in one batch.
 * **Masks**: M_blur is the user's mask blurred with a Gaussian of sigma = resolution / 32 px (2 px at
@@ -66,6 +67,7 @@ __all__ = [
     "RECONSTRUCT_STEP_DIVISOR",
     "EMBED_STEPS",
     "APP_STEPS",
+    "CROSSOVER_STEPS",
     "RECONSTRUCT_W_STEPS",
     "RECONSTRUCT_NOISE_STEPS",
     "SCRIBBLE_PAPER_ROWS",
@@ -109,7 +111,8 @@ PAPER_STEPS = {
 }
 APP_STEP_DIVISOR = 10  # engine's / 5, halved again to fit < 60 s per application on a shared 2-core CPU
 RECONSTRUCT_STEP_DIVISOR = 20  # 5000 + 3000 steps: / 20 to fit the same budget
-APP_STEPS = inv.scale_steps(1000, APP_STEP_DIVISOR)  # crossover / scribbles / local style: 100 (+ 100)
+APP_STEPS = inv.scale_steps(1000, APP_STEP_DIVISOR)  # scribbles / local style: 100 (+ 100)
+CROSSOVER_STEPS = inv.scale_steps(PAPER_STEPS["crossover"]["w"])  # 200 (+ 200): the engine's / 5 fits
 EMBED_STEPS = APP_STEPS  # the paper gives no count for the preliminary embedding: its W_l count
 RECONSTRUCT_W_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["w"], RECONSTRUCT_STEP_DIVISOR)  # 250
 RECONSTRUCT_NOISE_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["noise"], RECONSTRUCT_STEP_DIVISOR)  # 150
@@ -442,15 +445,15 @@ def _start_state(G: Any, latent: Any) -> dict:
     return {"ws": latent.ws, "noise": latent.noise}  # InversionResult / EditResult
 
 
-def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = APP_STEPS,
-              noise_steps: int = APP_STEPS, noise_lr: float = 5.0, sigma: float | None = None,
+def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = CROSSOVER_STEPS,
+              noise_steps: int = CROSSOVER_STEPS, noise_lr: float = 5.0, sigma: float | None = None,
               mse: float = 1.0, mse2: float = 1.0,
               perceptual: float = 1.0, init_latent: Any = None, seed: int = 0, yield_every: int = 10,
               features: Callable | None = None) -> Iterator[Progress]:
     """Image crossover (Alg. 3): the region ``mask`` (1 = from B) of B goes into A with an invisible seam.
 
-    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 10 steps): MSE to A over 1 - M_blur,
-    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 10 steps) with the same two
+    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 5 steps): MSE to A over 1 - M_blur,
+    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 5 steps) with the same two
     MSE terms. Starts from w_avg (or ``init_latent``, e.g. A's embedding from the W+ editing tab).
     """
     a, b = image_tensor(G, image_a, "image A"), image_tensor(G, image_b, "image B")

@@ -152,9 +152,9 @@ def build(ctx) -> None:
     gr.Markdown(
         "**Image2StyleGAN++** edits an embedded image *locally*: masked W+ optimisation (W_l), masked noise "
         "optimisation (Mk_n), masked style transfer (M_st) and activation-tensor operations (I_att). Defaults "
-        "are the paper's, scaled to this model (W+ rows proportionally from 18; step counts / 10, / 20 for "
-        "the reconstruction, so each edit takes well under a minute on a CPU; *Paper (slow)* in Advanced "
-        "restores the published counts). "
+        "are the paper's, scaled to this model (W+ rows proportionally from 18; step counts / 5 for the "
+        "crossover, / 10 for scribbles and local style, / 20 for the reconstruction, so that each edit takes "
+        "under a minute on a CPU; *Paper (slow)* in Advanced restores the published counts). "
         "Inpainting has its own tab."
     )
     model = model_dropdown(ctx)
@@ -212,9 +212,9 @@ def build(ctx) -> None:
                 c_a = gr.Image(label="Image A (receives)", type="pil", image_mode="RGB", height=PREVIEW)
                 c_b = mask_editor("Image B: paint the region to take")
                 with gr.Accordion("Advanced", open=False):
-                    c_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000; default / 10)")
-                    c_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
-                    step_preset([c_w, c_n], [api.APP_STEPS] * 2,
+                    c_w = steps_slider(api.CROSSOVER_STEPS, "W_l steps (paper 1000; default / 5)")
+                    c_n = steps_slider(api.CROSSOVER_STEPS, "Mk_n steps (paper 1000; default / 5)")
+                    step_preset([c_w, c_n], [api.CROSSOVER_STEPS] * 2,
                                 [api.PAPER_STEPS["crossover"]["w"], api.PAPER_STEPS["crossover"]["noise"]])
                     c_sigma = gr.Number(None, label="M_blur sigma in px (empty: resolution / 32)")
                     c_mse = gr.Number(1.0, label="λ_mse1 (to A outside the mask; paper 1e-5 → 1)")

@@ -1,6 +1,8 @@
 """Style transfer plugin: AdaIN (fast), Gatys (optimisation) and texture synthesis (Gram, Efros-Leung).
 
-Models: ``adain-embedded`` (offline: embedded random VGG-19 encoder + decoder trained here).
+Models: ``adain-embedded`` (offline: embedded random VGG-19 encoder + decoder trained here) and
+``adain-public`` (the authors' ImageNet ``vgg_normalised`` + decoder, after ``ganhub weights convert
+adain-public-vgg`` and ``ganhub weights convert adain-public-decoder``; unavailable offline until then).
 Python API: ``plugins.style_transfer.adain.adain``, ``plugins.style_transfer.gatys.gatys``,
 ``plugins.style_transfer.texture.synthesize_texture``. Importing this package is light.
 """
@@ -16,6 +18,12 @@ def _build_embedded(paths):
     from plugins.style_transfer.adain import build_embedded
 
     return build_embedded(paths)
+
+
+def _build_public(paths):
+    from plugins.style_transfer.adain import build_public
+
+    return build_public(paths)
 
 
 def _train_main(argv):
@@ -36,6 +44,11 @@ def register_models(register):
         name="adain-embedded", family="adain", interface=INTERFACE_STYLE, build=_build_embedded,
         weights=("vgg19-random", "adain-embedded-decoder"), offline=True,
         description="AdaIN: embedded seeded-random VGG-19 to relu4_1 + decoder trained against it"))
+    register(ModelSpec(
+        name="adain-public", family="adain", interface=INTERFACE_STYLE, build=_build_public,
+        weights=("adain-public-vgg", "adain-public-decoder"), offline=False,
+        description="AdaIN (public, ImageNet VGG): the authors' vgg_normalised + decoder (pytorch-AdaIN), "
+                    "converted once with `ganhub weights convert adain-public-vgg` / `... adain-public-decoder`"))
 
 
 @hookimpl
@@ -46,4 +59,4 @@ def register_trainers(register):
 @hookimpl
 def register_demos(register):
     register(Demo(id="style_transfer", title="Style transfer", build=_build_tab, order=70,
-                  description="AdaIN, Gatys and texture synthesis", models=("adain-embedded",)))
+                  description="AdaIN, Gatys and texture synthesis", models=("adain-embedded", "adain-public")))

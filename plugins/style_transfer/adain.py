@@ -9,11 +9,13 @@ Two encoders exist:
 * ``embedded``: ``hub.nn.vgg.VGGFeatures("vgg19", weights=None)``, the seeded random VGG-19 that
   ships in the repo; the embedded decoder was trained against exactly this network.
 * ``public``: the authors' ``vgg_normalised`` (a 1x1 colour conv, then VGG-19 with reflection
-  padding, input in [0, 1]) with their decoder, converted from the Hub by convert.py.
+  padding, input in [0, 1]) with their decoder, converted from the Hub by convert.py
+  (``ganhub weights convert adain-public-vgg`` and ``... adain-public-decoder``).
 
 API: ``adain(content, styles, alpha=1.0, style_weights=None, preserve_color=None, masks=None)``
 -> PIL image; ``AdaINStylizer`` keeps a style-encoding cache so a second content with the same
-style pays only content encoder + decoder.
+style pays only content encoder + decoder. It runs under ``torch.inference_mode`` with the model in
+channels_last on CPU (its outputs are inference tensors: clone them to use them in autograd).
 """
 
 from __future__ import annotations
@@ -149,12 +151,12 @@ def build_embedded(paths: Mapping[str, "object"] | None = None, decoder_state=No
 
 
 def build_public(paths: Mapping[str, "object"]) -> AdaINModel:
-    """ModelSpec builder for ``adain-public`` (both files converted by ``ganhub weights convert``)."""
+    """ModelSpec builder for ``adain-public``: both files converted by ``ganhub weights convert``
+    (plugins/style_transfer/convert.py), loaded strictly."""
     from safetensors.torch import load_file
 
     encoder, decoder = PublicVGGEncoder(), PublicDecoder()
-    enc = load_file(str(paths["adain-public-vgg"]))
-    encoder.net.load_state_dict({k.removeprefix("net."): v.float() for k, v in enc.items()}, strict=False)
+    encoder.load_state_dict({k: v.float() for k, v in load_file(str(paths["adain-public-vgg"])).items()})
     decoder.load_state_dict({k: v.float() for k, v in load_file(str(paths["adain-public-decoder"])).items()})
     return AdaINModel(encoder, decoder, "adain-public").eval()
 

@@ -80,6 +80,21 @@ def train(args) -> None:
         if (CKPT_DIR / "optimizer.pt").exists():
             opt.load_state_dict(torch.load(CKPT_DIR / "optimizer.pt", weights_only=True))
         print(f"resumed at step {state['step']} ({state['images']} images, {state['seconds'] / 3600:.2f} h)", flush=True)
+    elif args.init_from:
+        # Continue an exported decoder (its metadata carries the step count, so the lr decay and the
+        # card's totals continue too); Adam's moments start afresh.
+        from safetensors import safe_open
+
+        init = Path(args.init_from)
+        if not init.is_file():
+            raise SystemExit(f"--init-from: no file {init}")
+        decoder.load_state_dict({k: v.float() for k, v in load_file(str(init)).items()})
+        with safe_open(str(init), "pt") as f:
+            meta = f.metadata() or {}
+        state.update(step=int(meta.get("step", 0)), images=int(meta.get("images", 0)),
+                     seconds=float(meta.get("cpu_hours", 0)) * 3600,
+                     loss_ema=json.loads(meta["loss_ema"]) if meta.get("loss_ema") else None)
+        print(f"initialised from {init} (step {state['step']}, {state['images']} images)", flush=True)
 
     def checkpoint():
         _atomic_write(CKPT_DIR / "decoder.safetensors",
@@ -88,7 +103,8 @@ def train(args) -> None:
         _atomic_write(CKPT_DIR / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     last_ckpt, t_log, n_log = time.time(), time.time(), 0
-    while state["step"] < args.steps:
+    t_start = time.time()
+    while state["step"] < args.steps and (not args.max_seconds or time.time() - t_start < args.max_seconds):
         step = state["step"]
         rs = np.random.RandomState((args.seed * 1_000_003 + step) % 2**32)
         size = args.crop
@@ -104,7 +120,7 @@ def train(args) -> None:
         state["seconds"] += time.time() - t0
         state["step"] += 1
         state["images"] += args.batch
-        v = [loss.item(), loss_c.item(), float(loss_s)]
+        v = [loss.item(), loss_c.item(), loss_s.item()]
         ema = state["loss_ema"]
         state["loss_ema"] = v if ema is None else [0.98 * e + 0.02 * x for e, x in zip(ema, v)]
         n_log += 1
@@ -178,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
+    p.add_argument("--init-from", metavar="SAFETENSORS",
+                   help="start from an exported decoder (e.g. weights/adain-embedded-decoder.safetensors) "
+                        "when there is no checkpoint to resume")
+    p.add_argument("--max-seconds", type=float, default=0, help="stop (with a checkpoint) after this wall time")
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.export:
         return export()

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 EXAMPLES = Path(__file__).parent / "examples"
+#: AdaIN model choices shown in the tab -> registered model names.
+ADAIN_MODELS = {"AdaIN (embedded, random VGG)": "adain-embedded", "AdaIN (public, ImageNet VGG)": "adain-public"}
 
 
 def build(ctx) -> None:
     import gradio as gr
 
     from hub.images import load_image, save_png
+    from plugins.style_transfer import INTERFACE_STYLE
 
     with gr.Row():
         content = gr.Image(label="Content", type="pil")
@@ -21,6 +24,11 @@ def build(ctx) -> None:
         alpha = gr.Slider(0, 1, value=1.0, step=0.05, label="AdaIN alpha (content-style trade-off)")
         mix = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight of the second style")
         color = gr.Radio(["none", "luminance", "histogram"], value="none", label="Colour preservation (AdaIN)")
+        registered = set(ctx.models_for(INTERFACE_STYLE))
+        choices = [label for label, name in ADAIN_MODELS.items() if name in registered]
+        adain_model = gr.Dropdown(choices, value=choices[0] if choices else None, label="AdaIN model",
+                                  info="The public one needs `ganhub weights convert adain-public-vgg` and "
+                                       "`ganhub weights convert adain-public-decoder` once (internet).")
     with gr.Row():
         steps = gr.Slider(10, 500, value=200, step=10, label="Steps (Gatys / Gram texture)")
         style_weight = gr.Number(value=1e4, label="Style weight (Gatys / Gram)")
@@ -32,7 +40,8 @@ def build(ctx) -> None:
     download = gr.File(label="PNG")
     info = gr.Markdown()
 
-    def go(content_img, style_img, style2_img, method, alpha, mix, color, steps, style_weight, size, history):
+    def go(content_img, style_img, style2_img, method, adain_label, alpha, mix, color, steps, style_weight, size,
+           history):
         history = list(history or [])
         if style_img is None:
             raise gr.Error("Upload a style (or texture sample) image.")
@@ -48,7 +57,7 @@ def build(ctx) -> None:
 
             c = load_image(content_img, max_side=1024, what="content image")
             out = adain(c, s, alpha=alpha, style_weights=w, preserve_color=None if color == "none" else color,
-                        model=ctx.get_model("adain-embedded"), max_side=int(size))
+                        model=ctx.get_model(ADAIN_MODELS.get(adain_label, "adain-embedded")), max_side=int(size))
             history.append(out)
             yield out, history, save_png(out, "adain"), "AdaIN done."
             return
@@ -72,7 +81,8 @@ def build(ctx) -> None:
         yield img, history, save_png(img, "style_transfer"), "Done."
 
     state = gr.State([])
-    event = run.click(go, [content, style, style2, method, alpha, mix, color, steps, style_weight, size, state],
+    event = run.click(go, [content, style, style2, method, adain_model, alpha, mix, color, steps, style_weight, size,
+                           state],
                       [result, gallery, download, info], api_name=ctx.api_name("run"),
                       concurrency_id=ctx.heavy_concurrency_id)
     event.then(lambda g: g, gallery, state, api_visibility="private")

@@ -81,6 +81,10 @@ def parse_args(argv=None):
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--ckpt-every", type=int, default=None, help="also checkpoint every N steps")
     p.add_argument("--keep", type=int, default=3)
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="with no checkpoint in --out: start from exported weights in this folder (e.g. weights/): "
+                        "G and its EMA from the EMA generator, D from the discriminator, the image count from "
+                        "their metadata; Adam moments start afresh. Lets training go on when the cache is lost")
     p.add_argument("--reset-g-to-ema", action="store_true",
                    help="one-off when resuming: restart the raw generator (and its Adam state) from the EMA weights")
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
@@ -240,6 +244,17 @@ def train(args) -> int:
             print("generator reset to its EMA weights", flush=True)
         state["history"].append(dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
                                      batch=args.batch, reset_g_to_ema=bool(args.reset_g_to_ema)))
+    elif args.init_from is not None:
+        G, D, G_ema, saved = init_from_export(args.init_from)
+        G_ema.eval().requires_grad_(False)
+        opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+        opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+        state.update(saved)
+        gen.manual_seed(args.seed + state["step"])
+        state["history"] = [dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
+                                 batch=args.batch, init_from=str(args.init_from))]
+        print(f"initialised from the exported weights in {args.init_from} at step {state['step']} "
+              f"({state['nimg'] / 1000:.1f} kimg; optimiser moments start afresh)", flush=True)
     else:
         print(f"starting fresh in {out}", flush=True)
 
@@ -455,6 +470,27 @@ def update_manifest(entries: dict[str, tuple[str, int]], manifest: Path = REPO /
     return True
 
 
+def init_from_export(folder: Path):
+    """(G, D, G_ema, counters) from an export (``--export``): G and G_ema both start from the EMA weights."""
+    from safetensors import safe_open
+
+    from plugins.stylegan2.convert import load_discriminator, load_generator
+
+    g_path, d_path = folder / f"{WEIGHT_ID}.safetensors", folder / f"{WEIGHT_ID}-discriminator.safetensors"
+    for path in (g_path, d_path):
+        if not path.is_file():
+            raise SystemExit(f"--init-from: {path} is missing (export with `python -m plugins.stylegan2.train --export`)")
+    G_ema = load_generator(g_path)
+    G = load_generator(g_path).train().requires_grad_(True)
+    D = load_discriminator(d_path).train().requires_grad_(True)
+    with safe_open(str(g_path), "pt") as f:
+        meta = dict(f.metadata() or {})
+    nimg = int(meta["nimg"]) if "nimg" in meta else int(float(meta.get("kimg", 0)) * 1000)
+    counters = dict(step=int(meta.get("step", 0)), nimg=nimg,
+                    cpu_seconds=float(meta.get("cpu_seconds", 0.0)), wall_seconds=float(meta.get("wall_seconds", 0.0)))
+    return G, D, G_ema, counters
+
+
 def export(args) -> int:
     """Latest checkpoint -> weights/: EMA generator (fp16 when it keeps PSNR >= 45 dB), discriminator,
     8x8 psi=0.7 grid, model card; sha256/size into the manifest. Safe while training runs (read only)."""
@@ -474,7 +510,8 @@ def export(args) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     g_path, d_path = dest / f"{WEIGHT_ID}.safetensors", dest / f"{WEIGHT_ID}-discriminator.safetensors"
     kimg = state["nimg"] / 1000
-    info = {"step": str(state["step"]), "kimg": f"{kimg:.1f}", "checkpoint": ckpt.name}
+    info = {"step": str(state["step"]), "kimg": f"{kimg:.1f}", "nimg": str(state["nimg"]), "checkpoint": ckpt.name,
+            "cpu_seconds": f"{state.get('cpu_seconds', 0.0):.0f}", "wall_seconds": f"{state.get('wall_seconds', 0.0):.0f}"}
 
     # fp16 only if the images stay practically identical
     z = torch.randn(64, G_ema.z_dim, generator=torch.Generator().manual_seed(1234))
