@@ -16,6 +16,7 @@ slower per step than 1 (threads wait for each other at every op); pass --threads
     python benchmarks/i2s_plusplus_apps.py                               # every app, defaults, 3 pairs
     python benchmarks/i2s_plusplus_apps.py --apps crossover,scribbles --pairs 2
     python benchmarks/i2s_plusplus_apps.py --apps local_style,features,reconstruct --step-scale 0.2
+    python benchmarks/i2s_plusplus_apps.py --profile     # where one W_l / Mk_n step spends its time
 """
 
 from __future__ import annotations
@@ -41,6 +42,61 @@ def arr(t):
     return np.asarray(to_pil(t))
 
 
+def profile_steps(G, repeats: int = 15) -> None:
+    """Milliseconds (best of 3 rounds of ``repeats``) of the parts of one W_l and one Mk_n step."""
+    import torch
+
+    from hub.nn import inversion as inv
+    from hub.nn.losses import masked_mse, perceptual_loss
+
+    R = int(G.resolution)
+    feats = inv.default_features(torch.device("cpu"))
+    x = torch.rand(1, 3, R, R, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    known = torch.ones(1, 1, R, R)
+    known[..., R // 3:2 * R // 3, R // 3:2 * R // 3] = 0
+    with torch.no_grad():
+        fx = feats(x)
+    ws = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1).clone().requires_grad_(True)
+    noise = G.make_noise(1, torch.Generator().manual_seed(0))
+    noise_var = [n.clone().requires_grad_(True) for n in noise]
+
+    def g_forward():
+        with torch.no_grad():
+            G.synthesis(ws, noise=noise)
+
+    def g_backward():
+        G.synthesis(ws, noise=noise).mean().backward()
+
+    def vgg_backward():
+        xi = x.clone().requires_grad_(True)
+        perceptual_loss(feats(xi), fx, inv.PERCEPTUAL_LAYERS, mask=known).backward()
+
+    def mse_backward():
+        xi = x.clone().requires_grad_(True)
+        masked_mse(xi, -x, known).backward()
+
+    def w_l_step():
+        img = G.synthesis(ws, noise=noise)
+        (masked_mse(img, x, known) + perceptual_loss(feats(img), fx, inv.PERCEPTUAL_LAYERS, mask=known)).backward()
+
+    def mk_n_step():
+        img = G.synthesis(ws.detach(), noise=noise_var)
+        (masked_mse(img, x, known) + masked_mse(img, x, 1 - known)).backward()
+
+    parts = [("G forward (no grad)", g_forward), ("G forward + backward", g_backward),
+             ("VGG-16 to conv3_3 + perceptual, fwd + bwd", vgg_backward), ("masked MSE, fwd + bwd", mse_backward),
+             ("W_l step (G + VGG + MSE)", w_l_step), ("Mk_n step (G + 2 MSE)", mk_n_step)]
+    for name, fn in parts:
+        fn()
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in range(repeats):
+                fn()
+            best = min(best, (time.perf_counter() - t) / repeats)
+        print(f"  {name:42s} {best * 1000:8.2f} ms", flush=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="stylegan2-emoji64")
@@ -49,6 +105,7 @@ def main(argv=None) -> int:
     p.add_argument("--step-scale", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (see the docstring)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", action="store_true", help="time the parts of one W_l / Mk_n step and stop")
     args = p.parse_args(argv)
 
     import os
@@ -66,6 +123,11 @@ def main(argv=None) -> int:
 
     G = get_model(args.model)
     R = int(G.resolution)
+    if args.profile:
+        print(f"one optimisation step at {R} px, best of 3 x 15:")
+        profile_steps(G)
+        print(f"load average at the end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+        return 0
     images, meta = load_emoji_arrays(R, "heldout")
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(images))
