@@ -92,6 +92,7 @@ import torch.nn.functional as F
 
 from hub.nn.adain import resize_mask
 from hub.nn.losses import gram_matrix, masked_mse, perceptual_loss, style_loss
+from hub.nn.scaling import PAPER_NUM_WS, STEP_DIVISOR, scale_layers, scale_steps  # torch-free, re-exported
 
 __all__ = [
     "PAPER_NUM_WS",
@@ -121,8 +122,6 @@ __all__ = [
     "generator_device",
 ]
 
-PAPER_NUM_WS = 18  # W+ rows of the 1024 px StyleGAN the papers use
-STEP_DIVISOR = 5  # published step counts / 5 at 64 px on CPU (see module docstring)
 PERCEPTUAL_LAYERS = ("conv1_1", "conv1_2", "conv2_2", "conv3_3")  # Image2StyleGAN(++)
 STYLE_LAYER = "conv3_3"  # Image2StyleGAN++ L_style
 LATENT_VARIABLES = ("z", "w", "w+")
@@ -222,27 +221,6 @@ class InversionConfig:
     @property
     def total_steps(self) -> int:
         return sum(p.steps for p in self.phases)
-
-
-def scale_steps(paper_steps: int, divisor: int = STEP_DIVISOR) -> int:
-    """A published step count (1024 px, GPU) scaled to our 64 px CPU models: ``paper / divisor``."""
-    return max(1, int(round(paper_steps / divisor)))
-
-
-def scale_layers(ranges: Sequence[tuple[int, int]], num_ws: int, paper_num_ws: int = PAPER_NUM_WS) -> tuple[int, ...]:
-    """Map the paper's 1-based inclusive W+ row ranges (of 18) to 0-based rows of our ``num_ws``.
-
-    Row l -> round((l - 1) * (num_ws - 1) / (paper_num_ws - 1)); a range keeps every row between
-    its mapped ends, so a non-empty paper range never maps to nothing.
-    """
-    out: set[int] = set()
-    scale = (num_ws - 1) / (paper_num_ws - 1)
-    for first, last in ranges:
-        if not (1 <= first <= last <= paper_num_ws):
-            raise ValueError(f"paper layer range {first}-{last} outside 1-{paper_num_ws}")
-        a, b = int(round((first - 1) * scale)), int(round((last - 1) * scale))
-        out.update(range(a, b + 1))
-    return tuple(sorted(out))
 
 
 def phase_w_plus(steps: int = scale_steps(5000), lr: float = 0.01, mse: float = 1.0, perceptual: float = 1.0,

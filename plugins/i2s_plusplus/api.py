@@ -60,6 +60,10 @@ import torch
 import torch.nn.functional as F
 
 from hub.nn import inversion as inv
+from plugins.i2s_plusplus.defaults import (  # torch-free: the tab reads them while it builds
+    APP_STEP_DIVISOR, APP_STEPS, ATTRIBUTE_PAPER_LAYER, CROSSOVER_STEPS, EMBED_STEPS, INPAINT_PAPER_ROWS, PAPER_STEPS,
+    RECONSTRUCT_NOISE_STEPS, RECONSTRUCT_STEP_DIVISOR, RECONSTRUCT_W_STEPS, SCRIBBLE_PAPER_ROWS,
+)
 
 __all__ = [
     "PAPER_STEPS",
@@ -100,25 +104,6 @@ __all__ = [
     "naive_paste",
     "seam_energy",
 ]
-
-#: the paper's step counts (1024 px, GPU): latent stage ("w": W_l / M_st / W+) and noise stage (Mk_n)
-PAPER_STEPS = {
-    "reconstruct": {"w": 5000, "noise": 3000},
-    "crossover": {"w": 1000, "noise": 1000},
-    "scribbles": {"w": 1000, "noise": 1000},
-    "local_style": {"w": 1000, "noise": 1000},
-    "inpainting": {"w": 200, "noise": 1000},
-}
-APP_STEP_DIVISOR = 10  # engine's / 5, halved again to fit < 60 s per application on a shared 2-core CPU
-RECONSTRUCT_STEP_DIVISOR = 20  # 5000 + 3000 steps: / 20 to fit the same budget
-APP_STEPS = inv.scale_steps(1000, APP_STEP_DIVISOR)  # scribbles / local style: 100 (+ 100)
-CROSSOVER_STEPS = inv.scale_steps(PAPER_STEPS["crossover"]["w"])  # 200 (+ 200): the engine's / 5 fits
-EMBED_STEPS = APP_STEPS  # the paper gives no count for the preliminary embedding: its W_l count
-RECONSTRUCT_W_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["w"], RECONSTRUCT_STEP_DIVISOR)  # 250
-RECONSTRUCT_NOISE_STEPS = inv.scale_steps(PAPER_STEPS["reconstruct"]["noise"], RECONSTRUCT_STEP_DIVISOR)  # 150
-SCRIBBLE_PAPER_ROWS = ((4, 6),)
-INPAINT_PAPER_ROWS = ((1, 9), (17, 18))
-ATTRIBUTE_PAPER_LAYER = 4
 
 
 # ------------------------------------------------------------------------------------------ types

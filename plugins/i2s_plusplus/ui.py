@@ -19,6 +19,13 @@ PREVIEW = 256
 PALETTE = ["#e53935", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#000000", "#ffffff", "#6d4c41"]
 
 
+def _api():
+    """The torch-backed API, imported at the first event (building the tab must not import torch)."""
+    from plugins.i2s_plusplus import api
+
+    return api
+
+
 # ------------------------------------------------------------------------------ shared helpers (inpainting reuses)
 
 
@@ -146,7 +153,7 @@ def step_preset(sliders: list, fast: list[int], paper: list[int]) -> gr.Radio:
 
 
 def build(ctx) -> None:
-    from plugins.i2s_plusplus import api
+    from plugins.i2s_plusplus import defaults
 
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown(
@@ -172,10 +179,10 @@ def build(ctx) -> None:
             with gr.Column():
                 r_img = gr.Image(label="Image", type="pil", image_mode="RGB", height=PREVIEW)
                 with gr.Accordion("Advanced", open=False):
-                    r_w = steps_slider(api.RECONSTRUCT_W_STEPS, "W+ steps (paper 5000; default / 20)", 5000)
-                    r_n = steps_slider(api.RECONSTRUCT_NOISE_STEPS, "Noise steps (paper 3000; default / 20)", 3000)
-                    step_preset([r_w, r_n], [api.RECONSTRUCT_W_STEPS, api.RECONSTRUCT_NOISE_STEPS],
-                                [api.PAPER_STEPS["reconstruct"]["w"], api.PAPER_STEPS["reconstruct"]["noise"]])
+                    r_w = steps_slider(defaults.RECONSTRUCT_W_STEPS, "W+ steps (paper 5000; default / 20)", 5000)
+                    r_n = steps_slider(defaults.RECONSTRUCT_NOISE_STEPS, "Noise steps (paper 3000; default / 20)", 3000)
+                    step_preset([r_w, r_n], [defaults.RECONSTRUCT_W_STEPS, defaults.RECONSTRUCT_NOISE_STEPS],
+                                [defaults.PAPER_STEPS["reconstruct"]["w"], defaults.PAPER_STEPS["reconstruct"]["noise"]])
                     r_p = gr.Number(1.0, label="Perceptual weight λ_p (paper 1e-5 → 1, MSE 1e-5 → 1)")
                     r_init = gr.Radio(["w_avg", "random"], value="w_avg", label="Start")
                     r_seed = gr.Number(0, precision=0, label="Seed")
@@ -191,7 +198,7 @@ def build(ctx) -> None:
 
         def do_reconstruct(name, img, w, n, p, init, seed, progress=gr.Progress()):
             G = generator(ctx, name)
-            gen = api.reconstruct(G, need(img, "an image"), w_steps=int(w), noise_steps=int(n), perceptual=float(p),
+            gen = _api().reconstruct(G, need(img, "an image"), w_steps=int(w), noise_steps=int(n), perceptual=float(p),
                                   init=init, seed=int(seed or 0))
 
             def finish(res):
@@ -212,10 +219,10 @@ def build(ctx) -> None:
                 c_a = gr.Image(label="Image A (receives)", type="pil", image_mode="RGB", height=PREVIEW)
                 c_b = mask_editor("Image B: paint the region to take")
                 with gr.Accordion("Advanced", open=False):
-                    c_w = steps_slider(api.CROSSOVER_STEPS, "W_l steps (paper 1000; default / 5)")
-                    c_n = steps_slider(api.CROSSOVER_STEPS, "Mk_n steps (paper 1000; default / 5)")
-                    step_preset([c_w, c_n], [api.CROSSOVER_STEPS] * 2,
-                                [api.PAPER_STEPS["crossover"]["w"], api.PAPER_STEPS["crossover"]["noise"]])
+                    c_w = steps_slider(defaults.CROSSOVER_STEPS, "W_l steps (paper 1000; default / 5)")
+                    c_n = steps_slider(defaults.CROSSOVER_STEPS, "Mk_n steps (paper 1000; default / 5)")
+                    step_preset([c_w, c_n], [defaults.CROSSOVER_STEPS] * 2,
+                                [defaults.PAPER_STEPS["crossover"]["w"], defaults.PAPER_STEPS["crossover"]["noise"]])
                     c_sigma = gr.Number(None, label="M_blur sigma in px (empty: resolution / 32)")
                     c_mse = gr.Number(1.0, label="λ_mse1 (to A outside the mask; paper 1e-5 → 1)")
                     c_mse2 = gr.Number(1.0, label="λ_mse2 (to B inside the mask; paper 1e-5 → 1)")
@@ -237,16 +244,16 @@ def build(ctx) -> None:
             G = generator(ctx, name)
             b_img, mask = editor_mask(b_value, "image B")
             a_img = need(a, "image A")
-            gen = api.crossover(G, a_img, b_img, mask, w_steps=int(w), noise_steps=int(n),
+            gen = _api().crossover(G, a_img, b_img, mask, w_steps=int(w), noise_steps=int(n),
                                 sigma=None if sigma in (None, "") else float(sigma), mse=float(mse), mse2=float(mse2),
                                 perceptual=float(p), noise_lr=float(nlr), seed=int(seed or 0))
 
             def finish(res):
                 from hub.images import to_pil
 
-                ta, tb = api.image_tensor(G, a_img), api.image_tensor(G, b_img)
-                paste = api.naive_paste(ta, tb, res.extras["mask"])
-                seam, seam0 = api.seam_energy(res.image, res.extras["mask"]), api.seam_energy(paste, res.extras["mask"])
+                ta, tb = _api().image_tensor(G, a_img), _api().image_tensor(G, b_img)
+                paste = _api().naive_paste(ta, tb, res.extras["mask"])
+                seam, seam0 = _api().seam_energy(res.image, res.extras["mask"]), _api().seam_energy(paste, res.extras["mask"])
                 note = f"done · seam gradient energy **{seam:.4f}** (naive paste {seam0:.4f})"
                 return show(res.pil), note, show(to_pil(paste)), png(res.pil, "crossover")
 
@@ -267,12 +274,12 @@ def build(ctx) -> None:
                 s_ed = mask_editor("Photo: paint colour strokes", PALETTE)
                 with gr.Accordion("Advanced", open=False):
                     s_rows = gr.Textbox(label="W+ rows that move (empty: paper 4–6 of 18 scaled)")
-                    s_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
-                    s_w = steps_slider(api.APP_STEPS, "W_l steps (paper 1000; default / 10)")
-                    s_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
-                    step_preset([s_e, s_w, s_n], [api.EMBED_STEPS, api.APP_STEPS, api.APP_STEPS],
-                                [api.PAPER_STEPS["scribbles"]["w"], api.PAPER_STEPS["scribbles"]["w"],
-                                 api.PAPER_STEPS["scribbles"]["noise"]])
+                    s_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    s_w = steps_slider(defaults.APP_STEPS, "W_l steps (paper 1000; default / 10)")
+                    s_n = steps_slider(defaults.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
+                    step_preset([s_e, s_w, s_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],
+                                [defaults.PAPER_STEPS["scribbles"]["w"], defaults.PAPER_STEPS["scribbles"]["w"],
+                                 defaults.PAPER_STEPS["scribbles"]["noise"]])
                     s_mse = gr.Number(1.0, label="λ_mse1 outside the strokes (to the photo)")
                     s_mse2 = gr.Number(1.0, label="λ_mse2 inside the strokes (to their colour)")
                     s_p = gr.Number(1.0, label="λ_p perceptual outside the strokes")
@@ -297,7 +304,7 @@ def build(ctx) -> None:
             bg, colours, strokes = scribbles_from_editor(value, what="photo")
             if float(strokes.max()) <= 0:
                 raise gr.Error("Paint at least one colour stroke on the photo.")
-            gen = api.scribble_edit(G, bg, colours, strokes, rows=ints(rows, G.num_ws, "W+ rows"),
+            gen = _api().scribble_edit(G, bg, colours, strokes, rows=ints(rows, G.num_ws, "W+ rows"),
                                     embed_steps=int(e), w_steps=int(w), noise_steps=int(n), mse=float(mse),
                                     mse2=float(mse2), perceptual=float(p), noise_lr=float(nlr), seed=int(seed or 0))
 
@@ -321,12 +328,12 @@ def build(ctx) -> None:
                 with gr.Accordion("Advanced", open=False):
                     l_sw = gr.Number(0.05, label="λ_s style weight (paper 5e-7 → 0.05 beside MSE 1e-5 → 1)")
                     l_rows = gr.Textbox(label="W+ rows that move in M_st (empty: all)")
-                    l_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
-                    l_w = steps_slider(api.APP_STEPS, "M_st steps (paper 1000; default / 10)")
-                    l_n = steps_slider(api.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
-                    step_preset([l_e, l_w, l_n], [api.EMBED_STEPS, api.APP_STEPS, api.APP_STEPS],
-                                [api.PAPER_STEPS["local_style"]["w"], api.PAPER_STEPS["local_style"]["w"],
-                                 api.PAPER_STEPS["local_style"]["noise"]])
+                    l_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    l_w = steps_slider(defaults.APP_STEPS, "M_st steps (paper 1000; default / 10)")
+                    l_n = steps_slider(defaults.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
+                    step_preset([l_e, l_w, l_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],
+                                [defaults.PAPER_STEPS["local_style"]["w"], defaults.PAPER_STEPS["local_style"]["w"],
+                                 defaults.PAPER_STEPS["local_style"]["noise"]])
                     l_mse = gr.Number(1.0, label="λ_mse1 outside the region")
                     l_p = gr.Number(1.0, label="λ_p perceptual outside the region")
                     l_nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
@@ -344,7 +351,7 @@ def build(ctx) -> None:
         def do_style(name, value, style, sw, rows, e, w, n, mse, p, nlr, seed, progress=gr.Progress()):
             G = generator(ctx, name)
             bg, mask = editor_mask(value, "image 1")
-            gen = api.local_style(G, bg, need(style, "the style image (image 2)"), mask,
+            gen = _api().local_style(G, bg, need(style, "the style image (image 2)"), mask,
                                   rows=ints(rows, G.num_ws, "W+ rows"), embed_steps=int(e), w_steps=int(w),
                                   noise_steps=int(n), style_weight=float(sw), mse=float(mse), perceptual=float(p),
                                   noise_lr=float(nlr), seed=int(seed or 0))
@@ -369,7 +376,7 @@ def build(ctx) -> None:
                                       label="I_att operation (spatial copy is the paper's best)")
                     f_alpha = gr.Slider(0, 1, value=0.5, step=0.05, label="Averaging λ (A's share)")
                     f_ch = gr.Textbox(label="Channels for channel-wise copy (e.g. 0-63)")
-                    f_e = steps_slider(api.EMBED_STEPS, "Embedding steps (W+; both images in one batch)")
+                    f_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+; both images in one batch)")
                     f_n = steps_slider(0, "Noise steps per image (Mk_n)")
                     f_seed = gr.Number(0, precision=0, label="Seed")
                 with gr.Row():
@@ -397,7 +404,7 @@ def build(ctx) -> None:
                 channels = ints(ch, 4096, "Channels")
                 if not channels:
                     raise gr.Error("Channel-wise copy needs channels, e.g. 0-63.")
-            gen = api.feature_transfer(G, need(img1, "image 1"), bg, mask, layer=None if layer in (None, "") else
+            gen = _api().feature_transfer(G, need(img1, "image 1"), bg, mask, layer=None if layer in (None, "") else
                                        int(layer), mode=mode, alpha=float(alpha), channels=channels,
                                        embed_steps=int(e), noise_steps=int(n), seed=int(seed or 0))
 

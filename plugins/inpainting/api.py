@@ -38,6 +38,9 @@ import numpy as np
 import torch
 
 from hub.nn import inversion as inv
+from plugins.inpainting.defaults import (  # torch-free: the tab reads them while it builds
+    INIT_RANGE, METHODS, MSE2_WEIGHT, NOISE_STEPS, PAPER_NOISE_STEPS, PAPER_W_STEPS, W_STEPS,
+)
 from plugins.i2s_plusplus.api import (
     INPAINT_PAPER_ROWS,
     EditResult,
@@ -74,12 +77,6 @@ __all__ = [
     "max_abs_outside",
 ]
 
-PAPER_W_STEPS, PAPER_NOISE_STEPS = 200, 1000  # Image2StyleGAN++ inpainting (1024 px, GPU)
-W_STEPS = inv.scale_steps(PAPER_W_STEPS)  # 40
-NOISE_STEPS = inv.scale_steps(PAPER_NOISE_STEPS)  # 200
-INIT_RANGE = 0.4  # the paper's U[-0.4, 0.4]
-MSE2_WEIGHT = 10.0  # lambda_mse2 = 1e-4 / 1e-5
-METHODS = ("telea", "ns")
 
 
 def hole_from_alpha(source: Any) -> tuple[Any, np.ndarray]:

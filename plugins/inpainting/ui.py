@@ -16,8 +16,15 @@ from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, sho
 EXAMPLES = Path(__file__).parent / "examples"
 
 
-def build(ctx) -> None:
+def _api():
+    """The torch-backed API, imported at the first event (building the tab must not import torch)."""
     from plugins.inpainting import api
+
+    return api
+
+
+def build(ctx) -> None:
+    from plugins.inpainting import defaults
 
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown(
@@ -33,21 +40,21 @@ def build(ctx) -> None:
                                     sources=("upload", "clipboard"), layers=False, transforms=(),
                                     brush=gr.Brush(colors=["#ff00ff"], color_mode="defaults"))
             with gr.Accordion("Advanced", open=False):
-                w_steps = gr.Slider(0, 1000, value=api.W_STEPS, step=5, label="W_l steps (paper 200; default / 5)")
-                n_steps = gr.Slider(0, 2000, value=api.NOISE_STEPS, step=10,
+                w_steps = gr.Slider(0, 1000, value=defaults.W_STEPS, step=5, label="W_l steps (paper 200; default / 5)")
+                n_steps = gr.Slider(0, 2000, value=defaults.NOISE_STEPS, step=10,
                                     label="Mk_n steps (paper 1000; default / 5)")
-                step_preset([w_steps, n_steps], [api.W_STEPS, api.NOISE_STEPS],
-                            [api.PAPER_W_STEPS, api.PAPER_NOISE_STEPS])
+                step_preset([w_steps, n_steps], [defaults.W_STEPS, defaults.NOISE_STEPS],
+                            [defaults.PAPER_W_STEPS, defaults.PAPER_NOISE_STEPS])
                 rows = gr.Textbox(label="W+ rows that move (empty: paper 1–9 + 17–18 of 18, scaled)")
                 grow = gr.Number(None, precision=0, label="Grow the hole by px for M_blur+ (empty: resolution / 32)")
                 sigma = gr.Number(None, label="M_blur+ blur sigma px (empty: resolution / 32)")
                 mse = gr.Number(1.0, label="λ_mse1 on the known pixels (paper 1e-5 → 1)")
                 perc = gr.Number(1.0, label="λ_p perceptual on the known pixels (paper 1e-5 → 1)")
-                mse2 = gr.Number(api.MSE2_WEIGHT,
+                mse2 = gr.Number(defaults.MSE2_WEIGHT,
                                  label="λ_mse2 noise stage, hole kept near the W_l fill (paper 1e-4 → 10)")
                 noise_lr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
                 n_var = gr.Slider(2, 8, value=4, step=1, label="Variations: number of fills (one batch)")
-                init_range = gr.Number(api.INIT_RANGE, label="Variations: start w_avg + U[-r, r] (paper r = 0.4)")
+                init_range = gr.Number(defaults.INIT_RANGE, label="Variations: start w_avg + U[-r, r] (paper r = 0.4)")
                 baseline = gr.Radio(["telea", "ns"], value="telea", label="Classical baseline (OpenCV)")
                 seed = gr.Number(0, precision=0, label="Seed")
             with gr.Row():
@@ -67,7 +74,7 @@ def build(ctx) -> None:
         G = generator(ctx, name)
         if value is None or (isinstance(value, dict) and value.get("background") is None):
             raise gr.Error("Upload an image into the editor first.")
-        img, hole = api.hole_from_editor(value)
+        img, hole = _api().hole_from_editor(value)
         if float(hole.max()) < 0.5:
             raise gr.Error("No hole: paint over the region to fill, or upload a PNG with transparent pixels.")
         if img.width != img.height:
@@ -86,10 +93,10 @@ def build(ctx) -> None:
         G, img, hole = read(name, value)
         opts = options(rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, w_, n_, G)
         try:
-            baseline_img = api.classical_inpaint(img, hole, base_)
+            baseline_img = _api().classical_inpaint(img, hole, base_)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        gen = api.inpaint(G, img, hole, seed=int(seed_ or 0), **opts)
+        gen = _api().inpaint(G, img, hole, seed=int(seed_ or 0), **opts)
 
         def finish(res):
             comp = res.extras["composite"]
@@ -103,7 +110,7 @@ def build(ctx) -> None:
                       progress=gr.Progress()):
         G, img, hole = read(name, value)
         opts = options(rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, w_, n_, G)
-        gen = api.variations_stream(G, img, hole, int(k_), init_range=float(r_), seed=int(seed_ or 0), **opts)
+        gen = _api().variations_stream(G, img, hole, int(k_), init_range=float(r_), seed=int(seed_ or 0), **opts)
 
         def finish(results):
             fills = [show(r.extras["composite"], 128) for r in results]

@@ -13,6 +13,7 @@ from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 
 MODEL_NAME = "text-to-image-emoji64"
 INTERFACE_TEXT_TO_IMAGE = "TextToImage"
+MAX_PROMPT_CHARS = 300  # a caption, not an essay: longer prompts get a plain error
 
 
 def _build_model(paths):

@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from plugins.text_to_image.gan import Z_DIM, Generator, StyleEncoder, truncated_normal
+from plugins.text_to_image import MAX_PROMPT_CHARS
 from plugins.text_to_image.text_encoder import TextEncoder
 
 MODEL_NAME = "text-to-image-emoji64"
@@ -29,7 +30,6 @@ WEIGHT_ID = "text-to-image-emoji64"
 INTERFACE = "TextToImage"
 MAX_N = 64
 MAX_STEPS = 64
-MAX_PROMPT_CHARS = 300
 
 __all__ = ["TextToImageModel", "build", "generate", "interpolate", "restyle", "sample_z", "to_pil_list",
            "strip_image", "gif_bytes", "MODEL_NAME"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from plugins.text_to_image import INTERFACE_TEXT_TO_IMAGE, MODEL_NAME
+from plugins.text_to_image import INTERFACE_TEXT_TO_IMAGE, MAX_PROMPT_CHARS, MODEL_NAME
 
 PREVIEW = 4  # 64 px samples are shown 4x larger, nearest neighbour, so the pixels stay honest
 
@@ -21,6 +21,13 @@ EXAMPLES = [
     "woman running, medium skin tone",
     "a smiling face wearing sunglasses",
 ]
+
+
+def _api():
+    """The torch-backed API, imported at the first event (building the tab must not import torch)."""
+    from plugins.text_to_image import api
+
+    return api
 
 
 def _big(images):
@@ -38,8 +45,6 @@ def _fail(exc: Exception) -> gr.Error:
 
 
 def build(ctx) -> None:
-    from plugins.text_to_image import api
-
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     names = ctx.models_for(INTERFACE_TEXT_TO_IMAGE) or [MODEL_NAME]
     gr.Markdown(
@@ -56,7 +61,7 @@ def build(ctx) -> None:
     with gr.Tab("Generate"):
         with gr.Row():
             with gr.Column():
-                prompt = gr.Textbox(EXAMPLES[0], label="Prompt", lines=2, max_length=api.MAX_PROMPT_CHARS)
+                prompt = gr.Textbox(EXAMPLES[0], label="Prompt", lines=2, max_length=MAX_PROMPT_CHARS)
                 gr.Examples(EXAMPLES, inputs=[prompt], label="Example prompts", api_visibility="private")
                 with gr.Row():
                     seed = gr.Number(0, precision=0, label="Seed (image i uses seed + i)")
@@ -69,7 +74,7 @@ def build(ctx) -> None:
 
     def on_generate(name, text, seed_v, n_v, trunc_v):
         try:
-            images = api.generate(text, n=int(n_v), seed=int(seed_v or 0), truncation=_truncation(trunc_v),
+            images = _api().generate(text, n=int(n_v), seed=int(seed_v or 0), truncation=_truncation(trunc_v),
                                   model=model_of(name))
         except ValueError as exc:
             raise _fail(exc) from None
@@ -96,13 +101,13 @@ def build(ctx) -> None:
 
     def on_interpolate(name, a, b, steps_v, seed_v, trunc_v):
         try:
-            frames = api.interpolate(a, b, steps=int(steps_v), seed=int(seed_v or 0), truncation=_truncation(trunc_v),
+            frames = _api().interpolate(a, b, steps=int(steps_v), seed=int(seed_v or 0), truncation=_truncation(trunc_v),
                                      model=model_of(name))
         except ValueError as exc:
             raise _fail(exc) from None
         path = Path(tempfile.mkdtemp(prefix="ganhub-t2i-")) / "interpolation.gif"
-        path.write_bytes(api.gif_bytes(frames))
-        return api.strip_image(frames, scale=PREVIEW), str(path)
+        path.write_bytes(_api().gif_bytes(frames))
+        return _api().strip_image(frames, scale=PREVIEW), str(path)
 
     igo.click(on_interpolate, [model_name, prompt_a, prompt_b, steps, iseed, itrunc], [strip, gif],
               api_name=ctx.api_name("interpolate"), **heavy)
@@ -122,7 +127,7 @@ def build(ctx) -> None:
         if image is None:
             raise gr.Error("Please upload a style image first.")
         try:
-            out = api.restyle(text, image, model=model_of(name))
+            out = _api().restyle(text, image, model=model_of(name))
         except ValueError as exc:
             raise _fail(exc) from None
         return _big([out])[0]
