@@ -95,6 +95,7 @@ from hub.nn.losses import gram_matrix, masked_mse, perceptual_loss, style_loss
 from hub.nn.scaling import PAPER_NUM_WS, STEP_DIVISOR, scale_layers, scale_steps  # torch-free, re-exported
 
 __all__ = [
+    "StreamingRun",
     "PAPER_NUM_WS",
     "STEP_DIVISOR",
     "PERCEPTUAL_LAYERS",
@@ -682,21 +683,16 @@ def inversion_steps(
     return result(True)
 
 
-class Inversion:
-    """``inversion_steps`` with memory: iterate to stream, then read ``.result``.
+class StreamingRun:
+    """A step generator with memory: iterate to stream its items (``.last``), then read the value it
+    returned (``.result``); ``run()`` does both; ``close()`` cancels. Shared by every optimisation API."""
 
-    Cancelling (``close()``, or abandoning the loop) leaves ``.result`` at the state reached,
-    marked ``completed=False``.
-    """
+    def __init__(self, gen: Iterator[Any]):
+        self._gen = gen
+        self.result: Any = None
+        self.last: Any = None
 
-    def __init__(self, G: Any, target: torch.Tensor, config: InversionConfig | None = None, **kwargs: Any):
-        self.config = config or reconstruction_config()
-        self._progress: dict[str, Any] = {}
-        self._gen = inversion_steps(G, target, self.config, progress=self._progress, **kwargs)
-        self.result: InversionResult | None = None
-        self.last: InversionStep | None = None
-
-    def __iter__(self) -> Iterator[InversionStep]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
             try:
                 item = next(self._gen)
@@ -706,11 +702,29 @@ class Inversion:
             self.last = item
             yield item
 
-    def run(self) -> InversionResult:
+    def run(self) -> Any:
         for _ in self:
             pass
         assert self.result is not None
         return self.result
+
+    def close(self) -> Any:
+        self._gen.close()
+        return self.result
+
+
+class Inversion(StreamingRun):
+    """``inversion_steps`` with memory: iterate to stream ``InversionStep``s, then read ``.result``
+    (an ``InversionResult``).
+
+    Cancelling (``close()``, or abandoning the loop) leaves ``.result`` at the state reached,
+    marked ``completed=False``.
+    """
+
+    def __init__(self, G: Any, target: torch.Tensor, config: InversionConfig | None = None, **kwargs: Any):
+        self.config = config or reconstruction_config()
+        self._progress: dict[str, Any] = {}
+        super().__init__(inversion_steps(G, target, self.config, progress=self._progress, **kwargs))
 
     def close(self) -> InversionResult | None:
         """Cancel; returns (and stores) the result at the state reached, or None before any work."""

@@ -138,33 +138,9 @@ class EditResult:
         return to_pil(self.image)
 
 
-class Run:
+class Run(inv.StreamingRun):
     """Iterate to stream ``Progress``; ``.result`` (an ``EditResult``) after the end; ``close()`` cancels
     (the engine's generator is closed too; ``.result`` stays None)."""
-
-    def __init__(self, gen: Iterator[Progress]):
-        self._gen = gen
-        self.result: EditResult | None = None
-        self.last: Progress | None = None
-
-    def __iter__(self) -> Iterator[Progress]:
-        while True:
-            try:
-                item = next(self._gen)
-            except StopIteration as stop:
-                self.result = stop.value
-                return
-            self.last = item
-            yield item
-
-    def run(self) -> EditResult:
-        for _ in self:
-            pass
-        assert self.result is not None
-        return self.result
-
-    def close(self) -> None:
-        self._gen.close()
 
 
 # ------------------------------------------------------------------------------------------ helpers
