@@ -8,24 +8,14 @@ import torch
 
 from plugins.attribute_vectors import api
 from plugins.attribute_vectors.directions import load_directions, mean_difference, save_directions, targets
+from ganhub_tiny_models import tiny_generator
 
 torch.set_num_threads(1)
 
 
-def tiny_generator(seed: int = 0):
-    from plugins.stylegan2.model import Generator
-
-    torch.manual_seed(seed)
-    G = Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 16}).eval()
-    G.requires_grad_(False)
-    with torch.no_grad():
-        G.w_avg.copy_(G.mean_latent(256))
-    return G
-
-
 @pytest.fixture(scope="module")
 def G():
-    return tiny_generator()
+    return tiny_generator(noise_strength=None)
 
 
 ATTRS = {"smiling": ["no", "yes"], "hair": ["none", "red", "blond"]}
@@ -113,7 +103,7 @@ def test_tab_builds_without_shipped_directions():
         @hookimpl
         def register_models(register):
             register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
-                               build=lambda paths: tiny_generator(), offline=True))
+                               build=lambda paths: tiny_generator(noise_strength=None), offline=True))
 
     import plugins.attribute_vectors as plugin
 

@@ -11,22 +11,9 @@ import pytest
 import torch
 
 from plugins.i2s_plusplus import api
+from ganhub_tiny_models import tiny_generator
 
 torch.set_num_threads(1)
-
-
-def tiny_generator(seed: int = 0):
-    from plugins.stylegan2.model import Generator, NoiseInjection
-
-    torch.manual_seed(seed)
-    G = Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 16}).eval()
-    G.requires_grad_(False)
-    with torch.no_grad():
-        G.w_avg.copy_(G.mean_latent(256))
-        for m in G.modules():  # trained generators have non-zero noise strengths; init is 0
-            if isinstance(m, NoiseInjection):
-                m.weight.fill_(0.3)
-    return G
 
 
 @pytest.fixture(scope="module")
