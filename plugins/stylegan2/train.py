@@ -243,7 +243,7 @@ def train(args) -> int:
             opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
             print("generator reset to its EMA weights", flush=True)
         state["history"].append(dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
-                                     batch=args.batch, reset_g_to_ema=bool(args.reset_g_to_ema)))
+                                     batch=args.batch, threads=args.threads, reset_g_to_ema=bool(args.reset_g_to_ema)))
     elif args.init_from is not None:
         G, D, G_ema, saved = init_from_export(args.init_from)
         G_ema.eval().requires_grad_(False)
@@ -256,6 +256,8 @@ def train(args) -> int:
         print(f"initialised from the exported weights in {args.init_from} at step {state['step']} "
               f"({state['nimg'] / 1000:.1f} kimg; optimiser moments start afresh)", flush=True)
     else:
+        state["history"] = [dict(step=0, lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
+                                 batch=args.batch, threads=args.threads)]
         print(f"starting fresh in {out}", flush=True)
 
     reals = load_training_images(args.data, G.size, args.seed)
@@ -440,7 +442,7 @@ def _schedule(state: dict) -> str:
         end = hist[0]["step"] if hist else state["step"]
         parts.append(f"steps 0-{end}: lr 0.0025, R1 gamma 0.1 (first settings; fp32 for the first 115 steps, then bf16)"
                      if end > 115 else f"steps 0-{end}: lr 0.0025, R1 gamma 0.1")
-    keys = ("lr", "r1_gamma", "precision")
+    keys = ("lr", "r1_gamma", "precision", "threads")
     segments: list[dict] = []  # resumes with unchanged settings continue the segment before them
     for h in hist:
         if segments and all(h.get(k) == segments[-1].get(k) for k in keys) and not h.get("reset_g_to_ema"):
@@ -449,7 +451,9 @@ def _schedule(state: dict) -> str:
     for i, h in enumerate(segments):
         end = segments[i + 1]["step"] if i + 1 < len(segments) else state["step"]
         parts.append(f"steps {h['step']}-{end}: lr {h['lr']}, R1 gamma {h['r1_gamma']}, {h['precision']}"
-                     + (" (raw G restarted from its EMA weights)" if h.get("reset_g_to_ema") else ""))
+                     + (f", {h['threads']} thread{'s' if h['threads'] != 1 else ''}" if h.get("threads") else "")
+                     + (" (raw G restarted from its EMA weights)" if h.get("reset_g_to_ema") else "")
+                     + (f" (initialised from the export in {h['init_from']})" if h.get("init_from") else ""))
     return "; ".join(parts)
 
 
@@ -557,6 +561,8 @@ def export(args) -> int:
         diversity=("\n".join(f"- {k}: " + ", ".join(f"{c} {n}" for c, n in v.items()) for k, v in diversity.items())
                    if diversity else "- (the attribute classifier was not available at export time)"),
         which="EMA" if args.export_which == "ema" else "raw (non-EMA)", schedule=_schedule(state),
+        num_ws=G_ema.num_ws, precision=(state.get("history") or [{}])[-1].get("precision", "bf16"),
+        threads=(state.get("history") or [{}])[-1].get("threads", "?"),
         sample_std=sample_std, real_std=real_std,
         n_div=args.diversity_samples, description=args.describe or _auto_description(sample_std, real_std, kimg))
     (dest / f"{WEIGHT_ID}.md").write_text(card)
@@ -579,10 +585,10 @@ held-out whole emoji were never shown to the model).
 | | |
 |---|---|
 | files | `stylegan2-emoji64.safetensors` ({which} generator, {g_dtype}, {g_size:.1f} MB), `stylegan2-emoji64-discriminator.safetensors` (float32, {d_size:.1f} MB) |
-| generator | `{g_cfg}` (z = w = 256, 4 mapping layers with lr multiplier 0.01, num_ws 11) |
+| generator | `{g_cfg}` (z = w = 256, 4 mapping layers with lr multiplier 0.01, num_ws {num_ws}) |
 | discriminator | `{d_cfg}` (minibatch stddev, group 4) |
 | training | step {step}, **{kimg:.1f} kimg** (thousand real images shown), {cpu_h:.2f} CPU hours ({wall_h:.2f} h wall) on a shared 2-core CPU; checkpoint `{ckpt}` |
-| throughput | {it_s:.2f} it/s, {img_s:.1f} img/s at batch 16 (last logged, bf16 autocast, 2 threads) |
+| throughput | {it_s:.2f} it/s, {img_s:.1f} img/s at batch 16 (last logged, {precision} autocast, {threads} thread(s)) |
 | recipe | non-saturating logistic loss, Adam betas (0, 0.99), batch 16, lazy R1 every 16 steps, DiffAugment color+translation+cutout, x-flips, style mixing 0.9, EMA half-life 5 kimg (5 % ramp-up), no path-length regularisation |
 | schedule | {schedule} |
 | licence | Apache-2.0 (weights); the training images are renders of Noto Color Emoji (SIL OFL 1.1) |
