@@ -517,8 +517,8 @@ class WeightStore:
         if embedded is not None and standin is None:
             if embedded.is_file():
                 _check_digest(spec.id, embedded, spec.sha256,
-                              f"Restore it (`git checkout -- {_rel(embedded)}`), re-export it and run "
-                              "`ganhub weights rehash`, or delete it to use the Hub copy.")
+                              f"Restore it (`git checkout -- {_rel(embedded)}`), or if you re-exported it on purpose, "
+                              f"run `ganhub weights rehash --id {spec.id}`; or delete it to use the Hub copy.")
                 return embedded, "embedded", ""
             log.info("weight %s: embedded file %s is missing; trying the Hub", spec.id, embedded)
 
@@ -565,7 +565,7 @@ class WeightStore:
         if standin is None or embedded is None or not embedded.is_file():
             raise exc
         _check_digest(spec.id, embedded, standin.sha256,
-                      f"Restore it (`git checkout -- {_rel(embedded)}`) or run `ganhub weights rehash`.")
+                      f"Restore it (`git checkout -- {_rel(embedded)}`) or run `ganhub weights rehash --id {spec.id}`.")
         notice = f"Using the embedded copy of '{spec.id}' ({_rel(embedded)}) because the Hub copy is unavailable: {exc}"
         log.warning(notice)
         _ui_notice(notice)
