@@ -41,3 +41,15 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_plugin_env():
+    """`ganhub --plugins X` sets GANHUB_PLUGINS in-process (for the app it starts); keep that out of later tests."""
+    saved = {k: os.environ.get(k) for k in ("GANHUB_PLUGINS", "GANHUB_DISABLE")}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -28,7 +28,14 @@ BUILTINS = {"stylegan2", "wplus_editing", "attribute_vectors", "i2s_plusplus", "
 
 @pytest.fixture(scope="module")
 def full_app():
-    return build_app()
+    """The app `python app.py` serves: every installed plugin (no allow/block list from the environment)."""
+    import os
+
+    saved = {k: os.environ.pop(k) for k in ("GANHUB_PLUGINS", "GANHUB_DISABLE") if k in os.environ}
+    try:
+        return build_app()
+    finally:
+        os.environ.update(saved)
 
 
 def test_every_installed_plugin_loads_and_builds_its_tab_without_errors(full_app):
@@ -45,12 +52,14 @@ def test_every_installed_plugin_loads_and_builds_its_tab_without_errors(full_app
 
 def test_building_the_full_app_imports_no_torch():
     """Start-up stays fast: every tab builds without torch; models load at the first event."""
+    import os
     import subprocess
     import sys
 
     code = ("import sys; from hub.app import build_app; from hub.plugins import get_hub; build_app(); "
             "print('torch' in sys.modules); print(get_hub().notices)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    env = {k: v for k, v in os.environ.items() if k not in ("GANHUB_PLUGINS", "GANHUB_DISABLE")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.splitlines()[-2:] == ["False", "[]"], out.stdout
 
