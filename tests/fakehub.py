@@ -203,3 +203,24 @@ class FakeHub:
         body = json.dumps({"id": repo.repo_id, "sha": commit,
                            "siblings": [{"rfilename": f} for f in sorted(repo.commits[commit])]}).encode()
         self._send(h, 200, {"Content-Type": "application/json"}, body, head)
+
+
+def serve_online(tmp_path: Path, monkeypatch):
+    """A started FakeHub with huggingface_hub and the weight store pointed at it and "online":
+    offline flags and proxies cleared, HF and GAN Hub caches under ``tmp_path``. A generator, for a fixture."""
+    from huggingface_hub import constants
+
+    from hub import weights as store
+
+    # huggingface_hub read the env at import; the store reads it at call time. Make both "online".
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "GANHUB_WEIGHTS_DIR", "HTTPS_PROXY", "https_proxy",
+                 "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path / "ganhub"))
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    store._PROBES.clear()
+    with FakeHub() as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
+        yield fake

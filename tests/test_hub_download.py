@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save
 
-from fakehub import FakeHub
+from fakehub import serve_online
 from hub import weights as W
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,19 +31,7 @@ sha = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
 
 @pytest.fixture
 def hub(tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
-    # huggingface_hub read the env at import; the store reads it at call time. Make both "online".
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "GANHUB_WEIGHTS_DIR", "HTTPS_PROXY", "https_proxy",
-                 "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
-    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path / "ganhub"))
-    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    W._PROBES.clear()
-    with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
+    for fake in serve_online(tmp_path, monkeypatch):
         fake.repo = fake.add_repo("ganhub/weights")
         fake.commit = fake.repo.commit({"g.safetensors": GOOD, "README.md": b"# weights\n"})
         yield fake

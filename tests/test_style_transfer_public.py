@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fakehub import FakeHub
+from fakehub import serve_online
 from hub import weights as W
 from plugins.style_transfer.convert import DECODER_CONVS, ENCODER_CONVS
 
@@ -51,19 +51,7 @@ def _manifest_entries() -> dict[str, str]:
 
 @pytest.fixture
 def fake_hub(tmp_path, monkeypatch):
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    for name in ("HF_HUB_OFFLINE", "GANHUB_WEIGHTS_DIR", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy",
-                 "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
-    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path / "ganhub"))
-    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    W._PROBES.clear()
-    with FakeHub() as fake:
-        monkeypatch.setenv("HF_ENDPOINT", fake.endpoint)
-        yield fake
+    yield from serve_online(tmp_path, monkeypatch)
 
 
 def test_public_adain_converts_from_the_hub_and_runs(fake_hub, tmp_path):
