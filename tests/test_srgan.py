@@ -353,6 +353,19 @@ def test_stage1_resume_is_exact_and_stage2_runs(tmp_path):
     assert state["step"] == 1 and state["init_from"] == "stage1/ckpt-0000004"
     assert state["loss_weights"] == {"adv": 1e-3, "tv": 2e-8, "vgg_rescale": 1 / 12.75, "vgg_layer": "relu5_4"}
 
+    # the cache is lost: stage 1 goes on from exported weights, counting steps on from their metadata
+    from safetensors.torch import save_file
+
+    exported = tmp_path / "exported.safetensors"
+    save_file(a, str(exported), metadata={"config": json.dumps({"scale": 4, "channels": 8, "num_blocks": 1}),
+                                          "step": "4"})
+    assert main(["--stage", "1", "--iters", "5", "--out", str(tmp_path / "c"), "--init-from", str(exported)] + tiny) == 0
+    state = json.loads((latest_checkpoint(tmp_path / "c/stage1") / "state.json").read_text())
+    assert state["step"] == 5 and state["init_from"] == "exported.safetensors (step 4)"
+    wrong = tmp_path / "wrong.safetensors"
+    save_file(a, str(wrong), metadata={"config": json.dumps({"scale": 4, "channels": 16, "num_blocks": 1})})
+    assert main(["--stage", "1", "--iters", "5", "--out", str(tmp_path / "d"), "--init-from", str(wrong)] + tiny) == 2
+
 
 @pytest.mark.parametrize("weight_id,builder", [("srgan-srresnet-x4-imagenet", "srresnet"), ("srgan-esrgan-x4", "rrdb")])
 def test_manifest_converters_run_through_the_weight_store(tmp_path, weight_id, builder):

@@ -53,6 +53,9 @@ def parse(argv):
     p.add_argument("--vgg-layer", default="relu5_4")
     p.add_argument("--init", choices=("random", "passthrough"), default="random",
                    help="stage-1 init: PyTorch default (paper) or models.passthrough_init_ (starts as an interpolator)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="stage 1 with no checkpoint in --out: start G from exported weights (e.g. "
+                        "weights/srgan-srresnet-x4.safetensors), counting steps on from its metadata; Adam starts afresh")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=CACHE)
@@ -211,6 +214,19 @@ def train(args) -> int:
             for group in opt.param_groups:
                 group["lr"] = args.lr
         print(f"resumed from {ckpt} at step {step}", flush=True)
+    elif args.stage == 1 and args.init_from is not None:
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+
+        with safe_open(str(args.init_from), "pt") as f:
+            meta = dict(f.metadata() or {})
+        if json.loads(meta.get("config", "{}")) != g_cfg:
+            print(f"{args.init_from} has config {meta.get('config')}, not {g_cfg}", file=sys.stderr)
+            return 2
+        G.load_state_dict(load_file(str(args.init_from)), strict=True)
+        step = int(meta.get("step", 0))
+        init_from = f"{args.init_from.name} (step {step})"
+        print(f"stage 1 starts from the exported {args.init_from} at step {step}", flush=True)
     elif args.stage == 2:
         src = latest_checkpoint(args.out / "stage1")
         if src is None:
