@@ -261,7 +261,10 @@ def export(args) -> int:
         out = weights_dir / f"{wid}.safetensors"
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         sd = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
-        save_file(sd, str(tmp), metadata={"config": json.dumps(cfgs[stage]), "step": str(states[stage]["step"])})
+        save_file(sd, str(tmp), metadata={"config": json.dumps(cfgs[stage]), "step": str(states[stage]["step"]),
+                                              "cpu_s": f"{states[stage].get('cpu_s', 0.0):.0f}",
+                                              "elapsed_s": f"{states[stage].get('elapsed_s', 0.0):.0f}",
+                                              "lr_history": json.dumps(states[stage].get("lr_history") or [])})
         os.replace(tmp, out)
         sha, size = _sha256(out), out.stat().st_size
         t256 = _time_256(net)

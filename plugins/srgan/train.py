@@ -225,6 +225,9 @@ def train(args) -> int:
             return 2
         G.load_state_dict(load_file(str(args.init_from)), strict=True)
         step = int(meta.get("step", 0))
+        # the exported run's cost and schedule carry over, so the card keeps counting the whole run
+        cpu_elapsed, elapsed = float(meta.get("cpu_s", 0.0)), float(meta.get("elapsed_s", 0.0))
+        lr_history = json.loads(meta.get("lr_history", "[]"))
         init_from = f"{args.init_from.name} (step {step})"
         print(f"stage 1 starts from the exported {args.init_from} at step {step}", flush=True)
     elif args.stage == 2:
