@@ -1,6 +1,6 @@
 """Start GAN Hub: ``python app.py`` serves http://127.0.0.1:7860 with every installed plugin.
 
-Flags: --host, --port, --plugins a,b (allowlist; empty loads none), --device cpu|cuda|mps|auto,
+Flags: --host, --port, --plugins a,b (allowlist; empty loads none), --device cpu|cuda|mps|auto, --threads N (torch CPU threads),
 --share (a public gradio.live link, off by default), --strict (any plugin error is fatal).
 Same as ``ganhub serve``.
 """

@@ -27,6 +27,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plugins", default=None,
                         help="comma list of plugins to load (sets GANHUB_PLUGINS; empty loads none)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (sets GANHUB_DEVICE)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch (sets GANHUB_THREADS; default: torch's, one per core). On a "
+                             "machine shared with other jobs, 1 is often several times faster")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument("--strict", action="store_true", help="any plugin error is fatal (sets GANHUB_STRICT)")
 
@@ -37,6 +40,8 @@ def _apply_env(args: argparse.Namespace) -> None:
         os.environ["GANHUB_PLUGINS"] = args.plugins
     if getattr(args, "device", None):
         os.environ["GANHUB_DEVICE"] = args.device
+    if getattr(args, "threads", None):
+        os.environ["GANHUB_THREADS"] = str(args.threads)
     if getattr(args, "strict", False):
         os.environ["GANHUB_STRICT"] = "1"
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -237,3 +237,22 @@ def test_tampered_weight_is_refused_with_a_readable_error(tmp_path):
     ctx = DemoContextImpl(hub, Demo("x", "x", lambda ctx: None, plugin="withweights"), {})
     with pytest.raises(gr.Error, match="fixture-linear"):
         ctx.get_model("fixture-linear-model")
+
+
+def test_threads_setting_reaches_torch(monkeypatch):
+    import torch
+
+    from hub.models import apply_thread_setting
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("GANHUB_THREADS", raising=False)
+        assert apply_thread_setting() is None and torch.get_num_threads() == before
+        monkeypatch.setenv("GANHUB_THREADS", "1")
+        assert apply_thread_setting() == 1 and torch.get_num_threads() == 1
+        for bad in ("0", "two"):
+            monkeypatch.setenv("GANHUB_THREADS", bad)
+            with pytest.raises(RuntimeError, match="GANHUB_THREADS"):
+                apply_thread_setting()
+    finally:
+        torch.set_num_threads(before)
