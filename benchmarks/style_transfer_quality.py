@@ -222,7 +222,9 @@ def main(argv=None) -> int:
                 print(f"{cname:<10} {sname:<13} {hist[0]:.4g} -> {hist[-1]:.4g} ({hist[-1] / hist[0]:.2f}x) "
                       f"decreasing at every stream: {mono}  {time.perf_counter() - t:.1f} s")
     if args.grid:
-        out = write_grid(model, ROOT / "weights" / f"{args.model}.png", args.size)
+        # the grid sits beside the model card of the weight it shows (weights/<weight id>.png)
+        name = "adain-embedded-decoder" if args.model == "adain-embedded" else f"{args.model}-grid"
+        out = write_grid(model, ROOT / "weights" / f"{name}.png", args.size)
         print(f"\nwrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} kB)")
     return 0
 

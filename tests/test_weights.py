@@ -288,3 +288,17 @@ def test_cli_list_verify_rehash_as_module(tmp_path):
     listing = run("list", "--manifest", str(m))
     assert listing.returncode == 0 and "toy" in listing.stdout and "embedded" in listing.stdout
     assert _sha(f) in m.read_text()
+
+
+def test_every_embedded_weight_has_its_model_card_beside_it():
+    """weights/<file>.safetensors -> weights/<file>.md: the card the Spaces READMEs and the Plugins tab link to."""
+    from hub.weights import load_manifest
+
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for spec in load_manifest(root / "weights_manifest.yaml"):
+        if spec.embedded and (root / spec.embedded).is_file():
+            card = (root / spec.embedded).with_suffix(".md")
+            if not card.is_file() or "python" not in card.read_text():  # a card names the command that made it
+                missing.append(spec.id)
+    assert not missing, f"embedded weights without a model card (with its command): {missing}"

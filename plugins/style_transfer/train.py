@@ -28,7 +28,7 @@ from typing import Sequence
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / "adain"
 REPO = Path(__file__).resolve().parents[2]
 EXPORT = REPO / "weights" / "adain-embedded-decoder.safetensors"
-CARD = REPO / "weights" / "adain-embedded.md"
+CARD = REPO / "weights" / "adain-embedded-decoder.md"
 
 
 def _atomic_write(path: Path, write) -> None:
