@@ -115,7 +115,6 @@ def job_seconds(labels: Sequence[str | None]) -> Callable[..., float] | int:
             steps *= max(1.0, number(args, i))
         return min(MAX_GPU_SECONDS, BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * steps)
 
-    duration.step_labels = [labels[i] for i in steps_at]  # type: ignore[attr-defined]
     return duration
 
 

@@ -90,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
     from hub.plugins import get_hub
 
     trainers = get_hub().trainers
-    if args.name in (None, "list", "-h", "--help"):
+    if args.name in (None, "list"):  # (--help is argparse's own)
         for name in sorted(trainers):
             print(f"{name:20s} {trainers[name].help}  ({trainers[name].plugin})")
         print("ganhub train NAME --help shows a trainer's own options")

@@ -307,7 +307,8 @@ def test_training_smoke_resume_and_export(tmp_path):
     common2 = [a if a != str(out) else str(out2) for a in common]
     assert train.main(common2 + ["--steps", "4", "--init-from", str(dest)]) == 0
     state4 = json.loads((train.latest_checkpoint(out2) / "state.json").read_text())
-    assert state4["step"] == 4 and state4["nimg"] == 16 and state4["history"][0]["init_from"] == str(dest)
+    assert state4["step"] == 4 and state4["nimg"] == 16 and state4["history"][-1]["init_from"] == str(dest)
+    assert state4["history"][0]["step"] == 0  # the exported run's schedule carries over into the card
     _, d4, _, _ = train.load_checkpoint_models(train.latest_checkpoint(out2))
     assert not torch.equal(next(d4.parameters()), next(d.parameters()))  # D trained on from the export
 

@@ -221,6 +221,9 @@ def train(args) -> int:
                  args={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                  command=" ".join(["python -m plugins.stylegan2.train"] + sys.argv[1:]), history=[])
 
+    # what this invocation trains with: one entry of state["history"] per change (the card's schedule)
+    settings = dict(lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision, batch=args.batch,
+                    threads=args.threads)
     ckpt = latest_checkpoint(out)
     gen = torch.Generator().manual_seed(args.seed)
     if ckpt is not None:
@@ -242,22 +245,19 @@ def train(args) -> int:
             G.load_state_dict(G_ema.state_dict())
             opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
             print("generator reset to its EMA weights", flush=True)
-        state["history"].append(dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
-                                     batch=args.batch, threads=args.threads, reset_g_to_ema=bool(args.reset_g_to_ema)))
+        state["history"].append(dict(settings, step=state["step"], reset_g_to_ema=bool(args.reset_g_to_ema)))
     elif args.init_from is not None:
         G, D, G_ema, saved = init_from_export(args.init_from)
         G_ema.eval().requires_grad_(False)
         opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
         opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        state.update(saved)
+        state.update(saved)  # counters and the exported run's schedule
         gen.manual_seed(args.seed + state["step"])
-        state["history"] = [dict(step=state["step"], lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
-                                 batch=args.batch, init_from=str(args.init_from))]
+        state["history"].append(dict(settings, step=state["step"], init_from=str(args.init_from)))
         print(f"initialised from the exported weights in {args.init_from} at step {state['step']} "
               f"({state['nimg'] / 1000:.1f} kimg; optimiser moments start afresh)", flush=True)
     else:
-        state["history"] = [dict(step=0, lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision,
-                                 batch=args.batch, threads=args.threads)]
+        state["history"] = [dict(settings, step=0)]
         print(f"starting fresh in {out}", flush=True)
 
     reals = load_training_images(args.data, G.size, args.seed)
@@ -439,9 +439,7 @@ def _schedule(state: dict) -> str:
     hist = state.get("history") or []
     parts = []
     if not hist or hist[0]["step"] > 0:
-        end = hist[0]["step"] if hist else state["step"]
-        parts.append(f"steps 0-{end}: lr 0.0025, R1 gamma 0.1 (first settings; fp32 for the first 115 steps, then bf16)"
-                     if end > 115 else f"steps 0-{end}: lr 0.0025, R1 gamma 0.1")
+        parts.append(f"steps 0-{hist[0]['step'] if hist else state['step']}: settings not recorded")
     keys = ("lr", "r1_gamma", "precision", "threads")
     segments: list[dict] = []  # resumes with unchanged settings continue the segment before them
     for h in hist:
@@ -490,7 +488,7 @@ def init_from_export(folder: Path):
     with safe_open(str(g_path), "pt") as f:
         meta = dict(f.metadata() or {})
     nimg = int(meta["nimg"]) if "nimg" in meta else int(float(meta.get("kimg", 0)) * 1000)
-    counters = dict(step=int(meta.get("step", 0)), nimg=nimg,
+    counters = dict(step=int(meta.get("step", 0)), nimg=nimg, history=json.loads(meta.get("history", "[]")),
                     cpu_seconds=float(meta.get("cpu_seconds", 0.0)), wall_seconds=float(meta.get("wall_seconds", 0.0)))
     return G, D, G_ema, counters
 
@@ -515,7 +513,8 @@ def export(args) -> int:
     g_path, d_path = dest / f"{WEIGHT_ID}.safetensors", dest / f"{WEIGHT_ID}-discriminator.safetensors"
     kimg = state["nimg"] / 1000
     info = {"step": str(state["step"]), "kimg": f"{kimg:.1f}", "nimg": str(state["nimg"]), "checkpoint": ckpt.name,
-            "cpu_seconds": f"{state.get('cpu_seconds', 0.0):.0f}", "wall_seconds": f"{state.get('wall_seconds', 0.0):.0f}"}
+            "cpu_seconds": f"{state.get('cpu_seconds', 0.0):.0f}", "wall_seconds": f"{state.get('wall_seconds', 0.0):.0f}",
+            "history": json.dumps(state.get("history") or [])}
 
     # fp16 only if the images stay practically identical
     z = torch.randn(64, G_ema.z_dim, generator=torch.Generator().manual_seed(1234))
