@@ -407,3 +407,19 @@ def test_passthrough_init_starts_as_an_interpolator():
         ref = torch.nn.functional.interpolate(ramp, scale_factor=4, mode="bilinear")[0, 0, 20, 8:-8]
     assert (up - ref).abs().max() < 0.03  # an interpolator from the first step, not random-init noise
     assert (SRResNet(scale=4, channels=8, num_blocks=2).eval()(ramp)[0, 0, 20, 8:-8] - ref).abs().max() > 0.1
+
+
+def test_export_keeps_the_manifest_entry_of_a_stage_it_did_not_train(tmp_path, monkeypatch):
+    """Re-exporting stage 1 alone must not drop the committed stage-2 (SRGAN) entry from the manifest."""
+    from plugins.srgan import export as srgan_export
+
+    manifest = tmp_path / "weights_manifest.yaml"
+    manifest.write_text((Path(__file__).resolve().parents[1] / "weights_manifest.yaml").read_text())
+    monkeypatch.setattr(srgan_export, "MANIFEST", manifest)
+    kept = srgan_export.existing_entry("srgan-srgan-x4")
+    assert kept.startswith("- id: srgan-srgan-x4\n") and "sha256: " in kept and "embedded: weights/" in kept
+    assert srgan_export.existing_entry("no-such-weight") == ""
+    fresh = srgan_export.embedded_entry("srgan-srresnet-x4", "0" * 64, 1, "test")
+    assert srgan_export.update_manifest(fresh + kept + srgan_export.HUB_ENTRIES)
+    text = manifest.read_text()
+    assert text.count("- id: srgan-srgan-x4\n") == 1 and kept in text and "sha256: " + "0" * 64 in text

@@ -1,6 +1,9 @@
 """style_transfer: AdaIN controls + cache, Gatys loss decreases, texture synthesis, registration."""
 
+import json
+
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -56,10 +59,28 @@ def test_embedded_model_builds_from_repo_weights():
     assert out.shape == (1, 3, 32, 32) and torch.isfinite(out).all()
 
 
-def test_gatys_loss_decreases_and_streams():
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_gatys_loss_decreases_and_streams(precision):
     hist = [losses["total"] for _, im, losses in gatys(img(0, 48), [img(1, 48), img(2, 48)], style_weights=[1, 1],
-                                                         steps=12, every=3, max_side=48)]
+                                                         steps=12, every=3, max_side=48, precision=precision)]
     assert len(hist) == 4 and hist[-1] < hist[0]
+
+
+def test_bf16_vgg_passes_stay_close_to_fp32():
+    """The bf16 path changes only the convolution precision: its features track the float32 ones."""
+    from hub.nn.precision import features_in, use_bf16
+    from hub.nn.vgg import vgg_features
+
+    assert use_bf16("bf16") and not use_bf16("fp32")
+    with pytest.raises(ValueError):
+        use_bf16("fp16")
+    vgg = vgg_features("vgg19", ("relu2_1", "relu4_2"))
+    x = t(img(0, 64))
+    ref, low = features_in(vgg, x, False), features_in(vgg, x, True)
+    for k in ref:
+        assert low[k].dtype == torch.float32
+        rel = (low[k] - ref[k]).norm() / ref[k].norm()
+        assert rel < 0.05, (k, rel.item())
 
 
 def test_gram_texture_any_size_and_efros_leung():
@@ -81,3 +102,31 @@ def test_plugin_registers():
 
     hub = make_hub([plugin], strict=True)
     assert "adain-embedded" in hub.models.names()
+
+
+def test_adain_trainer_resumes_and_records_its_schedule(tmp_path, monkeypatch):
+    """Two short runs: the second resumes the first; a changed setting opens a new schedule segment."""
+    from plugins.style_transfer import train as adain_train
+
+    monkeypatch.setattr(adain_train, "CKPT_DIR", tmp_path)
+    common = ["--batch", "1", "--crop", "32", "--log-every", "1", "--threads", "1"]
+    assert adain_train.main(common + ["--steps", "2"]) == 0
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["step"] == 2 and [seg["from_step"] for seg in state["schedule"]] == [0]
+    assert adain_train.main(common + ["--steps", "3", "--identity-weight", "1"]) == 0
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["step"] == 3 and [seg["identity_weight"] for seg in state["schedule"]] == [0.0, 1.0]
+    assert state["schedule"][1]["from_step"] == 2 and state["identity_ema"] > 0
+
+
+def test_identity_loss_is_zero_weighted_by_default():
+    from plugins.style_transfer.adain import Decoder, embedded_encoder
+    from plugins.style_transfer.train import adain_losses
+
+    torch.manual_seed(0)
+    enc, dec = embedded_encoder().eval(), Decoder()
+    c, s = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
+    total, lc, ls, lid = adain_losses(enc, dec, c, s)
+    assert lid.item() == 0 and torch.allclose(total, lc + 10 * ls)
+    total, lc, ls, lid = adain_losses(enc, dec, c, s, identity_weight=2.0)
+    assert lid.item() > 0 and torch.allclose(total, lc + 10 * ls + 2 * lid)

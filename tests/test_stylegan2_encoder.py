@@ -95,3 +95,35 @@ def test_train_encoder_resume_and_export(tmp_path):
     assert E(torch.zeros(1, 3, 16, 16)).shape == (1, 6, 32)
     card = (dest / "stylegan2-emoji64-encoder.md").read_text()
     assert "encoder alone" in card and "PSNR" in card
+
+
+def test_train_encoder_init_from_export_counts_on(tmp_path):
+    """--init-from continues from an exported encoder (cache lost) with its weights, step and CPU time."""
+    from safetensors import safe_open
+
+    from plugins.stylegan2 import train_encoder
+
+    g_path = tmp_path / "g.safetensors"
+    save_generator(tiny_g(), g_path)
+    common = ["--generator", str(g_path), "--data", "random", "--batch", "2", "--log-every", "1"]
+    first, dest = tmp_path / "enc1", tmp_path / "w"
+    assert train_encoder.main(common + ["--out", str(first), "--steps", "3"]) == 0
+    assert train_encoder.main(common + ["--out", str(first), "--export", "--export-dir", str(dest), "--no-manifest",
+                                        "--eval-images", "2", "--eval-steps", "1"]) == 0
+    exported = dest / "stylegan2-emoji64-encoder.safetensors"
+    with safe_open(str(exported), framework="pt") as f:
+        meta = f.metadata()
+    assert meta["step"] == "3" and meta["nimg"] == "12" and float(meta["cpu_seconds"]) > 0
+
+    second = tmp_path / "enc2"
+    assert train_encoder.main(common + ["--out", str(second), "--init-from", str(exported), "--steps", "3"]) == 0
+    # Already at step 3: no training step ran, so the checkpoint holds exactly the exported weights.
+    state = json.loads((second / "ckpt_00000003" / "state.json").read_text())
+    assert state["step"] == 3 and state["nimg"] == 12 and state["cpu_seconds"] >= float(meta["cpu_seconds"])
+    from safetensors.torch import load_file
+
+    ckpt = load_file(str(second / "ckpt_00000003" / "model.safetensors"))
+    ref = load_file(str(exported))
+    assert all(torch.equal(ckpt[f"E.{k}"], v) for k, v in ref.items() if k != "w_avg")
+    assert train_encoder.main(common + ["--out", str(second), "--steps", "5"]) == 0
+    assert json.loads((second / "ckpt_00000005" / "state.json").read_text())["nimg"] == 20

@@ -97,6 +97,18 @@ def embedded_entry(wid: str, sha: str, size: int, description: str) -> str:
             f"  description: {description}\n")
 
 
+def existing_entry(wid: str) -> str:
+    """The manifest's current entry for ``wid`` (its ``- id:`` line and indented lines), or ''."""
+    lines = MANIFEST.read_text().splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.rstrip("\n") == f"- id: {wid}":
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("  "):
+                j += 1
+            return "".join(lines[i:j])
+    return ""
+
+
 def update_manifest(entries: str) -> bool:
     """Replace the lines between ``# --- srgan ---`` and the next ``# --- `` header (or the end of ``weights:``)."""
     lines = MANIFEST.read_text().splitlines(keepends=True)
@@ -256,8 +268,13 @@ def export(args) -> int:
     entries = ""
     from safetensors.torch import save_file
 
-    for stage, net in nets.items():
+    for stage in (1, 2):
         wid = WEIGHT_IDS[stage]
+        if stage not in nets:
+            # A stage with no checkpoint here keeps its committed file, card and manifest entry.
+            entries += existing_entry(wid)
+            continue
+        net = nets[stage]
         out = weights_dir / f"{wid}.safetensors"
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         sd = {k: v.detach().contiguous() for k, v in net.state_dict().items()}

@@ -26,6 +26,7 @@ from typing import Iterator, Sequence
 import torch
 
 from hub.nn.losses import gram_matrix, perceptual_loss, style_loss, tv_loss
+from hub.nn.precision import features_in, use_bf16
 from hub.nn.vgg import vgg_features
 
 CONTENT_LAYERS = ("relu4_2",)
@@ -38,7 +39,8 @@ def _to_tensor(img, max_side: int | None) -> torch.Tensor:
     return _pil_to_tensor(img, max_side, multiple=1)
 
 
-def target_grams(styles: Sequence[torch.Tensor], weights: Sequence[float] | None, vgg, layers) -> dict:
+def target_grams(styles: Sequence[torch.Tensor], weights: Sequence[float] | None, vgg, layers,
+                 bf16: bool = False) -> dict:
     """Weighted average of the styles' Gram matrices per layer (multi-style mixing)."""
     w = torch.ones(len(styles)) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
     if len(w) != len(styles) or (w < 0).any() or w.sum() <= 0:
@@ -47,7 +49,7 @@ def target_grams(styles: Sequence[torch.Tensor], weights: Sequence[float] | None
     grams: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for wk, s in zip(w, styles):
-            feats = vgg(s)
+            feats = features_in(vgg, s, bf16)
             for l in layers:
                 grams[l] = grams.get(l, 0) + float(wk) * gram_matrix(feats[l])
     return grams
@@ -68,15 +70,19 @@ def optimise_image(
     optimizer: str = "adam",
     lr: float = 0.02,
     every: int = 10,
+    bf16: bool = False,
 ) -> Iterator[tuple[int, torch.Tensor, dict]]:
-    """Core loop shared by style transfer and texture synthesis: yields (step, image, losses)."""
+    """Core loop shared by style transfer and texture synthesis: yields (step, image, losses).
+
+    bf16: run the VGG passes under bfloat16 autocast (image, Grams, losses and Adam stay float32).
+    """
     x = x0.clone().requires_grad_(True)
     lw = list(layer_weights) if layer_weights is not None else [1.0 / len(style_layers)] * len(style_layers)
     losses: dict[str, float] = {}
 
     def closure():
         opt.zero_grad(set_to_none=True)
-        feats = vgg(x)
+        feats = features_in(vgg, x, bf16)
         ls = style_loss(feats, style_targets, style_layers, weights=lw)
         total = style_weight * ls
         losses["style"] = ls.item()
@@ -124,11 +130,14 @@ def gatys(
     style_layers: Sequence[str] = STYLE_LAYERS,
     pool: str = "max",
     init: str = "content",
+    precision: str = "auto",
 ) -> Iterator[tuple[int, "object", dict]]:
     """Stream Gatys style transfer: yields (step, PIL image, losses) every ``every`` steps.
 
     content / styles: images (PIL, path, ndarray); style_weights mixes several styles' Grams;
     init: "content" (default, as asked) or "noise" (the paper's white-noise start).
+    precision: "auto" runs VGG in bfloat16 where the hardware does it natively (about 1.5x faster per
+    step on an AVX512-BF16 CPU), else float32; "fp32" or "bf16" force one.
     """
     from plugins.style_transfer.adain import _tensor_to_pil
 
@@ -139,15 +148,16 @@ def gatys(
     vgg = vgg_features("vgg19", tuple(dict.fromkeys(list(content_layers) + list(style_layers))), pool=pool)
     c = _to_tensor(content, max_side)
     s = [_to_tensor(im, style_side or max_side) for im in styles]
-    grams = target_grams(s, style_weights, vgg, style_layers)
+    bf16 = use_bf16(precision, c.device)
+    grams = target_grams(s, style_weights, vgg, style_layers, bf16)
     with torch.no_grad():
-        content_targets = {l: f for l, f in vgg(c).items() if l in content_layers}
+        content_targets = {l: f for l, f in features_in(vgg, c, bf16).items() if l in content_layers}
     if init not in ("content", "noise"):
         raise ValueError("init must be 'content' or 'noise'")
     x0 = c if init == "content" else torch.randn(c.shape, generator=torch.Generator().manual_seed(0)) * 0.1
     for step, x, losses in optimise_image(x0, vgg, grams, style_layers, content_targets, content_layers,
                                           content_weight, style_weight, tv_weight, None, steps, optimizer,
-                                          lr, every):
+                                          lr, every, bf16):
         yield step, _tensor_to_pil(x), losses
 
 

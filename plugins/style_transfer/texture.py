@@ -22,6 +22,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from hub.nn.precision import use_bf16
 from hub.nn.vgg import vgg_features
 from plugins.style_transfer.gatys import STYLE_LAYERS, optimise_image, target_grams
 
@@ -45,10 +46,12 @@ def gram_texture(
     seed: int = 0,
     optimizer: str = "adam",
     pool: str = "avg",
+    precision: str = "auto",
 ) -> Iterator[tuple[int, "object", dict]]:
     """Gram-based synthesis from noise to ``size`` (int or (H, W)); yields (step, PIL, losses).
 
-    Gatys et al. (2015) replace max- by average-pooling for synthesis (default here)."""
+    Gatys et al. (2015) replace max- by average-pooling for synthesis (default here).
+    precision: as in ``gatys`` (bfloat16 VGG passes where the hardware has it natively)."""
     from plugins.style_transfer.adain import _pil_to_tensor, _tensor_to_pil
 
     h, w = _size(size)
@@ -56,11 +59,12 @@ def gram_texture(
         raise ValueError("texture size must be between 16 and 2048 pixels")
     vgg = vgg_features("vgg19", tuple(layers), pool=pool)
     s = _pil_to_tensor(sample, sample_side, multiple=1)
-    grams = target_grams([s], None, vgg, layers)
+    bf16 = use_bf16(precision, s.device)
+    grams = target_grams([s], None, vgg, layers, bf16)
     g = torch.Generator().manual_seed(seed)
     x0 = (s.mean(dim=(2, 3), keepdim=True) + 0.3 * torch.randn(1, 3, h, w, generator=g)).clamp(-1, 1)
     for step, x, losses in optimise_image(x0, vgg, grams, layers, style_weight=style_weight, steps=steps,
-                                          optimizer=optimizer, lr=lr, every=every):
+                                          optimizer=optimizer, lr=lr, every=every, bf16=bf16):
         yield step, _tensor_to_pil(x), losses
 
 

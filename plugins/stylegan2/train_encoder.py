@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from plugins.stylegan2.encoder import Encoder, encoder_for, save_encoder
+from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
 from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint, sha256_of)
 
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
@@ -49,6 +49,10 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--init-from", type=Path, default=None, metavar="SAFETENSORS",
+                   help="with no checkpoint in --out: start from an exported encoder (e.g. weights/"
+                        "stylegan2-emoji64-encoder.safetensors), counting on from its step; Adam starts afresh. "
+                        "Adapting the last encoder to a generator that trained on is much cheaper than a new one")
     p.add_argument("--export", action="store_true")
     p.add_argument("--export-dir", type=Path, default=REPO / "weights")
     p.add_argument("--no-manifest", action="store_true")
@@ -105,7 +109,29 @@ def train(args) -> int:
         extra = torch.load(ckpt / "optim.pt", weights_only=True)
         opt.load_state_dict(extra["opt"]["E"])
         state.update(step=saved["step"], nimg=saved["nimg"], cpu_seconds=saved.get("cpu_seconds", 0.0))
+        if saved.get("unrecorded_before_step"):
+            state["unrecorded_before_step"] = saved["unrecorded_before_step"]
         print(f"resumed from {ckpt} at step {state['step']}", flush=True)
+    elif args.init_from is not None:
+        if not args.init_from.is_file():
+            raise SystemExit(f"--init-from: no file {args.init_from}")
+        from safetensors import safe_open
+
+        with safe_open(str(args.init_from), framework="pt") as f:
+            meta = f.metadata() or {}
+        E.load_state_dict(load_encoder(args.init_from).state_dict(), strict=True)
+        E.requires_grad_(True)
+        with torch.no_grad():
+            E.w_avg.copy_(G.w_avg)
+        state.update(step=int(meta.get("step", 0)), nimg=int(meta.get("nimg", 0)),
+                     cpu_seconds=float(meta.get("cpu_seconds", 0.0)))
+        if "cpu_seconds" not in meta:
+            # Older exports carried only the step: say so on the card rather than guess the time.
+            state["unrecorded_before_step"] = state["step"]
+        if meta.get("generator_sha256") != g_sha:
+            print(f"note: {args.init_from.name} was trained against generator {meta.get('generator_sha256', '?')[:12]}; "
+                  f"adapting it to {g_sha[:12]}", flush=True)
+        print(f"starting from {args.init_from} at step {state['step']}", flush=True)
     gen = torch.Generator().manual_seed(args.seed + state["step"])
     reals = load_training_images(args.data, G.resolution, args.seed)
     real_batch = args.batch if args.real_batch is None else args.real_batch
@@ -238,14 +264,17 @@ def export(args) -> int:
     dest: Path = args.export_dir
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{WEIGHT_ID}.safetensors"
-    save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"]})
+    save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"], "nimg": state["nimg"],
+                                 "cpu_seconds": round(state.get("cpu_seconds", 0.0), 1)})
     os.chmod(path, 0o644)
     sha, size = sha256_of(path), path.stat().st_size
     stale = "" if state.get("generator_sha256") == g_sha else (
         "\n**Warning:** trained against another generator file than the one evaluated here; retrain.\n")
     (dest / f"{WEIGHT_ID}.md").write_text(CARD.format(
         step=state["step"], kimg=state["nimg"] / 1000, cpu_h=state.get("cpu_seconds", 0) / 3600, sha=sha,
-        size=size / 1e6, g_sha=g_sha, cfg=json.dumps(E.config()), stale=stale, **metrics))
+        size=size / 1e6, g_sha=g_sha, cfg=json.dumps(E.config()), stale=stale,
+        unrecorded=(f" (not counting steps 0-{state['unrecorded_before_step']}, whose images and time that export "
+                    f"did not record)" if state.get("unrecorded_before_step") else ""), **metrics))
     print(json.dumps(metrics, indent=1))
     print(f"{WEIGHT_ID}: sha256 {sha} size {size}")
     if not args.no_manifest and dest.resolve() == (REPO / "weights").resolve():
@@ -281,11 +310,12 @@ offsets from w_avg; `plugins/stylegan2/encoder.py`), trained with the generator 
 | | |
 |---|---|
 | config | `{cfg}` |
-| training | step {step}, {kimg:.1f} k images, {cpu_h:.2f} CPU hours |
+| training | step {step}, {kimg:.1f} k images, {cpu_h:.2f} CPU hours{unrecorded} |
 | generator | sha256 `{g_sha}` (retrain when the generator changes) |
 | file | {size:.1f} MB float32, sha256 `{sha}` |
 
-Command: `python -m plugins.stylegan2.train_encoder` (resumes), then `python -m plugins.stylegan2.train_encoder --export`.
+Command: `python -m plugins.stylegan2.train_encoder` (resumes; `--init-from weights/stylegan2-emoji64-encoder.safetensors`
+adapts the last export when the cache is gone or the generator trained on), then `python -m plugins.stylegan2.train_encoder --export`.
 
 ## Reconstruction of {n} held-out emoji (never seen by G or E)
 
