@@ -5,6 +5,7 @@ Loss (Huang & Belongie 2017): L = ||f(g(t)) - t||^2 + lambda * sum_{relu1_1..rel
 lambda = 10; Adam lr 1e-4 with the authors' decay lr / (1 + 5e-5 * step). The paper trains
 160k steps of batch 8 at 256^2 on MS-COCO x WikiArt; we train on CPU with small batches of
 offline package photos x (textures + procedural styles) (plugins/style_transfer/data.py).
+``--identity-weight w`` adds w * ||g(f(c)) - c||^2 (not in the paper; see ``adain_losses``).
 
     nice -n 10 python -m plugins.style_transfer.train            # train / resume
     python -m plugins.style_transfer.train --export             # latest checkpoint -> weights/
