@@ -225,6 +225,29 @@ def test_training_three_pairs_and_resume_is_the_same_run(tmp_path):
     assert Image.open(tmp_path / "grid.png").size == (2 * 64, 8 * 64)
 
 
+def test_mode_seeking_segment_is_recorded_and_changes_the_generator_update(tmp_path):
+    """--mode-seeking adds a term to G's loss (so G moves differently) and opens a new schedule segment."""
+    from plugins.text_to_image.train import Trainer
+
+    images, meta = tiny_dataset()
+    plain = _trainer(tmp_path / "a")
+    plain.step(), plain.save()
+    kw = dict(batch=4, width=8, text_steps=2, text_kwargs=TINY_TEXT, images=images, meta=meta, log=lambda *_: None)
+    cont = Trainer(tmp_path / "a", mode_seeking=1.0, **kw)
+    assert [seg["mode_seeking"] for seg in cont.schedule] == [0.0, 1.0] and cont.schedule[1]["from_step"] == 1
+    same = Trainer(tmp_path / "a", **kw)  # same settings as the first segment: compare one step of each
+    stats = cont.step()
+    same.step()
+    assert stats["ms_ratio"] > 0 and np.isfinite(stats["ms_ratio"])
+    moved = [not torch.allclose(a, b) for a, b in zip(cont.G.state_dict().values(), same.G.state_dict().values())
+             if a.is_floating_point()]
+    assert any(moved)
+    cont.save()
+    import json
+
+    assert [seg["mode_seeking"] for seg in json.loads((tmp_path / "a" / "ckpt.json").read_text())["schedule"]] == [0.0, 1.0]
+
+
 def test_paraphrases_name_every_attribute():
     from plugins.text_to_image.train_text import captions_for, is_portrait
 

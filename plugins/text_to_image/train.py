@@ -65,6 +65,7 @@ class Trainer:
     def __init__(self, out_dir: Path, *, batch: int = 32, lr: float = 2e-4, beta1: float = 0.5, width: int = 32,
                  seed: int = 0, portrait_share: float = 0.5, ema_decay: float = 0.999,
                  augment: str = "translation,cutout", text_steps: int = 1500, text_kwargs: dict | None = None,
+                 mode_seeking: float = 0.0,
                  images: np.ndarray | None = None, meta: list[dict[str, Any]] | None = None, log=print):
         import torch
 
@@ -75,7 +76,7 @@ class Trainer:
         self.out_dir, self.log = Path(out_dir), log
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.cfg = dict(batch=batch, lr=lr, beta1=beta1, width=width, seed=seed, portrait_share=portrait_share,
-                        ema_decay=ema_decay, augment=augment, text_steps=text_steps)
+                        ema_decay=ema_decay, augment=augment, text_steps=text_steps, mode_seeking=mode_seeking)
         if images is None or meta is None:
             images, meta = training_set()
         self.meta = meta
@@ -104,7 +105,12 @@ class Trainer:
         self.opt_s = torch.optim.Adam(self.S.parameters(), lr=lr, betas=betas)
         self.augment = DiffAugment(augment)
         self.step_count, self.cpu_seconds, self.last = 0, 0.0, {}
+        self.schedule: list[dict] = []
         self.resume()
+        # One record per run segment whose training settings differ, so the card can say which steps had which.
+        setting = {k: self.cfg[k] for k in ("batch", "lr", "beta1", "augment", "mode_seeking")}
+        if not self.schedule or {k: self.schedule[-1].get(k) for k in setting} != setting:
+            self.schedule.append({"from_step": self.step_count, **setting})
 
     # ---- one training step ---------------------------------------------------------------
     def batch(self, step: int):
@@ -149,6 +155,14 @@ class Trainer:
         z_int = torch.randn(n, Z_DIM, generator=gen)
         fake_int = self.G(z_int, t_int)
         loss_g = g_loss_int(self.D(self.augment(fake, gen), t_right), self.D(self.augment(fake_int, gen), t_int))
+        if self.cfg["mode_seeking"] > 0:
+            # Mode seeking (Mao et al. 2019, MSGAN): two noises, same text; penalise images that differ
+            # less than their noises do. Conditional GANs otherwise learn to ignore z.
+            z2 = torch.randn(n, Z_DIM, generator=gen)
+            fake2 = self.G(z2, t_right)
+            ratio = (fake - fake2).abs().mean() / (z - z2).abs().mean()
+            loss_ms = 1.0 / (ratio + 1e-5)
+            loss_g = loss_g + self.cfg["mode_seeking"] * loss_ms
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -170,6 +184,8 @@ class Trainer:
         self.last = {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_s": loss_s.item(),
                      "D(real,right)": torch.sigmoid(s_r).mean().item(), "D(real,wrong)": torch.sigmoid(s_w).mean().item(),
                      "D(fake,right)": torch.sigmoid(s_f).mean().item()}
+        if self.cfg["mode_seeking"] > 0:
+            self.last["ms_ratio"] = ratio.item()
         return self.last
 
     # ---- checkpoints -----------------------------------------------------------------------
@@ -187,6 +203,7 @@ class Trainer:
         opt = {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict(), "s": self.opt_s.state_dict()}
         _atomic_write_bytes(self.out_dir / "ckpt_opt.pt", lambda p: torch.save(opt, p))
         state = {"step": self.step_count, "cpu_seconds": self.cpu_seconds, "config": self.cfg,
+                 "schedule": self.schedule,
                  "g_config": self.G.config(), "last": self.last, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         _atomic_write_bytes(self.out_dir / "ckpt.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
@@ -204,6 +221,9 @@ class Trainer:
         opt = torch.load(self.out_dir / "ckpt_opt.pt", weights_only=True)
         self.opt_g.load_state_dict(opt["g"]), self.opt_d.load_state_dict(opt["d"]), self.opt_s.load_state_dict(opt["s"])
         self.step_count, self.cpu_seconds = int(state["step"]), float(state["cpu_seconds"])
+        # Checkpoints from before the schedule record: their settings were the saved config's.
+        self.schedule = state.get("schedule") or [
+            {"from_step": 0, "mode_seeking": 0.0, **{k: state["config"].get(k) for k in ("batch", "lr", "beta1", "augment")}}]
         self.log(f"resumed from step {self.step_count}")
 
     def sample_grid(self, path: Path, seeds: Sequence[int] = range(8)) -> None:
@@ -254,6 +274,8 @@ def train(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--text-steps", type=int, default=1500)
     p.add_argument("--portrait-share", type=float, default=0.5)
     p.add_argument("--augment", default="translation,cutout")
+    p.add_argument("--mode-seeking", type=float, default=0.0,
+                   help="weight of the mode-seeking term (MSGAN, Mao et al. 2019; not in Reed et al.); 0 = off")
     p.add_argument("--ckpt-minutes", type=float, default=4.0)
     p.add_argument("--sample-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
@@ -270,7 +292,8 @@ def train(argv: Sequence[str] | None = None) -> int:
         return 0
     log = _log
     tr = Trainer(args.out_dir, batch=args.batch, lr=args.lr, beta1=args.beta1, width=args.width, seed=args.seed,
-                 portrait_share=args.portrait_share, augment=args.augment, text_steps=args.text_steps, log=log)
+                 portrait_share=args.portrait_share, augment=args.augment, text_steps=args.text_steps,
+                 mode_seeking=args.mode_seeking, log=log)
     (args.out_dir / "samples").mkdir(exist_ok=True)
     last_ckpt, t0, s0 = time.time(), time.time(), tr.step_count
     while tr.step_count < args.steps:
@@ -390,6 +413,12 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = REPO / "weights", ev
 def write_card(path: Path, state: dict, text_info: dict, eval_md: str, size: int, sha: str, n_train: int) -> None:
     cfg = state["config"]
     cpu_h = (state["cpu_seconds"] + text_info.get("cpu_seconds", 0.0)) / 3600
+    segments = state.get("schedule") or [{"from_step": 0, **cfg}]
+    schedule_md = "; ".join(
+        f"from step {seg['from_step']}: lr {seg.get('lr')}, batch {seg.get('batch')}, "
+        + (f"mode-seeking term weight {seg['mode_seeking']} (MSGAN, Mao et al. 2019: not in Reed et al.; added "
+           f"because the generator had learnt to ignore z)" if seg.get("mode_seeking") else "the paper's losses only")
+        for seg in segments) + "."
     text = f"""# text-to-image-emoji64 (GAN-INT-CLS, Reed et al. 2016)
 
 Text-conditional DCGAN at 64x64 with a matching-aware discriminator (GAN-CLS), interpolated text
@@ -412,6 +441,7 @@ Half of every batch is drawn from the head-and-shoulders portraits (the only ima
 - GAN: {state['step']} iterations, batch {cfg['batch']}, Adam lr {cfg['lr']}, beta1 {cfg['beta1']},
   width {cfg['width']} (DCGAN 64 scaled to 32 for a shared 2-core CPU), DiffAugment "{cfg['augment']}",
   EMA {cfg['ema_decay']}, BN statistics recalibrated at export.
+- Schedule: {schedule_md}
 - Compute: {cpu_h:.2f} CPU hours (1 thread, niced, shared machine), checkpoint of {state.get('time', '?')}.
 
 ## Evaluation (benchmarks/text_to_image_eval.py, the embedded attribute classifier as judge)
