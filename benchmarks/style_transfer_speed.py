@@ -190,7 +190,7 @@ def main(argv=None) -> int:
               f"(--gatys-precision {args.gatys_precision}): {g['seconds']:.1f} s (< 60 s: {verdict}); "
               f"loss {g['loss_first']:.4g} -> {g['loss_last']:.4g}\n  {g['flops_step'] / 1e9:.1f} GFLOP per step "
               f"(forward to relu5_1 + backward to the image): {g['flops_step'] * g['steps'] / g['seconds'] / 1e9:.1f} "
-              f"GFLOP/s achieved; 60 s would need {need:.0f} GFLOP/s (matmul peak measured before: {peak:.1f})"
+              f"GFLOP/s achieved; 60 s would need {need:.0f} GFLOP/s (peak measured before: {peak:.1f})"
               f"\n  VGG-19: {g['vgg']}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0

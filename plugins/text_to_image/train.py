@@ -442,7 +442,7 @@ Half of every batch is drawn from the head-and-shoulders portraits (the only ima
   width {cfg['width']} (DCGAN 64 scaled to 32 for a shared 2-core CPU), DiffAugment "{cfg['augment']}",
   EMA {cfg['ema_decay']}, BN statistics recalibrated at export.
 - Schedule: {schedule_md}
-- Compute: {cpu_h:.2f} CPU hours (1 thread, niced, shared machine), checkpoint of {state.get('time', '?')}.
+- Compute: {cpu_h:.2f} CPU hours (1 thread on a shared 2-core machine), checkpoint of {state.get('time', '?')}.
 
 ## Evaluation (benchmarks/text_to_image_eval.py, the embedded attribute classifier as judge)
 {eval_md}
