@@ -269,6 +269,20 @@ def test_diff_augment_shapes_gradients_and_determinism():
         diff_augment(ones, "rotate")
 
 
+def test_d_width_scales_a_fresh_discriminator_and_resume_keeps_it(tmp_path):
+    from plugins.stylegan2 import train
+
+    out = tmp_path / "wide"
+    common = ["--config", "tiny", "--data", "random", "--out", str(out), "--threads", "1", "--batch", "4",
+              "--sample-every", "100"]
+    assert train.main(common + ["--steps", "1", "--d-width", "2"]) == 0
+    wide = json.loads((train.latest_checkpoint(out) / "state.json").read_text())["d_config"]["channels"]
+    base = {str(k): v for k, v in train.CONFIGS["tiny"][1]["channels"].items()}
+    assert wide == {k: min(512, 2 * v) for k, v in base.items()}
+    assert train.main(common + ["--steps", "2"]) == 0  # resumed: the checkpoint's D, not the default width
+    assert json.loads((train.latest_checkpoint(out) / "state.json").read_text())["d_config"]["channels"] == wide
+
+
 def test_training_smoke_resume_and_export(tmp_path):
     from plugins.stylegan2 import train
 

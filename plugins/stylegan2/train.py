@@ -60,6 +60,8 @@ def parse_args(argv=None):
     p.add_argument("--config", choices=sorted(CONFIGS), default="emoji64")
     p.add_argument("--data", choices=["emoji", "random"], default="emoji", help="'random' only for smoke tests")
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--d-width", type=float, default=1.0,
+                   help="fresh runs only: multiply the discriminator's channels (capped at 512)")
     p.add_argument("--lr", type=float, default=0.002)
     p.add_argument("--r1-gamma", type=float, default=1.0)
     p.add_argument("--r1-every", type=int, default=16)
@@ -211,6 +213,8 @@ def train(args) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     g_cfg, d_cfg = CONFIGS[args.config]
+    if args.d_width != 1.0:  # a fresh run's D channels x this factor (a resumed run keeps its checkpoint's)
+        d_cfg = dict(d_cfg, channels={k: min(512, max(1, round(v * args.d_width))) for k, v in d_cfg["channels"].items()})
     torch.manual_seed(args.seed)
     G, D, G_ema = build_generator(g_cfg), build_discriminator(d_cfg), build_generator(g_cfg)
     G_ema.load_state_dict(G.state_dict())
@@ -239,6 +243,7 @@ def train(args) -> int:
                 group["lr"] = args.lr
         torch.set_rng_state(extra["rng"])
         state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "wall_seconds", "history") if k in saved})
+        state.update(g_config=G.config(), d_config=D.config())  # the checkpoint's networks, not this command's
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
         print(f"resumed from {ckpt} at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
         if args.reset_g_to_ema:
@@ -252,6 +257,7 @@ def train(args) -> int:
         opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
         opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
         state.update(saved)  # counters and the exported run's schedule
+        state.update(g_config=G.config(), d_config=D.config())
         gen.manual_seed(args.seed + state["step"])
         state["history"].append(dict(settings, step=state["step"], init_from=str(args.init_from)))
         print(f"initialised from the exported weights in {args.init_from} at step {state['step']} "
