@@ -162,21 +162,6 @@ def train(args) -> None:
     print("done", flush=True)
 
 
-def _update_manifest(weight_id: str, sha: str, size: int) -> None:
-    """Rewrite sha256/size of ``weight_id``'s entry under the style_transfer header only."""
-    manifest = REPO / "weights_manifest.yaml"
-    text = manifest.read_text()
-    start = text.index("# --- style_transfer ---")
-    nxt = text.find("\n# --- ", start + 10)
-    end = len(text) if nxt < 0 else nxt
-    section = text[start:end]
-    pattern = re.compile(rf"(- id: {re.escape(weight_id)}\n(?:  .*\n)*?)  sha256: .*\n  size: .*\n")
-    if not pattern.search(section):
-        raise SystemExit(f"manifest has no entry {weight_id} under '# --- style_transfer ---'")
-    section = pattern.sub(lambda m: f"{m.group(1)}  sha256: {sha}\n  size: {size}\n", section, count=1)
-    _atomic_write(manifest, lambda p: p.write_text(text[:start] + section + text[end:]))
-
-
 def export() -> int:
     """Copy the latest checkpoint's decoder to weights/ (fp32 safetensors), refresh manifest + card."""
     import torch
@@ -195,7 +180,9 @@ def export() -> int:
     _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
     blob = EXPORT.read_bytes()
     sha, size = hashlib.sha256(blob).hexdigest(), len(blob)
-    _update_manifest("adain-embedded-decoder", sha, size)
+    from hub.weights import rehash_manifest
+
+    rehash_manifest(REPO / "weights_manifest.yaml", ["adain-embedded-decoder"])
     if CARD.exists():
         status = (f"<!-- train-status -->\nExported from step {meta['step']} ({meta['images']} image pairs, "
                   f"{meta['cpu_hours']} CPU-hours of 1 thread), loss EMA (total, content, style) = "

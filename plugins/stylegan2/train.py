@@ -461,23 +461,6 @@ def _schedule(state: dict) -> str:
     return "; ".join(parts)
 
 
-def update_manifest(entries: dict[str, tuple[str, int]], manifest: Path = REPO / "weights_manifest.yaml") -> bool:
-    """Set sha256/size of our entries in place (only lines inside those entries change)."""
-    import re
-
-    text = manifest.read_text()
-    for wid, (sha, size) in entries.items():
-        pat = re.compile(rf"(- id: {re.escape(wid)}\n(?:  .*\n)*?)  sha256: .*\n  size: .*\n")
-        text, n = pat.subn(lambda m: f"{m.group(1)}  sha256: {sha}\n  size: {size}\n", text, count=1)
-        if n != 1:
-            print(f"manifest: entry {wid} not found; add sha256 {sha} size {size} by hand")
-            return False
-    tmp = manifest.with_name(f".{manifest.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, manifest)
-    return True
-
-
 def init_from_export(folder: Path):
     """(G, D, G_ema, counters) from an export (``--export``): G and G_ema both start from the EMA weights."""
     from safetensors import safe_open
@@ -575,7 +558,9 @@ def export(args) -> int:
     for wid, (sha, size) in entries.items():
         print(f"{wid}: sha256 {sha} size {size}")
     if not args.no_manifest and dest.resolve() == (REPO / "weights").resolve():
-        update_manifest(entries)
+        from hub.weights import rehash_manifest
+
+        rehash_manifest(REPO / "weights_manifest.yaml", list(entries))
     print(f"exported {ckpt.name} (step {state['step']}, {kimg:.1f} kimg) -> {dest}; G {g_dtype}, fp16 PSNR {fp16_psnr:.1f} dB")
     return 0
 

@@ -265,7 +265,7 @@ def export(args) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{WEIGHT_ID}.safetensors"
     save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"], "nimg": state["nimg"],
-                                 "cpu_seconds": round(state.get("cpu_seconds", 0.0), 1)})
+                                 "cpu_seconds": state.get("cpu_seconds", 0.0)})
     os.chmod(path, 0o644)
     sha, size = sha256_of(path), path.stat().st_size
     stale = "" if state.get("generator_sha256") == g_sha else (
@@ -283,7 +283,7 @@ def export(args) -> int:
 
 
 def _manifest_entry(sha: str, size: int, manifest: Path = REPO / "weights_manifest.yaml") -> None:
-    from plugins.stylegan2.train import update_manifest
+    from hub.weights import rehash_manifest
 
     text = manifest.read_text()
     if f"- id: {WEIGHT_ID}\n" not in text:
@@ -298,7 +298,7 @@ def _manifest_entry(sha: str, size: int, manifest: Path = REPO / "weights_manife
         tmp.write_text(text.replace(anchor, entry + anchor, 1))
         os.replace(tmp, manifest)
     else:
-        update_manifest({WEIGHT_ID: (sha, size)}, manifest)
+        rehash_manifest(manifest, [WEIGHT_ID])
 
 
 CARD = """# stylegan2-emoji64-encoder

@@ -403,8 +403,11 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = REPO / "weights", ev
         eval_md = f"(not measured: {type(exc).__name__}: {exc})"
     size, sha = path.stat().st_size, _sha256(path)
     write_card(weights_dir / f"{WEIGHT_ID}.md", state, text_info, eval_md, size, sha, len(meta))
-    if manifest is not None and manifest.exists():
-        update_manifest(manifest, sha, size)
+    # The manifest names weights/<id>.safetensors: a scratch export (another weights_dir) leaves it alone.
+    if manifest is not None and manifest.exists() and weights_dir.resolve() == (manifest.parent / "weights").resolve():
+        from hub.weights import rehash_manifest
+
+        rehash_manifest(manifest, [WEIGHT_ID])
     print(f"{path}: {size} bytes sha256 {sha} (step {state['step']}, GAN {state['cpu_seconds'] / 3600:.2f} CPU h)")
     print(eval_md)
     return path
@@ -457,30 +460,6 @@ Half of every batch is drawn from the head-and-shoulders portraits (the only ima
 File: {size} bytes, sha256 `{sha}`.
 """
     path.write_text(text)
-
-
-def manifest_entry(sha: str, size: int) -> str:
-    return (
-        f"- id: {WEIGHT_ID}\n"
-        f"  source: null\n"
-        f"  embedded: weights/{WEIGHT_ID}.safetensors\n"
-        f"  sha256: {sha}\n"
-        f"  size: {size}\n"
-        f"  license: Apache-2.0\n"
-        f"  format: safetensors\n"
-        f"  converter: null\n"
-        f"  description: GAN-INT-CLS text-to-image on emoji at 64 px (text encoder + G + style encoder S), trained by us\n"
-    )
-
-
-def update_manifest(manifest: Path, sha: str, size: int) -> None:
-    """Replace whatever lies between our header comment and the next header (or EOF) with our entry."""
-    header = "# --- text_to_image ---"
-    lines = manifest.read_text().splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.strip() == header)
-    end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("# --- ")), len(lines))
-    new = lines[: start + 1] + [manifest_entry(sha, size)] + lines[end:]
-    _atomic_write_bytes(manifest, lambda p: p.write_text("".join(new)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
