@@ -423,3 +423,35 @@ def test_export_keeps_the_manifest_entry_of_a_stage_it_did_not_train(tmp_path, m
     assert srgan_export.update_manifest(fresh + kept + srgan_export.HUB_ENTRIES)
     text = manifest.read_text()
     assert text.count("- id: srgan-srgan-x4\n") == 1 and kept in text and "sha256: " + "0" * 64 in text
+
+
+def test_grow_from_adds_identity_blocks_and_keeps_the_function():
+    """--blocks larger than the --init-from file's: the grown net computes exactly the trained function."""
+    from plugins.srgan.models import SRResNet
+    from plugins.srgan.train import grow_from
+
+    torch.manual_seed(0)
+    small = SRResNet(scale=4, channels=8, num_blocks=2)
+    with torch.no_grad():  # non-trivial BN statistics and gammas, as after training
+        for m in small.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5); m.bias.uniform_(-0.1, 0.1)
+                m.running_mean.uniform_(-0.1, 0.1); m.running_var.uniform_(0.5, 2)
+    small.eval()
+    cfg = dict(scale=4, channels=8, num_blocks=2)
+    big = SRResNet(**dict(cfg, num_blocks=4))
+    assert grow_from(big, small.state_dict(), cfg, dict(cfg, num_blocks=4)) is True
+    big.eval()
+    x = torch.rand(1, 3, 12, 12) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(big(x), small(x), atol=1e-6)
+    # the added blocks still learn: their zeroed gamma gets a gradient
+    big.train()
+    big(x).square().mean().backward()
+    assert big.blocks[3].bn2.weight.grad.abs().sum() > 0
+    # a plain load, and configs that cannot match
+    same = SRResNet(**cfg)
+    assert grow_from(same, small.state_dict(), cfg, cfg) is False
+    assert grow_from(SRResNet(scale=4, channels=16, num_blocks=4), small.state_dict(), cfg,
+                     dict(cfg, channels=16, num_blocks=4)) is None
+    assert grow_from(SRResNet(**dict(cfg, num_blocks=1)), small.state_dict(), cfg, dict(cfg, num_blocks=1)) is None

@@ -283,6 +283,33 @@ def test_d_width_scales_a_fresh_discriminator_and_resume_keeps_it(tmp_path):
     assert json.loads((train.latest_checkpoint(out) / "state.json").read_text())["d_config"]["channels"] == wide
 
 
+def test_mode_seeking_changes_the_generator_update_and_is_recorded(tmp_path):
+    """--mode-seeking adds MSGAN's term to G's loss: same seed, same data, a different generator."""
+    from plugins.stylegan2 import train
+
+    def run(name, extra):
+        out = tmp_path / name
+        assert train.main(["--config", "tiny", "--data", "random", "--out", str(out), "--threads", "1",
+                           "--batch", "4", "--sample-every", "100", "--steps", "2", "--aug", ""] + extra) == 0
+        g, _, _, state = train.load_checkpoint_models(train.latest_checkpoint(out))
+        return g, state
+
+    g_plain, s_plain = run("plain", [])
+    g_ms, s_ms = run("ms", ["--mode-seeking", "1"])
+    g_again, _ = run("plain_again", [])
+    assert all(torch.equal(a, b) for a, b in zip(g_plain.parameters(), g_again.parameters()))  # seeded
+    assert any(not torch.equal(a, b) for a, b in zip(g_plain.parameters(), g_ms.parameters()))
+    assert s_plain["history"][0]["mode_seeking"] == 0.0 and s_ms["history"][0]["mode_seeking"] == 1.0
+
+
+def test_mode_seeking_loss_rewards_diverse_images():
+    from hub.nn.losses import mode_seeking_loss
+
+    z_a, z_b = torch.zeros(4, 8), torch.ones(4, 8)
+    same = torch.zeros(4, 3, 8, 8)
+    assert mode_seeking_loss(same, same + 0.5, z_a, z_b) < mode_seeking_loss(same, same + 0.1, z_a, z_b)
+
+
 def test_training_smoke_resume_and_export(tmp_path):
     from plugins.stylegan2 import train
 

@@ -24,6 +24,7 @@ __all__ = [
     "nonsaturating_g_loss",
     "d_loss",
     "r1_penalty",
+    "mode_seeking_loss",
 ]
 
 Feats = Mapping[str, torch.Tensor]
@@ -129,3 +130,14 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     ``real_images`` must have requires_grad=True before D is run on them."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return grad.pow(2).reshape(grad.shape[0], -1).sum(dim=1).mean()
+
+
+def mode_seeking_loss(images_a: torch.Tensor, images_b: torch.Tensor, latents_a: torch.Tensor,
+                      latents_b: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN's term (Mao et al. 2019): 1 / (mean|G(a) - G(b)| / mean|a - b|).
+
+    Small when images differ at least as much as the latents that made them; minimising it stops a
+    generator from mapping different latents to one image (it is added to G's loss only).
+    """
+    ratio = (images_a - images_b).abs().mean() / (latents_a - latents_b).abs().mean()
+    return 1.0 / (ratio + eps)

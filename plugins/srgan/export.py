@@ -160,7 +160,9 @@ def write_card(wid: str, stage: int, state: dict, cfg: dict, rows_md: str, mean:
                if any(lr != 1e-4 for _, lr in state.get("lr_history") or []) else " (the paper's value)")
     history = state.get("lr_history") or [[0, state["lr"]]]
     if stage == 1:
-        flags = f"--stage 1{' --init passthrough' if state.get('init') == 'passthrough' else ''}"
+        g = (state.get("config") or {}).get("G", {})
+        flags = (f"--stage 1{' --init passthrough' if state.get('init') == 'passthrough' else ''}"
+                 f" --channels {g.get('channels', 32)} --blocks {g.get('num_blocks', 8)}")
         commands = "\n".join(f"    nice -n 10 python -m plugins.srgan.train {flags} --lr {lr:g}   # from step {at}"
                              for at, lr in history)
     else:

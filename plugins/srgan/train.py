@@ -160,6 +160,33 @@ def monitor_psnr(model, lr, hr, scale) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- training
 
 
+def grow_from(G, tensors: dict, src_cfg: dict, g_cfg: dict) -> bool | None:
+    """Load an exported SRResNet into ``G``, which may have more residual blocks (same width and scale).
+
+    Returns False for a plain load, True when blocks were added, None when the configs cannot match.
+    Added blocks go after the trained ones with their last BN's gamma at zero (the zero-init residual of
+    Goyal et al. 2017), so the grown network starts as exactly the trained function and training only
+    adds capacity: a CPU-budget way to deepen the embedded model towards the published 16 blocks.
+    """
+    import torch
+
+    if src_cfg == g_cfg:
+        G.load_state_dict(tensors, strict=True)
+        return False
+    same = all(src_cfg.get(k) == g_cfg.get(k) for k in g_cfg if k != "num_blocks")
+    if not same or src_cfg.get("num_blocks", 0) > g_cfg["num_blocks"]:
+        return None
+    missing, unexpected = G.load_state_dict(tensors, strict=False)
+    old = src_cfg["num_blocks"]
+    allowed = {k for k in G.state_dict() if k.startswith("blocks.") and int(k.split(".")[1]) >= old}
+    if unexpected or set(missing) - allowed:
+        return None
+    with torch.no_grad():
+        for block in list(G.blocks)[old:]:
+            block.bn2.weight.zero_()
+    return True
+
+
 def train(args) -> int:
     import torch
     import torch.nn.functional as F
@@ -220,15 +247,18 @@ def train(args) -> int:
 
         with safe_open(str(args.init_from), "pt") as f:
             meta = dict(f.metadata() or {})
-        if json.loads(meta.get("config", "{}")) != g_cfg:
-            print(f"{args.init_from} has config {meta.get('config')}, not {g_cfg}", file=sys.stderr)
+        src_cfg = json.loads(meta.get("config", "{}"))
+        grown = grow_from(G, load_file(str(args.init_from)), src_cfg, g_cfg)
+        if grown is None:
+            print(f"{args.init_from} has config {src_cfg}, not {g_cfg} (only --blocks may grow)", file=sys.stderr)
             return 2
-        G.load_state_dict(load_file(str(args.init_from)), strict=True)
         step = int(meta.get("step", 0))
         # the exported run's cost and schedule carry over, so the card keeps counting the whole run
         cpu_elapsed, elapsed = float(meta.get("cpu_s", 0.0)), float(meta.get("elapsed_s", 0.0))
         lr_history = json.loads(meta.get("lr_history", "[]"))
         init_from = f"{args.init_from.name} (step {step})"
+        if grown:
+            init_from += f", grown from {src_cfg['num_blocks']} to {g_cfg['num_blocks']} blocks at step {step}"
         print(f"stage 1 starts from the exported {args.init_from} at step {step}", flush=True)
     elif args.stage == 2:
         src = latest_checkpoint(args.out / "stage1")

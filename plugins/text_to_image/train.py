@@ -132,6 +132,7 @@ class Trainer:
         import torch
         import torch.nn.functional as F
 
+        from hub.nn.losses import mode_seeking_loss
         from plugins.text_to_image.gan import Z_DIM, d_loss_cls, g_loss_int, interpolated, mismatched
 
         cpu0 = time.process_time()
@@ -160,8 +161,7 @@ class Trainer:
             # less than their noises do. Conditional GANs otherwise learn to ignore z.
             z2 = torch.randn(n, Z_DIM, generator=gen)
             fake2 = self.G(z2, t_right)
-            ratio = (fake - fake2).abs().mean() / (z - z2).abs().mean()
-            loss_ms = 1.0 / (ratio + 1e-5)
+            loss_ms = mode_seeking_loss(fake, fake2, z, z2)
             loss_g = loss_g + self.cfg["mode_seeking"] * loss_ms
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -185,7 +185,7 @@ class Trainer:
                      "D(real,right)": torch.sigmoid(s_r).mean().item(), "D(real,wrong)": torch.sigmoid(s_w).mean().item(),
                      "D(fake,right)": torch.sigmoid(s_f).mean().item()}
         if self.cfg["mode_seeking"] > 0:
-            self.last["ms_ratio"] = ratio.item()
+            self.last["ms_ratio"] = 1.0 / loss_ms.item() - 1e-5  # the image/noise distance ratio
         return self.last
 
     # ---- checkpoints -----------------------------------------------------------------------
