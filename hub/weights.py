@@ -145,6 +145,23 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def tensors_sha256(path: str | Path) -> str:
+    """sha256 of a safetensors file's tensors (names, dtypes, shapes, bytes), ignoring its metadata.
+
+    Two exports of the same weights can differ byte-wise: the writer does not keep the metadata's key
+    order. Use this to ask "same network?" (e.g. which generator an encoder was trained against) and
+    ``sha256_file`` to check that a file is intact.
+    """
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_len))
+        header.pop("__metadata__", None)
+        digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 # (realpath) -> (mtime_ns, size, inode, sha256): a file is hashed once per process unless it changes.
 _VERIFIED: dict[str, tuple[int, int, int, str]] = {}
 _VERIFIED_LOCK = threading.Lock()

@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
+from hub.weights import sha256_file as sha256_of
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
 
@@ -413,16 +414,6 @@ def train(args) -> int:
 # ---------------------------------------------------------------------------------------------
 # export
 # ---------------------------------------------------------------------------------------------
-def sha256_of(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     mse = ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).square().mean().item()
     return float("inf") if mse == 0 else 10 * math.log10(1 / mse)
@@ -478,6 +469,15 @@ def _schedule(state: dict) -> str:
                      + (" (raw G restarted from its EMA weights)" if h.get("reset_g_to_ema") else "")
                      + (f" (initialised from the export in {h['init_from']})" if h.get("init_from") else ""))
     return "; ".join(parts)
+
+
+def _resume_flags(state: dict) -> str:
+    """The command-line settings of the run's last segment that differ from the defaults."""
+    last = (state.get("history") or [{}])[-1]
+    defaults = parse_args([])
+    flags = [(f"--{key.replace('_', '-')}", last[key]) for key in ("lr", "r1_gamma", "mode_seeking", "batch", "threads")
+             if key in last and last[key] != getattr(defaults, key)]
+    return "".join(f" {flag} {value:g}" if isinstance(value, float) else f" {flag} {value}" for flag, value in flags)
 
 
 def init_from_export(folder: Path):
@@ -571,7 +571,7 @@ def export(args) -> int:
         num_ws=G_ema.num_ws, precision=(state.get("history") or [{}])[-1].get("precision", "bf16"),
         threads=(state.get("history") or [{}])[-1].get("threads", "?"),
         sample_std=sample_std, real_std=real_std,
-        n_div=args.diversity_samples, description=args.describe or _auto_description(sample_std, real_std, kimg))
+        resume_flags=_resume_flags(state), n_div=args.diversity_samples, description=args.describe or _auto_description(sample_std, real_std, kimg))
     (dest / f"{WEIGHT_ID}.md").write_text(card)
     entries = {WEIGHT_ID: (g_sha, g_path.stat().st_size), f"{WEIGHT_ID}-discriminator": (d_sha, d_path.stat().st_size)}
     for wid, (sha, size) in entries.items():
@@ -606,7 +606,7 @@ held-out whole emoji were never shown to the model).
 
 Command (same command resumes from the latest checkpoint in `~/.cache/ganhub/train/stylegan2-emoji64/`):
 
-    python -m plugins.stylegan2.train            # or: ganhub train stylegan2
+    python -m plugins.stylegan2.train{resume_flags}   # or: ganhub train stylegan2 ...
     python -m plugins.stylegan2.train --export   # writes these files
 
 ## Samples
@@ -626,6 +626,10 @@ real training emoji {real_std:.3f}. A much lower generated value means the sampl
 ## Limits
 
 - Trained for a few CPU hours only: far from convergence; expect blurry, sometimes malformed figures.
+- The mode-seeking term in the schedule (MSGAN, Mao et al. 2019) is not part of StyleGAN2. Every run here
+  without it collapsed to one template within ~5 kimg (R1 gamma 0.05-10, lr 0.00125-0.002, fp32, a 2x wider
+  D, no augmentation, mapping lr multiplier 1). It rewards any coarse difference between samples, so at
+  weight 1.0 it also bred grey backgrounds; 0.3 from step 4831 kept the diversity and let realism recover.
 - 64 px and a narrow network (32 channels at 64 px) by design: one forward pass must stay under 20 ms
   per image on a 2-core CPU (see `benchmarks/stylegan2_speed.py`).
 - No FID: there is no Inception network offline; quality is judged from the grid and the classifier.

@@ -9,8 +9,8 @@ Each step mixes two kinds of batch (generator frozen throughout):
   loss  w_weight * ||W+' - W+||^2  +  mse_weight * ||G(W+') - x||^2  (+ vgg_weight * VGG-16 perceptual
   through hub.nn.vgg when asked; off by default on CPU);
 * real training-split emoji: image losses only, ||G(E(x)) - x||^2 (+ perceptual).
-Adam lr 1e-4, betas (0.9, 0.999), batch 8 generated + 8 real. The encoder records the sha256 of the
-generator file it was trained against: retrain it whenever the generator is re-exported.
+Adam lr 1e-4, betas (0.9, 0.999), batch 8 generated + 8 real. The encoder records the tensors sha256 of the
+generator it was trained against (hub.weights.tensors_sha256): retrain it whenever the generator changes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from hub.weights import tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
 from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint, sha256_of)
 
@@ -89,7 +90,7 @@ def train(args) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     G = _load_g(args.generator)
-    g_sha = sha256_of(args.generator)
+    g_sha = tensors_sha256(args.generator)  # the network, not the file's bytes
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     E = encoder_for(G)
@@ -249,7 +250,7 @@ def export(args) -> int:
     E = Encoder(**cfg)
     E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
     E.eval().requires_grad_(False)
-    g_sha = sha256_of(args.generator)
+    g_sha = tensors_sha256(args.generator)  # the network, not the file's bytes
     with torch.no_grad():
         E.w_avg.copy_(G.w_avg)
     if args.data == "emoji":
@@ -311,7 +312,7 @@ offsets from w_avg; `plugins/stylegan2/encoder.py`), trained with the generator 
 |---|---|
 | config | `{cfg}` |
 | training | step {step}, {kimg:.1f} k images, {cpu_h:.2f} CPU hours{unrecorded} |
-| generator | sha256 `{g_sha}` (retrain when the generator changes) |
+| generator | tensors sha256 `{g_sha}` (`hub.weights.tensors_sha256`: the weights, not the file's bytes; retrain when the generator changes) |
 | file | {size:.1f} MB float32, sha256 `{sha}` |
 
 Command: `python -m plugins.stylegan2.train_encoder` (resumes; `--init-from weights/stylegan2-emoji64-encoder.safetensors`
