@@ -162,6 +162,20 @@ def tensors_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def replace_unless_same_tensors(new: str | Path, dest: str | Path) -> bool:
+    """Move the freshly written safetensors ``new`` onto ``dest``, unless ``dest`` already holds the same tensors.
+
+    Re-exporting unchanged weights then leaves the committed file (and its manifest sha256) as it was,
+    instead of a byte-different copy. Returns True when ``dest`` was replaced.
+    """
+    new, dest = Path(new), Path(dest)
+    if dest.is_file() and tensors_sha256(dest) == tensors_sha256(new):
+        new.unlink()
+        return False
+    os.replace(new, dest)
+    return True
+
+
 # (realpath) -> (mtime_ns, size, inode, sha256): a file is hashed once per process unless it changes.
 _VERIFIED: dict[str, tuple[int, int, int, str]] = {}
 _VERIFIED_LOCK = threading.Lock()

@@ -18,3 +18,17 @@ def test_tensors_sha256_ignores_metadata_but_not_weights(tmp_path):
     renamed = {"c.weight" if k == "a.weight" else k: v for k, v in tensors.items()}
     save_file(renamed, str(tmp_path / "four.safetensors"))
     assert tensors_sha256(tmp_path / "four.safetensors") != tensors_sha256(tmp_path / "one.safetensors")
+
+
+def test_replace_unless_same_tensors_keeps_an_unchanged_file(tmp_path):
+    from hub.weights import replace_unless_same_tensors
+
+    tensors = {"w": torch.arange(4.0)}
+    dest, new = tmp_path / "w.safetensors", tmp_path / ".w.tmp"
+    save_file(tensors, str(dest), metadata={"a": "1", "b": "2"})
+    before = dest.read_bytes()
+    save_file(tensors, str(new), metadata={"b": "2", "a": "1", "c": "3"})
+    assert replace_unless_same_tensors(new, dest) is False and not new.exists() and dest.read_bytes() == before
+    save_file({"w": torch.arange(4.0) + 1}, str(new))
+    assert replace_unless_same_tensors(new, dest) is True and not new.exists()
+    assert dest.read_bytes() != before

@@ -270,6 +270,8 @@ def export(args) -> int:
     entries = ""
     from safetensors.torch import save_file
 
+    from hub.weights import replace_unless_same_tensors
+
     for stage in (1, 2):
         wid = WEIGHT_IDS[stage]
         if stage not in nets:
@@ -284,7 +286,7 @@ def export(args) -> int:
                                               "cpu_s": f"{states[stage].get('cpu_s', 0.0):.0f}",
                                               "elapsed_s": f"{states[stage].get('elapsed_s', 0.0):.0f}",
                                               "lr_history": json.dumps(states[stage].get("lr_history") or [])})
-        os.replace(tmp, out)
+        replace_unless_same_tensors(tmp, out)  # an unchanged stage keeps its file and manifest sha
         sha, size = _sha256(out), out.stat().st_size
         t256 = _time_256(net)
         stage_rows = [r for r in rows if r["method"] in ("bicubic", names[stage])]

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
-from hub.weights import sha256_file as sha256_of
+from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
 
@@ -475,7 +475,7 @@ def _resume_flags(state: dict) -> str:
     """The command-line settings of the run's last segment that differ from the defaults."""
     last = (state.get("history") or [{}])[-1]
     defaults = parse_args([])
-    flags = [(f"--{key.replace('_', '-')}", last[key]) for key in ("lr", "r1_gamma", "mode_seeking", "batch", "threads")
+    flags = [(f"--{key.replace('_', '-')}", last[key]) for key in ("lr", "r1_gamma", "mode_seeking", "precision", "batch", "threads")
              if key in last and last[key] != getattr(defaults, key)]
     return "".join(f" {flag} {value:g}" if isinstance(value, float) else f" {flag} {value}" for flag, value in flags)
 
@@ -558,7 +558,7 @@ def export(args) -> int:
         real_std = float("nan")
     speed = state.get("last_speed", {})
     diversity = classifier_diversity(G_ema, n=args.diversity_samples) if args.diversity_samples > 0 else None
-    g_sha, d_sha = sha256_of(g_path), sha256_of(d_path)
+    g_sha, d_sha = sha256_file(g_path), sha256_file(d_path)
     card = MODEL_CARD.format(
         step=state["step"], kimg=kimg, cpu_h=state.get("cpu_seconds", 0) / 3600,
         wall_h=state.get("wall_seconds", 0) / 3600, g_dtype=g_dtype, fp16_psnr=fp16_psnr,

@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from hub.weights import tensors_sha256
+from hub.weights import sha256_file, tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
-from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint, sha256_of)
+from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint)
 
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
 WEIGHT_ID = "stylegan2-emoji64-encoder"
@@ -268,7 +268,7 @@ def export(args) -> int:
     save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"], "nimg": state["nimg"],
                                  "cpu_seconds": state.get("cpu_seconds", 0.0)})
     os.chmod(path, 0o644)
-    sha, size = sha256_of(path), path.stat().st_size
+    sha, size = sha256_file(path), path.stat().st_size
     stale = "" if state.get("generator_sha256") == g_sha else (
         "\n**Warning:** trained against another generator file than the one evaluated here; retrain.\n")
     (dest / f"{WEIGHT_ID}.md").write_text(CARD.format(
