@@ -4,7 +4,9 @@ For every shipped direction d (``ModelSpec.related["directions"]``) and each alp
   * flip rate: among faces whose reconstruction the classifier does NOT read as the target class,
     the share read as the target class after w + alpha d (bar: >= 80%);
   * unchanged: over the same faces, the share of (face, other attribute) pairs whose predicted class
-    is the same before and after (bar: >= 90%).
+    is the same before and after (bar: >= 90%). For held-out faces a pair counts only where the
+    attribute is defined for that emoji (its dataset label is not -1: "smiling" is labelled for face
+    emoji only), since the classifier's reading of an undefined attribute is not a reading of anything.
 The "before" is the classifier's reading of G(w) (the reconstruction), so inversion errors do not
 count as edits.
 
@@ -40,6 +42,7 @@ def main(argv=None) -> int:
     ap.add_argument("--alphas", type=float, nargs="+", default=[1.0, 2.0])
     ap.add_argument("--layers", default="all", help="all | coarse | middle | fine")
     ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
+    ap.add_argument("--detail", action="store_true", help="also print which other attributes changed (% of faces)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -76,8 +79,12 @@ def main(argv=None) -> int:
     if args.faces == "heldout":
         from hub.data.emoji import load_emoji_arrays
 
-        images, _ = load_emoji_arrays(int(G.resolution), split="heldout")
+        from hub.data.emoji import label_vector
+
+        images, meta = load_emoji_arrays(int(G.resolution), split="heldout")
         x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        truth = [label_vector(m) for m in meta[: args.n]]
+        defined = {a: torch.tensor([t[a] >= 0 for t in truth]) for a in truth[0]}
         enc_name = spec.related.get("encoder")
         if enc_name and not args.checkpoint:
             try:
@@ -93,6 +100,7 @@ def main(argv=None) -> int:
             how = f"{args.steps} W+ optimisation steps"
         print(f"faces: {len(x)} held-out emoji, latents by {how}")
     else:
+        defined = None
         gen = torch.Generator().manual_seed(0)
         with torch.no_grad():
             ws = G.mapping(torch.randn(args.n, int(G.z_dim), generator=gen), 0.7)[:, None].repeat(1, int(G.num_ws), 1)
@@ -127,8 +135,16 @@ def main(argv=None) -> int:
             after = predict(apply_direction(ws[todo], dirs[name], alpha, rows))
             flip = float((after[attr] == target).float().mean())
             others = [a for a in attrs if a != attr]
-            same = torch.stack([(after[a] == before[a][todo]).float() for a in others]).mean()
-            print(f"{name:22s} {alpha:5.1f} {n:4d} {100 * flip:7.1f} {100 * float(same):12.1f}")
+            same_pairs = torch.stack([after[a] == before[a][todo] for a in others])  # [others, n]
+            counted = (torch.stack([defined[a][todo] for a in others]) if defined is not None
+                       else torch.ones_like(same_pairs))
+            same = same_pairs[counted].float().mean()
+            detail = ""
+            if args.detail:
+                changed = {a: 100 * float((after[a] != before[a][todo])[c].float().mean())
+                           for a, c in zip(others, counted) if c.any()}
+                detail = "   changed: " + ", ".join(f"{a} {v:.0f}%" for a, v in changed.items() if v >= 5)
+            print(f"{name:22s} {alpha:5.1f} {n:4d} {100 * flip:7.1f} {100 * float(same):12.1f}{detail}")
     return 0
 
 

@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     p.add_argument("--step-scale", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (see the docstring)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-encoder", action="store_true", help="embed from w_avg even where the model has an encoder")
     p.add_argument("--profile", action="store_true", help="time the parts of one W_l / Mk_n step and stop")
     args = p.parse_args(argv)
 
@@ -122,6 +123,13 @@ def main(argv=None) -> int:
     from plugins.inpainting import api as inpainting
 
     G = get_model(args.model)
+    encoder = None  # the tabs embed from the model's encoder when it has one; so does this benchmark
+    if not args.no_encoder:
+        from hub.plugins import get_hub
+
+        enc_name = get_hub().models.spec(args.model).related.get("encoder")
+        encoder = get_model(enc_name) if enc_name else None
+    print(f"embeddings start from: {'the encoder ' + enc_name if encoder is not None else 'w_avg'}")
     R = int(G.resolution)
     if args.profile:
         print(f"one optimisation step at {R} px, best of 3 x 15:")
@@ -139,8 +147,10 @@ def main(argv=None) -> int:
         return max(1, int(round(n * s))) if n else 0
 
     app_steps, embed, cross_steps = st(api.APP_STEPS), st(api.EMBED_STEPS), st(api.CROSSOVER_STEPS)
+    scribble_noise = st(api.SCRIBBLE_NOISE_STEPS)
     print(f"model {args.model} ({R} px, num_ws {G.num_ws}); {args.pairs} held-out pairs; step scale {s} "
-          f"(defaults: crossover {api.CROSSOVER_STEPS}+{api.CROSSOVER_STEPS}, scribbles / local style "
+          f"(defaults: crossover {api.CROSSOVER_STEPS}+{api.CROSSOVER_STEPS}, scribbles "
+          f"{api.EMBED_STEPS}+{api.APP_STEPS}+{api.SCRIBBLE_NOISE_STEPS}, local style "
           f"{api.EMBED_STEPS}+{api.APP_STEPS}+{api.APP_STEPS}, feature transfer {api.EMBED_STEPS}, reconstruction "
           f"{api.RECONSTRUCT_W_STEPS}+{api.RECONSTRUCT_NOISE_STEPS}, inpainting {inpainting.W_STEPS}+"
           f"{inpainting.NOISE_STEPS})")
@@ -198,8 +208,8 @@ def main(argv=None) -> int:
             strokes[int(R * 0.62):int(R * 0.72), int(R * 0.3):int(R * 0.7)] = 1  # a red mouth-wide bar
             colours = np.zeros((R, R, 3), np.uint8)
             colours[strokes > 0] = red.astype(np.uint8)
-            res = timed("scribbles", api.scribble_edit(G, a, colours, strokes, embed_steps=embed, w_steps=app_steps,
-                                                      noise_steps=app_steps, yield_every=1000))
+            res = timed("scribbles", api.scribble_edit(G, a, colours, strokes, encoder=encoder, embed_steps=embed,
+                                                      w_steps=app_steps, noise_steps=scribble_noise, yield_every=1000))
             out, A = arr(res.image).astype(np.float64), np.asarray(a, np.float64)
             inside = strokes >= 0.5
             c0, c1 = A[inside].mean(0), out[inside].mean(0)
@@ -213,8 +223,8 @@ def main(argv=None) -> int:
 
     if "local_style" in apps:
         for a, b in pairs:
-            res = timed("local_style", api.local_style(G, a, b, region, embed_steps=embed, w_steps=app_steps,
-                                                      noise_steps=app_steps, yield_every=1000))
+            res = timed("local_style", api.local_style(G, a, b, region, encoder=encoder, embed_steps=embed,
+                                                      w_steps=app_steps, noise_steps=app_steps, yield_every=1000))
             out, A = arr(res.image), np.asarray(a)
             print(f"local style: PSNR to image 1 outside the region {psnr(out, A, region < 0.5):.2f} dB, inside "
                   f"{psnr(out, A, region >= 0.5):.2f} dB | {secs['local_style'][-1]:.1f} s", flush=True)

@@ -6,6 +6,7 @@ medians, the win rate, the max abs difference outside the hole (must be 0) and s
 
     python benchmarks/inpainting_eval.py                       # 50 images, defaults (~10-25 s each on 1 thread)
     python benchmarks/inpainting_eval.py --n 8                 # fewer images on a loaded machine
+    python benchmarks/inpainting_eval.py --init w_avg          # the paper's start instead of En(Telea fill)
 
 Threads: 1 by default (with other processes on both cores, 2 OpenMP threads run 5-15x slower).
 The load average is printed at the start and the end.
@@ -63,6 +64,9 @@ def main(argv=None) -> int:
     p.add_argument("--w-steps", type=int, default=None)
     p.add_argument("--noise-steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", choices=("encoder", "w_avg"), default="encoder",
+                   help="start of W_l: the encoder of the Telea-filled image (the tab's default when the model "
+                        "has an encoder) or the paper's w_avg")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--save", default="", help="folder for a contact sheet of the first results")
     args = p.parse_args(argv)
@@ -80,6 +84,14 @@ def main(argv=None) -> int:
     from plugins.inpainting import api
 
     G = get_model(args.model)
+    encoder = None
+    if args.init == "encoder":
+        from hub.plugins import get_hub
+
+        enc_name = get_hub().models.spec(args.model).related.get("encoder")
+        if not enc_name:
+            raise SystemExit(f"{args.model} has no encoder; use --init w_avg")
+        encoder = get_model(enc_name)
     images, meta = load_emoji_arrays(int(G.resolution), "heldout")
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(images))[: args.n]
@@ -91,7 +103,8 @@ def main(argv=None) -> int:
     rows = []
     sheet = []
     print(f"model {args.model} ({G.resolution} px, num_ws {G.num_ws}); {len(order)} held-out emoji; "
-          f"W_l {kw.get('w_steps', api.W_STEPS)} + Mk_n {kw.get('noise_steps', api.NOISE_STEPS)} steps")
+          f"W_l {kw.get('w_steps', api.W_STEPS)} + Mk_n {kw.get('noise_steps', api.NOISE_STEPS)} steps; start "
+          f"{'En(Telea fill)' if encoder is not None else 'w_avg'}")
     print(f"{'#':>3} {'kind':9} {'cover':>6} {'GAN dB':>7} {'Telea':>7} {'NS':>7} {'out max':>7} {'sec':>6}  name")
     for k, i in enumerate(order):
         img = Image.fromarray(images[i])
@@ -99,7 +112,7 @@ def main(argv=None) -> int:
         hole = rectangle_hole(rng, img.width) if kind == "rectangle" else freeform_hole(rng, img.width)
         h = hole >= 0.5
         t = time.perf_counter()
-        run = api.Run(api.inpaint(G, img, hole, yield_every=1000, **kw))
+        run = api.Run(api.inpaint(G, img, hole, yield_every=1000, init=args.init, encoder=encoder, **kw))
         res = run.run()
         sec = time.perf_counter() - t
         out = res.extras["composite"]

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from plugins.attribute_vectors import api
-from plugins.attribute_vectors.directions import load_directions, mean_difference, save_directions, targets
+from plugins.attribute_vectors.directions import (load_directions, matched_mean_difference, mean_difference,
+                                                  save_directions, targets)
 from ganhub_tiny_models import tiny_generator
 
 torch.set_num_threads(1)
@@ -33,6 +34,25 @@ def test_mean_difference_is_the_seed_formula():
     assert counts["smiling"] == [4, 6] and counts["hair:red"] == [4, 6]
     few, _ = mean_difference(lat, {"smiling": smiling, "hair": hair}, ATTRS, min_per_side=5)
     assert "smiling" not in few
+
+
+def test_matched_contrast_removes_a_confounded_attribute():
+    # latent = 1.0 * smiling on axis 0 + 5.0 * kind on axis 1; smiling only ever occurs with kind 1,
+    # so the plain mean difference of "smiling" also points along the kind axis; the matched one not.
+    rng = np.random.default_rng(0)
+    kind = np.repeat([0, 1], 40)
+    smiling = np.where(kind == 1, rng.integers(0, 2, 80), 0)
+    lat = torch.zeros(80, 1, 2)
+    lat[:, 0, 0] = torch.from_numpy(smiling).float()
+    lat[:, 0, 1] = 5.0 * torch.from_numpy(kind).float()
+    attrs = {"smiling": ["no", "yes"], "kind": ["face", "person"]}
+    labels = {"smiling": smiling, "kind": kind}
+    plain, _ = mean_difference(lat, labels, attrs)
+    matched, counts = matched_mean_difference(lat, labels, attrs)
+    assert float(plain["smiling"][0, 1]) > 1.0  # the confound leaks into the plain formula
+    assert torch.allclose(matched["smiling"], torch.tensor([[1.0, 0.0]]))
+    assert counts["smiling"] == [int(smiling.sum()), int((kind == 1).sum() - smiling.sum())]  # kind-0 images unmatched
+    assert torch.allclose(matched["kind:person"], torch.tensor([[0.0, 5.0]]))  # only the smiling=0 group matches
 
 
 def test_direction_names():

@@ -142,7 +142,8 @@ def test_every_public_endpoint_of_the_full_app_answers(full_app, launch, tmp_pat
     call("/i2s_plusplus_local_style", gen, edit(), face_b, 0.05, None, LEAST, LEAST, LEAST, 1.0, 1.0, 5.0, 0)
     call("/i2s_plusplus_feature_transfer", gen, face, _editor(handle_file, FACE_B, stroke), None, "spatial", 0.5,
          None, LEAST, LEAST, 0)
-    call("/inpainting_inpaint", gen, edit(), LEAST, LEAST, None, None, None, 1.0, 1.0, 10.0, 5.0, "telea", 0)
+    call("/inpainting_inpaint", gen, edit(), LEAST, LEAST, None, None, None, 1.0, 1.0, 10.0, 5.0, "telea", 0,
+         "w_avg (paper)")
     call("/inpainting_variations", gen, edit(), LEAST, LEAST, None, None, None, 1.0, 1.0, 10.0, 5.0, 2, 0.4, 0)
 
     # super-resolution, style transfer, text-to-image

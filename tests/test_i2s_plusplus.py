@@ -119,12 +119,25 @@ def test_crossover_streams_and_moves_towards_b(G, images):
         next(api.crossover(G, a, b, np.zeros((16, 16), np.float32)))
 
 
+RED = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1)
+
+
+def red_bar(size=32):
+    """(colours, strokes) of one red scribble across the upper middle."""
+    colours = np.zeros((size, size, 3), np.uint8)
+    colours[8:16, 8:24] = (255, 0, 0)
+    strokes = np.zeros((size, size), np.float32)
+    strokes[8:16, 8:24] = 1
+    return colours, strokes
+
+
+def distance_to_red(img, strokes):
+    return float(((img - RED) ** 2).mean(1, keepdim=True)[strokes].mean())
+
+
 def test_scribbles_move_only_middle_rows(G, images):
     (w1, n1, x1), _ = images
-    colours = np.zeros((32, 32, 3), np.uint8)
-    colours[8:16, 8:24] = (255, 0, 0)
-    strokes = np.zeros((32, 32), np.float32)
-    strokes[8:16, 8:24] = 1
+    colours, strokes = red_bar()
     run = api.Run(api.scribble_edit(G, x1, colours, strokes, init_latent={"ws": w1, "noise": n1}, w_steps=8,
                                     noise_steps=4, noise_lr=0.05, perceptual=0.0, yield_every=4))
     prog = list(run)
@@ -134,10 +147,38 @@ def test_scribbles_move_only_middle_rows(G, images):
     frozen = [r for r in range(G.num_ws) if r not in rows]
     assert torch.equal(res.ws[:, frozen], w1[:, frozen]) and not torch.equal(res.ws, w1)
     s = res.extras["strokes"] > 0.5
-    red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1)
-    before = ((res.extras["embedded"] - red) ** 2).mean(1, keepdim=True)[s].mean()
-    after_wl = ((api.render(G, res.ws, n1) - red) ** 2).mean(1, keepdim=True)[s].mean()
-    assert after_wl < before  # the W_l stage moved the stroke region towards red
+    assert distance_to_red(api.render(G, res.ws, n1), s) < distance_to_red(res.extras["embedded"], s)  # the W_l stage moved the stroke region towards red
+
+
+def test_scribble_noise_stage_fits_the_stroke_colours(G, images):
+    # the paper fits the noise stage to the scribbled image; "edit" keeps the W_l result inside instead
+    (w1, n1, x1), _ = images
+    colours, strokes = red_bar()
+    err = {}
+    for target in ("scribbled", "edit"):
+        res = api.Run(api.scribble_edit(G, x1, colours, strokes, init_latent={"ws": w1, "noise": n1}, w_steps=0,
+                                        noise_steps=30, noise_lr=0.5, noise_target=target, yield_every=30)).run()
+        err[target] = distance_to_red(res.image, res.extras["strokes"] > 0.5)
+    assert err["scribbled"] < err["edit"]
+    with pytest.raises(ValueError, match="noise_target"):
+        next(api.scribble_edit(G, x1, colours, strokes, noise_target="strokes"))
+
+
+def test_embedding_starts_from_the_encoder(G, images):
+    (w1, n1, x1), _ = images
+    calls = []
+
+    def encoder(x):  # a stand-in "encoder" that records its input and answers the true latent
+        calls.append(x.shape)
+        return w1
+
+    colours = np.zeros((32, 32, 3), np.uint8)
+    strokes = np.zeros((32, 32), np.float32)
+    strokes[0:4, 0:4] = 1
+    res = api.Run(api.scribble_edit(G, x1, colours, strokes, encoder=encoder, embed_steps=1, w_steps=0,
+                                    noise_steps=0, yield_every=1)).run()
+    assert calls == [(1, 3, G.resolution, G.resolution)]
+    assert (res.ws - w1).abs().max() < 0.05  # one Adam step (lr 0.01) from En(x), not from w_avg
 
 
 def test_local_style_runs_and_streams(G, images):

@@ -49,6 +49,25 @@ def test_output_equals_input_outside_the_hole(G, photo):
     assert frozen and all(torch.equal(run.result.ws[:, r], w_avg) for r in frozen)
 
 
+def test_encoder_start_sees_the_classical_fill(G, photo):
+    seen = []
+    code = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1) + 0.5  # any code that is not w_avg
+
+    def encoder(x):  # records what it is shown; answers a fixed code
+        seen.append(x.clone())
+        return code
+
+    run = api.Run(api.inpaint(G, photo, hole(), encoder=encoder, **FAST))
+    res = run.run()
+    telea = api.image_tensor(G, api.classical_inpaint(photo, hole(), "telea"))  # as the generator sees images
+    assert len(seen) == 1 and torch.allclose(seen[0], telea)
+    frozen = [r for r in range(G.num_ws) if r not in res.extras["rows"]]
+    assert all(torch.equal(res.ws[:, r], code[:, r]) for r in frozen)  # the rows W_l leaves keep En's code
+    assert api.max_abs_outside(res.extras["composite"], photo, hole() >= 0.5) == 0
+    with pytest.raises(ValueError, match="encoder"):
+        next(api.inpaint(G, photo, hole(), init="encoder", **FAST))
+
+
 def test_variations_differ(G, photo):
     fills = api.variations(G, photo, hole(), n=2, **FAST)
     h = hole() >= 0.5

@@ -51,6 +51,7 @@ def test_inpaint_transparent_hole_through_the_client(tmp_path):
         editor = {"background": handle_file(str(src)), "layers": [], "composite": None}
         out, status, base, png = client.predict(
             "stylegan2-emoji64", editor, 2, 2, "", None, None, 1.0, 0.0, 10.0, 5.0, "telea", 0,
+            "encoder of the Telea-filled image",
             api_name="/inpainting_inpaint")
     result = np.asarray(Image.open(png).convert("RGB"))
     hole = alpha == 0

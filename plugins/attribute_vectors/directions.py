@@ -17,6 +17,10 @@ Names: a binary attribute is named by itself ("smiling", "glasses"); a class of 
 attribute is "attr:class" ("hair:red", "gender:woman", "skin_tone:dark"), contrasted against every
 other image where that attribute is defined (label -1 = undefined is left out of both means).
 
+``--contrast matched`` takes the same difference inside groups of images that agree on every other
+label (``matched_mean_difference``), which removes confounds of the labelled set; measured against
+the plain formula in weights/stylegan2-emoji64-directions.md (the shipped file uses the plain one).
+
 File layout: tensors ``direction.<name>`` float32 [num_ws, w_dim]; metadata ``format``
 ("ganhub-directions"), ``model``, ``source``, ``counts`` (JSON {name: [n_with, n_without]}),
 ``num_ws``, ``w_dim``, ``command``.
@@ -82,6 +86,45 @@ def mean_difference(latents: torch.Tensor, labels: Mapping[str, np.ndarray],
             continue
         dirs[name] = lat[pos].mean(0) - lat[neg].mean(0)
         counts[name] = [int(pos.sum()), int(neg.sum())]
+    return dirs, counts
+
+
+def matched_mean_difference(latents: torch.Tensor, labels: Mapping[str, np.ndarray],
+                            attributes: Mapping[str, Sequence[str]], min_per_side: int = MIN_PER_SIDE,
+                            ) -> tuple[dict[str, torch.Tensor], dict[str, list[int]]]:
+    """Seed 000's mean difference taken within matched groups: images that agree on every OTHER label.
+
+    The plain formula mixes in whatever else differs between the two sides: the 12 red-haired
+    emoji are all single-person portraits, so ``mean(red) - mean(not red)`` also points from faces and
+    couples towards portraits. Here each group (one combination of the other attributes' labels, e.g.
+    "man, medium skin tone, no headwear, ...") that has images on both sides contributes its own
+    difference ``mean(with) - mean(without)``, weighted by its number of "with" images. Attributes
+    undefined for an image (-1) are part of the key like any other value.
+    Returns ({name: direction}, {name: [n_with, n_without]}), counting only images in matched groups.
+    """
+    lat = latents.float()
+    names = list(attributes)
+    table = np.stack([np.asarray(labels[a]) for a in names], 1)  # [N, n_attributes]
+    dirs, counts = {}, {}
+    for name, attr, k in targets(attributes):
+        col = names.index(attr)
+        lab = table[:, col]
+        others = np.delete(table, col, axis=1)
+        groups: dict[bytes, list[int]] = {}
+        for i in np.flatnonzero(lab >= 0):
+            groups.setdefault(others[i].tobytes(), []).append(int(i))
+        total = torch.zeros_like(lat[0])
+        n_with = n_without = 0
+        for idx in groups.values():
+            idx = np.asarray(idx)
+            pos, neg = idx[lab[idx] == k], idx[lab[idx] != k]
+            if len(pos) and len(neg):
+                total += len(pos) * (lat[pos].mean(0) - lat[neg].mean(0))
+                n_with, n_without = n_with + len(pos), n_without + len(neg)
+        if n_with < min_per_side or n_without < min_per_side:
+            continue
+        dirs[name] = total / n_with
+        counts[name] = [n_with, n_without]
     return dirs, counts
 
 
@@ -196,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--checkpoint", default=None,
                     help="use a plugins.stylegan2.train checkpoint ('latest' or a folder) instead of the registered weights")
     ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
+    ap.add_argument("--contrast", choices=("all", "matched"), default="all",
+                    help="all: seed 000's formula over the whole split; matched: within groups that agree on "
+                         "every other label (matched_mean_difference)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
@@ -245,11 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             latents = inverted_latents(G, images, args.steps)
             n_desc = f"W+ inversions ({args.steps} steps) of {len(images)} labelled train-split emoji"
-    dirs, counts = mean_difference(latents, labels, attributes)
+    contrast = matched_mean_difference if args.contrast == "matched" else mean_difference
+    dirs, counts = contrast(latents, labels, attributes)
     out = Path(args.out) if args.out else REPO_ROOT / "weights" / f"{args.model}-directions.safetensors"
     cmd = "python -m plugins.attribute_vectors.directions " + " ".join(argv if argv is not None else sys.argv[1:])
     save_directions(out, dirs, model=args.model, source=args.source, counts=counts, latents=n_desc, command=cmd,
-                    generator=generator_desc)
+                    generator=generator_desc, contrast=args.contrast)
     print(f"{len(dirs)} directions from {n_desc} in {time.time() - t0:.0f} s -> {out}")
     for k, (a, b) in counts.items():
         print(f"  {k:22s} with {a:5d}  without {b:5d}  |d| {float(dirs[k].norm()):.3f}")

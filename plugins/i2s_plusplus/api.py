@@ -45,9 +45,11 @@ Scaling from the paper's 1024 px StyleGAN (18 W+ rows) to our models (the engine
 * **Masks**: M_blur is the user's mask blurred with a Gaussian of sigma = resolution / 32 px (2 px at
   64 px; the paper gives no width); M_blur+ first grows the mask by resolution / 32 px.
 
-Our reading where the paper is silent: in the noise stage of inpainting, scribbles and local style
-transfer the paper's second MSE term (lambda_mse2, over the edited region) pulls towards the result
-of the preceding W+ stage, so that noise restores detail outside without undoing the edit inside.
+Our reading where the paper is silent: in the noise stage of inpainting and local style transfer the
+paper's second MSE term (lambda_mse2, over the edited region) pulls towards the result of the
+preceding W+ stage, so that noise restores detail outside without undoing the edit inside. Scribbles
+are not silent: the paper's input to both stages is the scribbled image, so its noise stage fits the
+stroke colours inside the strokes (``noise_target="edit"`` gives the W+-result reading instead).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ import torch.nn.functional as F
 from hub.nn import inversion as inv
 from plugins.i2s_plusplus.defaults import (  # torch-free: the tab reads them while it builds
     APP_STEP_DIVISOR, APP_STEPS, ATTRIBUTE_PAPER_LAYER, CROSSOVER_STEPS, EMBED_STEPS, INPAINT_PAPER_ROWS, PAPER_STEPS,
+    SCRIBBLE_NOISE_STEPS,
     RECONSTRUCT_NOISE_STEPS, RECONSTRUCT_STEP_DIVISOR, RECONSTRUCT_W_STEPS, SCRIBBLE_PAPER_ROWS,
 )
 
@@ -71,6 +74,7 @@ __all__ = [
     "RECONSTRUCT_STEP_DIVISOR",
     "EMBED_STEPS",
     "APP_STEPS",
+    "SCRIBBLE_NOISE_STEPS",
     "CROSSOVER_STEPS",
     "RECONSTRUCT_W_STEPS",
     "RECONSTRUCT_NOISE_STEPS",
@@ -396,6 +400,11 @@ def reconstruct(G: Any, image: Any, *, w_steps: int = RECONSTRUCT_W_STEPS, noise
                       extras={"psnr": res.psnr})
 
 
+def _embed_init(encoder: Callable | None) -> dict[str, Any]:
+    """Keyword arguments of an embedding stage: from En(x) when there is an encoder, else w_avg."""
+    return {"init": "encoder", "encoder": encoder} if encoder is not None else {}
+
+
 def _start_state(G: Any, latent: Any) -> dict:
     if latent is None:
         return {"ws": None, "noise": None}
@@ -457,18 +466,23 @@ def scribble_target(G: Any, image: Any, colours: Any,
 
 
 def scribble_edit(G: Any, image: Any, colours: Any, stroke_mask: Any, *, rows: Sequence[int] | None = None,
-                  embed_steps: int = EMBED_STEPS, w_steps: int = APP_STEPS, noise_steps: int = APP_STEPS,
+                  embed_steps: int = EMBED_STEPS, w_steps: int = APP_STEPS, noise_steps: int = SCRIBBLE_NOISE_STEPS,
                   noise_lr: float = 5.0, mse: float = 1.0, mse2: float = 1.0, perceptual: float = 1.0,
-                  init_latent: Any = None,
+                  noise_target: str = "scribbled", init_latent: Any = None, encoder: Callable | None = None,
                   seed: int = 0, yield_every: int = 10, features: Callable | None = None) -> Iterator[Progress]:
     """Local edits from colour scribbles: embed the photo (``embed_steps``, skipped with ``init_latent``),
     W_l on the middle rows only (paper's 4-6 of 18, scaled: ``paper_rows(G, SCRIBBLE_PAPER_ROWS)``;
-    1000 / 10 steps), then Mk_n (1000 / 10 steps).
+    1000 / 10 steps), then Mk_n (``SCRIBBLE_NOISE_STEPS`` = 300 of the paper's 1000).
 
-    The paper fits W_l to the scribbled image; we split its MSE into a mean outside the strokes (to the
-    photo) and a mean inside them (to the stroke colours), so a thin stroke is not outweighed by the
-    rest of the image. The noise stage keeps the photo outside and the W_l result inside the strokes.
+    The paper fits both stages to the scribbled image; we split each MSE into a mean outside the strokes
+    (to the photo) and a mean inside them, so a thin stroke is not outweighed by the rest of the image.
+    With ``encoder`` the embedding starts from En(photo) (the lecture's method 3) instead of w_avg.
+    Inside the strokes the noise stage fits ``noise_target``: ``"scribbled"`` (the paper: the stroke
+    colours, which the middle W+ rows of a small model express only partly) or ``"edit"`` (the W_l
+    result: noise then only restores detail, and the colour moves less).
     """
+    if noise_target not in ("scribbled", "edit"):
+        raise ValueError(f"noise_target must be 'scribbled' or 'edit', not {noise_target!r}")
     x, y, s = scribble_target(G, image, colours, stroke_mask)
     rows = paper_rows(G, SCRIBBLE_PAPER_ROWS) if rows is None else tuple(rows)
     state = _start_state(G, init_latent)
@@ -476,7 +490,7 @@ def scribble_edit(G: Any, image: Any, colours: Any, stroke_mask: Any, *, rows: S
     done = 0
     if state["ws"] is None and embed_steps:
         yield from _stage(G, x, replace(inv.phase_wl(embed_steps), name="embed"), state, 0, total, yield_every,
-                          seed=seed, features=features)
+                          seed=seed, features=features, **_embed_init(encoder))
         done = embed_steps
     if state["ws"] is None:
         state["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1)
@@ -487,21 +501,22 @@ def scribble_edit(G: Any, image: Any, colours: Any, stroke_mask: Any, *, rows: S
                           masks={"mse": 1 - s, "mse2": s, "perceptual": 1 - s}, features=features)
         done += w_steps
     if noise_steps:
-        anchor = render(G, state["ws"], state["noise"])
+        inside = y if noise_target == "scribbled" else render(G, state["ws"], state["noise"])
         yield from _stage(G, x, inv.phase_mkn(noise_steps, lr=noise_lr), state, done, total, yield_every, seed=seed,
-                          second=anchor, masks={"mse": 1 - s, "mse2": s})
+                          second=inside, masks={"mse": 1 - s, "mse2": s})
     return _result(G, state, strokes=s, scribbled=y, embedded=before, rows=rows)
 
 
 def local_style(G: Any, image: Any, style_image: Any, mask: Any, *, rows: Sequence[int] | None = None,
                 embed_steps: int = EMBED_STEPS, w_steps: int = APP_STEPS, noise_steps: int = APP_STEPS,
                 noise_lr: float = 5.0, style_weight: float = 0.05, mse: float = 1.0, perceptual: float = 1.0,
-                init_latent: Any = None,
+                init_latent: Any = None, encoder: Callable | None = None,
                 seed: int = 0, yield_every: int = 10, features: Callable | None = None) -> Iterator[Progress]:
     """Local style transfer: the region ``mask`` of image 1 takes image 2's style (Gram of VGG-16
     conv3_3). Embed image 1 (``embed_steps``, skipped with ``init_latent``), M_st (1000 / 10 steps,
     lambda_s 5e-7 -> 0.05, the rest of image 1 kept by MSE + perceptual over 1 - M), then Mk_n
-    (1000 / 10 steps) keeping image 1 outside and the M_st result inside."""
+    (1000 / 10 steps) keeping image 1 outside and the M_st result inside. With ``encoder`` the
+    embedding starts from En(image 1) instead of w_avg."""
     x = image_tensor(G, image, "image 1")
     style = image_tensor(G, style_image, "style image")
     m = mask_tensor(mask, int(G.resolution), x.device)
@@ -512,7 +527,7 @@ def local_style(G: Any, image: Any, style_image: Any, mask: Any, *, rows: Sequen
     done = 0
     if state["ws"] is None and embed_steps:
         yield from _stage(G, x, replace(inv.phase_wl(embed_steps), name="embed"), state, 0, total, yield_every,
-                          seed=seed, features=features)
+                          seed=seed, features=features, **_embed_init(encoder))
         done = embed_steps
     if state["ws"] is None:
         state["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 import gradio as gr
 
 from hub import INTERFACE_LATENT_GENERATOR
+from plugins.wplus_editing.ui import related_model
 
 EXAMPLES = Path(__file__).parent / "examples"
 PREVIEW = 256
@@ -274,10 +275,10 @@ def build(ctx) -> None:
                 s_ed = mask_editor("Photo: paint colour strokes", PALETTE)
                 with gr.Accordion("Advanced", open=False):
                     s_rows = gr.Textbox(label="W+ rows that move (empty: paper 4–6 of 18 scaled)")
-                    s_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    s_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)")
                     s_w = steps_slider(defaults.APP_STEPS, "W_l steps (paper 1000; default / 10)")
-                    s_n = steps_slider(defaults.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
-                    step_preset([s_e, s_w, s_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],
+                    s_n = steps_slider(defaults.SCRIBBLE_NOISE_STEPS, "Mk_n steps (paper 1000)")
+                    step_preset([s_e, s_w, s_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.SCRIBBLE_NOISE_STEPS],
                                 [defaults.PAPER_STEPS["scribbles"]["w"], defaults.PAPER_STEPS["scribbles"]["w"],
                                  defaults.PAPER_STEPS["scribbles"]["noise"]])
                     s_mse = gr.Number(1.0, label="λ_mse1 outside the strokes (to the photo)")
@@ -306,7 +307,8 @@ def build(ctx) -> None:
                 raise gr.Error("Paint at least one colour stroke on the photo.")
             gen = _api().scribble_edit(G, bg, colours, strokes, rows=ints(rows, G.num_ws, "W+ rows"),
                                     embed_steps=int(e), w_steps=int(w), noise_steps=int(n), mse=float(mse),
-                                    mse2=float(mse2), perceptual=float(p), noise_lr=float(nlr), seed=int(seed or 0))
+                                    mse2=float(mse2), perceptual=float(p), noise_lr=float(nlr), seed=int(seed or 0),
+                                    encoder=related_model(ctx, name, "encoder"))
 
             def finish(res):
                 return show(res.pil), f"done · rows {list(res.extras['rows'])} moved", png(res.pil, "scribble_edit")
@@ -328,7 +330,7 @@ def build(ctx) -> None:
                 with gr.Accordion("Advanced", open=False):
                     l_sw = gr.Number(0.05, label="λ_s style weight (paper 5e-7 → 0.05 beside MSE 1e-5 → 1)")
                     l_rows = gr.Textbox(label="W+ rows that move in M_st (empty: all)")
-                    l_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows; paper: not given)")
+                    l_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)")
                     l_w = steps_slider(defaults.APP_STEPS, "M_st steps (paper 1000; default / 10)")
                     l_n = steps_slider(defaults.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
                     step_preset([l_e, l_w, l_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],
@@ -354,7 +356,8 @@ def build(ctx) -> None:
             gen = _api().local_style(G, bg, need(style, "the style image (image 2)"), mask,
                                   rows=ints(rows, G.num_ws, "W+ rows"), embed_steps=int(e), w_steps=int(w),
                                   noise_steps=int(n), style_weight=float(sw), mse=float(mse), perceptual=float(p),
-                                  noise_lr=float(nlr), seed=int(seed or 0))
+                                  noise_lr=float(nlr), seed=int(seed or 0),
+                                  encoder=related_model(ctx, name, "encoder"))
             yield from stream(gen, progress, lambda res: (show(res.pil), "done", png(res.pil, "local_style")), 1)
 
         ev = l_go.click(do_style, [model, l_ed, l_style, l_sw, l_rows, l_e, l_w, l_n, l_mse, l_p, l_nlr, l_seed],

@@ -1,5 +1,6 @@
 """GAN-prior inpainting (Image2StyleGAN++): fill a hole drawn with the brush or made of transparent
-pixels, from w_avg or from random starts ("Variations"), beside OpenCV's Telea / Navier-Stokes.
+pixels, from the encoder's code of the Telea-filled image (when the model has an encoder), from w_avg
+or from random starts ("Variations"), beside OpenCV's Telea / Navier-Stokes.
 
 Technique plugin: one tab, no models; every ``LatentGenerator`` works in it. The Python API is
 ``plugins.inpainting.api``. Importing this package loads neither torch nor gradio.
@@ -24,7 +25,7 @@ def register_demos(register):
         build=_build,
         order=32,
         description="Image2StyleGAN++ inpainting: masked W+ (paper rows 1-9, 17-18) then noise, from the "
-                    "mean face or N random starts, beside OpenCV Telea / Navier-Stokes. Pixels outside "
-                    "the hole are returned untouched.",
+                    "encoder's code of the Telea-filled image, the mean face or N random starts, beside "
+                    "OpenCV Telea / Navier-Stokes. Pixels outside the hole are returned untouched.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
     ))

@@ -17,6 +17,11 @@ Algorithm (paper's defaults, scaled as ``plugins.i2s_plusplus.api`` explains):
   blurred (sigma res/32 px): M_blur+; the known pixels are 1 - M_blur+;
 * W_l from w_avg (the mean face) on the paper's W+ rows 1-9 and 17-18 of 18 only (rows 10-16 keep
   w_avg), 200 / 5 = 40 steps, MSE + perceptual (lambda 1e-5 each -> 1) over 1 - M_blur+;
+* or, with ``encoder`` (``init="encoder"``, what the tab and ``inpaint`` do when the model has an
+  encoder): W_l starts from En(classical fill), the encoder's W+ of the image with its hole filled by
+  OpenCV Telea, so that the rows W_l leaves alone hold this image's code instead of the mean face's.
+  Not the paper's start (it has no encoder); on held-out emoji it is the difference between losing
+  to Telea inside the hole and beating it (docs/i2s_plusplus_results.md);
 * Mk_n, 1000 / 5 = 200 steps, MSE over 1 - M_blur+ and lambda_mse2 = 1e-4 (-> 10, ten times the
   other terms as in the paper) over M_blur+ towards the W_l result (our reading of the paper's
   second term: the noise restores detail around the hole without re-painting the fill);
@@ -145,7 +150,7 @@ def composite(image: Any, hole: np.ndarray, fill: torch.Tensor):
 def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | None, w_steps: int,
           noise_steps: int, noise_lr: float, grow: int | None, sigma: float | None, mse: float, perceptual: float,
           mse2: float, init: str, init_range: float, seed: int, yield_every: int,
-          features: Callable | None) -> Iterator[Progress]:
+          features: Callable | None, encoder: Callable | None = None) -> Iterator[Progress]:
     """``count`` fills of one hole optimised together as one batch (each its own W+ and noise, drawn
     from ``seed``); returns (EditResult of the batch, list of PIL composites)."""
     from plugins.i2s_plusplus.api import side_by_side
@@ -161,6 +166,12 @@ def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | No
     x_in = torch.where(m > 0, torch.zeros_like(x), x)  # the hole's content never enters a loss
     x_in = x_in.expand(int(count), -1, -1, -1).contiguous()
     state: dict = {"ws": None, "noise": None}
+    if init == "encoder":
+        if encoder is None:
+            raise ValueError("init='encoder' needs the model's encoder (this model has none); use init='w_avg'")
+        filled = image_tensor(G, classical_inpaint(img, binary, "telea"))
+        state["ws"] = inv.encode(encoder, filled, int(G.num_ws)).expand(int(count), -1, -1).clone()
+        init = "w_avg"  # not used: the stages start from state["ws"]
     total = w_steps + noise_steps
 
     def batch_preview(gen):
@@ -172,7 +183,7 @@ def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | No
         yield from batch_preview(_stage(G, x_in, phase, state, 0, total, yield_every, seed=seed, init=init,
                                         init_range=init_range, masks={"mse": known, "perceptual": known},
                                         features=features))
-    else:  # the start W_l would have used: w_avg, or w_avg + U[-r, r] (as the engine draws it)
+    elif state["ws"] is None:  # the start W_l would have used: w_avg, or w_avg + U[-r, r] (as the engine draws it)
         cfg = inv.InversionConfig(init=init, init_range=init_range, seed=seed)
         start = inv.invert(G, x_in, cfg)
         state["ws"], state["noise"] = start.ws, start.noise
@@ -190,15 +201,19 @@ def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | No
 
 def inpaint(G: Any, image: Any, hole: Any, *, rows: Sequence[int] | None = None, w_steps: int = W_STEPS,
             noise_steps: int = NOISE_STEPS, noise_lr: float = 5.0, grow: int | None = None, sigma: float | None = None,
-            mse: float = 1.0, perceptual: float = 1.0, mse2: float = MSE2_WEIGHT, init: str = "w_avg",
-            init_range: float = INIT_RANGE, seed: int = 0, yield_every: int = 10,
+            mse: float = 1.0, perceptual: float = 1.0, mse2: float = MSE2_WEIGHT, init: str | None = None,
+            encoder: Callable | None = None, init_range: float = INIT_RANGE, seed: int = 0, yield_every: int = 10,
             features: Callable | None = None) -> Iterator[Progress]:
-    """Fill ``hole`` (1 = missing) of ``image``: W_l on the paper's rows 1-9 + 17-18 (scaled) from
-    w_avg (``init="uniform"``: w_avg + U[-init_range, init_range]), then Mk_n. Yields ``Progress``;
-    returns an ``EditResult`` whose ``extras["composite"]`` is the PIL output (exact outside)."""
+    """Fill ``hole`` (1 = missing) of ``image``: W_l on the paper's rows 1-9 + 17-18 (scaled), then Mk_n.
+    W_l starts from ``init``: "encoder" (En of the Telea-filled image; needs ``encoder``), "w_avg"
+    (the paper's) or "uniform" (w_avg + U[-init_range, init_range]); None = "encoder" when an
+    ``encoder`` is given, else "w_avg". Yields ``Progress``; returns an ``EditResult`` whose
+    ``extras["composite"]`` is the PIL output (exact outside)."""
+    init = ("encoder" if encoder is not None else "w_avg") if init is None else init
     res, _ = yield from _fill(G, image, hole, 1, rows=rows, w_steps=w_steps, noise_steps=noise_steps,
                               noise_lr=noise_lr, grow=grow, sigma=sigma, mse=mse, perceptual=perceptual, mse2=mse2,
-                              init=init, init_range=init_range, seed=seed, yield_every=yield_every, features=features)
+                              init=init, init_range=init_range, seed=seed, yield_every=yield_every, features=features,
+                              encoder=encoder)
     return res
 
 

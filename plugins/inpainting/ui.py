@@ -14,6 +14,8 @@ import gradio as gr
 from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, show, step_preset, stream
 
 EXAMPLES = Path(__file__).parent / "examples"
+START_ENCODER = "encoder of the Telea-filled image"
+START_W_AVG = "w_avg (paper)"
 
 
 def _api():
@@ -30,7 +32,9 @@ def build(ctx) -> None:
     gr.Markdown(
         "**Image2StyleGAN++ inpainting.** Paint over the region to fill, or upload a PNG whose missing part is "
         "transparent. The mask is grown and blurred (M_blur+); only the paper's W+ rows 1–9 and 17–18 of 18 "
-        "(scaled) move, from the mean face, then the noise maps. Pixels outside the hole come back unchanged."
+        "(scaled) move, then the noise maps. They start from the encoder's code of the image with its hole "
+        "filled by OpenCV Telea (when the model has an encoder; the paper starts from the mean face, one click "
+        "away under Advanced). Pixels outside the hole come back unchanged."
     )
     model = model_dropdown(ctx)
     with gr.Row():
@@ -56,6 +60,7 @@ def build(ctx) -> None:
                 n_var = gr.Slider(2, 8, value=4, step=1, label="Variations: number of fills (one batch)")
                 init_range = gr.Number(defaults.INIT_RANGE, label="Variations: start w_avg + U[-r, r] (paper r = 0.4)")
                 baseline = gr.Radio(["telea", "ns"], value="telea", label="Classical baseline (OpenCV)")
+                start = gr.Radio([START_ENCODER, START_W_AVG], value=START_ENCODER, label="Start of W_l")
                 seed = gr.Number(0, precision=0, label="Seed")
             with gr.Row():
                 go = gr.Button("Inpaint", variant="primary")
@@ -88,19 +93,24 @@ def build(ctx) -> None:
                     sigma=None if sigma_ in (None, "") else float(sigma_), mse=float(mse_), perceptual=float(perc_),
                     mse2=float(mse2_), noise_lr=float(nlr_), w_steps=int(w_), noise_steps=int(n_))
 
-    def do_inpaint(name, value, w_, n_, rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, base_, seed_,
+    def do_inpaint(name, value, w_, n_, rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, base_, seed_, start_,
                    progress=gr.Progress()):
+        from plugins.wplus_editing.ui import related_model
+
         G, img, hole = read(name, value)
         opts = options(rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, w_, n_, G)
+        encoder = related_model(ctx, name, "encoder") if start_ != START_W_AVG else None
+        start_note = "start: En(Telea fill)" if encoder is not None else "start: w_avg"
         try:
             baseline_img = _api().classical_inpaint(img, hole, base_)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        gen = _api().inpaint(G, img, hole, seed=int(seed_ or 0), **opts)
+        gen = _api().inpaint(G, img, hole, seed=int(seed_ or 0), encoder=encoder, **opts)
 
         def finish(res):
             comp = res.extras["composite"]
-            return (show(comp), f"done · {int((hole >= 0.5).sum())} hole pixels filled; the rest is the input's",
+            return (show(comp), f"done · {int((hole >= 0.5).sum())} hole pixels filled; the rest is the input's "
+                                f"· {start_note}",
                     show(baseline_img), png(comp, "inpainted"))
 
         yield None, "running…", show(baseline_img), gr.update()
@@ -120,7 +130,7 @@ def build(ctx) -> None:
         yield from stream(gen, progress, finish, 1)
 
     ev1 = go.click(do_inpaint, [model, editor, w_steps, n_steps, rows, grow, sigma, mse, perc, mse2, noise_lr,
-                                baseline, seed], [out, status, base_img, out_file],
+                                baseline, seed, start], [out, status, base_img, out_file],
                    api_name=ctx.api_name("inpaint"), **heavy)
     ev2 = var_btn.click(do_variations, [model, editor, w_steps, n_steps, rows, grow, sigma, mse, perc, mse2, noise_lr,
                                         n_var, init_range, seed], [out, status, gallery],
