@@ -77,13 +77,11 @@ def main(argv=None) -> int:
 
     encoder = None
     if args.faces == "heldout":
-        from hub.data.emoji import load_emoji_arrays
+        from hub.data.emoji import label_vector, load_emoji_arrays
 
-        from hub.data.emoji import label_vector
-
-        images, meta = load_emoji_arrays(int(G.resolution), split="heldout")
+        images, emoji_meta = load_emoji_arrays(int(G.resolution), split="heldout")
         x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-        truth = [label_vector(m) for m in meta[: args.n]]
+        truth = [label_vector(m) for m in emoji_meta[: args.n]]
         defined = {a: torch.tensor([t[a] >= 0 for t in truth]) for a in truth[0]}
         enc_name = spec.related.get("encoder")
         if enc_name and not args.checkpoint:

@@ -123,13 +123,11 @@ def main(argv=None) -> int:
     from plugins.inpainting import api as inpainting
 
     G = get_model(args.model)
-    encoder = None  # the tabs embed from the model's encoder when it has one; so does this benchmark
-    if not args.no_encoder:
-        from hub.plugins import get_hub
+    from hub.models import related_model
 
-        enc_name = get_hub().models.spec(args.model).related.get("encoder")
-        encoder = get_model(enc_name) if enc_name else None
-    print(f"embeddings start from: {'the encoder ' + enc_name if encoder is not None else 'w_avg'}")
+    # the tabs embed from the model's encoder when it has one; so does this benchmark
+    encoder = None if args.no_encoder else related_model(args.model, "encoder")
+    print(f"embeddings start from: {'the encoder' if encoder is not None else 'w_avg'}")
     R = int(G.resolution)
     if args.profile:
         print(f"one optimisation step at {R} px, best of 3 x 15:")

@@ -86,12 +86,11 @@ def main(argv=None) -> int:
     G = get_model(args.model)
     encoder = None
     if args.init == "encoder":
-        from hub.plugins import get_hub
+        from hub.models import related_model
 
-        enc_name = get_hub().models.spec(args.model).related.get("encoder")
-        if not enc_name:
+        encoder = related_model(args.model, "encoder")
+        if encoder is None:
             raise SystemExit(f"{args.model} has no encoder; use --init w_avg")
-        encoder = get_model(enc_name)
     images, meta = load_emoji_arrays(int(G.resolution), "heldout")
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(images))[: args.n]

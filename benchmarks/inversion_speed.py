@@ -49,17 +49,14 @@ def load_generator(args):
         _, _, G, state = load_checkpoint_models(ckpt)
         G = G.eval().requires_grad_(False)
         return G, None, f"training checkpoint {ckpt} (step {state.get('step', '?')})"
-    from hub.models import get_model
-    from hub.plugins import get_hub
+    from hub.models import get_model, related_model
 
     G = get_model(args.model, device="cpu")
-    enc = None
-    enc_name = get_hub().models.spec(args.model).related.get("encoder")
-    if enc_name:
-        try:
-            enc = get_model(enc_name, device="cpu")
-        except Exception as exc:  # weights not there yet
-            print(f"(encoder {enc_name} unavailable: {exc})")
+    try:
+        enc = related_model(args.model, "encoder", device="cpu")
+    except Exception as exc:  # weights not there yet
+        enc = None
+        print(f"(encoder unavailable: {exc})")
     return G, enc, f"registered model {args.model}"
 
 

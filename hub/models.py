@@ -185,6 +185,12 @@ class ModelRegistry:
             log.info("loaded model %s on %s (%.1f MB)", name, target, nbytes / 2**20)
         return model
 
+    def related_model(self, name: str, role: str, device: "str | torch.device | None" = None) -> Any | None:
+        """``name``'s companion model in ``role`` (``ModelSpec.related``: "encoder", "classifier", ...),
+        loaded like ``get_model``; None when ``name`` names no such companion. Load errors propagate."""
+        companion = self.spec(name).related.get(role)
+        return self.get_model(companion, device) if companion else None
+
     def _evict(self, keep: tuple[str, str]) -> None:
         while self.cached_bytes() > self.cache_bytes and len(self._cache) > 1:
             oldest = next(iter(self._cache))
@@ -214,6 +220,13 @@ def get_model(name: str, device: "str | torch.device | None" = None) -> Any:
     from hub.plugins import get_hub
 
     return get_hub().models.get_model(name, device)
+
+
+def related_model(name: str, role: str, device: "str | torch.device | None" = None) -> Any | None:
+    """The process-wide hub's companion of ``name`` in ``role`` (e.g. its "encoder"), or None."""
+    from hub.plugins import get_hub
+
+    return get_hub().models.related_model(name, role, device)
 
 
 def models_for(interface: str) -> list[str]:

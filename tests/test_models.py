@@ -100,6 +100,25 @@ def test_models_for_lists_offline_models_first():
     assert hub.models_for("Nothing") == []
 
 
+def test_related_model_loads_the_named_companion_or_none():
+    from hub import ModelSpec, hookimpl
+
+    class WithEncoder:
+        name = "with-encoder"
+
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec("gen", family="tiny", interface="Toy", build=fx._build_linear,
+                               related={"encoder": "tiny-c"}))
+
+    hub = make_hub([fx.TinyModels(), WithEncoder()])
+    assert hub.models.related_model("gen", "encoder") is hub.get_model("tiny-c")
+    assert hub.models.related_model("gen", "classifier") is None
+    assert hub.models.related_model("tiny-a", "encoder") is None
+    with pytest.raises(UnknownModelError):
+        hub.models.related_model("nope", "encoder")
+
+
 def test_module_level_api_uses_the_default_hub():
     import hub as hub_pkg
 

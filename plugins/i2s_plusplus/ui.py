@@ -17,6 +17,7 @@ from plugins.wplus_editing.ui import related_model
 
 EXAMPLES = Path(__file__).parent / "examples"
 PREVIEW = 256
+EMBED_LABEL = "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)"
 PALETTE = ["#e53935", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#000000", "#ffffff", "#6d4c41"]
 
 
@@ -275,10 +276,11 @@ def build(ctx) -> None:
                 s_ed = mask_editor("Photo: paint colour strokes", PALETTE)
                 with gr.Accordion("Advanced", open=False):
                     s_rows = gr.Textbox(label="W+ rows that move (empty: paper 4–6 of 18 scaled)")
-                    s_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)")
+                    s_e = steps_slider(defaults.EMBED_STEPS, EMBED_LABEL)
                     s_w = steps_slider(defaults.APP_STEPS, "W_l steps (paper 1000; default / 10)")
                     s_n = steps_slider(defaults.SCRIBBLE_NOISE_STEPS, "Mk_n steps (paper 1000)")
-                    step_preset([s_e, s_w, s_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.SCRIBBLE_NOISE_STEPS],
+                    step_preset([s_e, s_w, s_n],
+                                [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.SCRIBBLE_NOISE_STEPS],
                                 [defaults.PAPER_STEPS["scribbles"]["w"], defaults.PAPER_STEPS["scribbles"]["w"],
                                  defaults.PAPER_STEPS["scribbles"]["noise"]])
                     s_mse = gr.Number(1.0, label="λ_mse1 outside the strokes (to the photo)")
@@ -330,7 +332,7 @@ def build(ctx) -> None:
                 with gr.Accordion("Advanced", open=False):
                     l_sw = gr.Number(0.05, label="λ_s style weight (paper 5e-7 → 0.05 beside MSE 1e-5 → 1)")
                     l_rows = gr.Textbox(label="W+ rows that move in M_st (empty: all)")
-                    l_e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)")
+                    l_e = steps_slider(defaults.EMBED_STEPS, EMBED_LABEL)
                     l_w = steps_slider(defaults.APP_STEPS, "M_st steps (paper 1000; default / 10)")
                     l_n = steps_slider(defaults.APP_STEPS, "Mk_n steps (paper 1000; default / 10)")
                     step_preset([l_e, l_w, l_n], [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],

@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, show, step_preset, stream
+from plugins.wplus_editing.ui import related_model
 
 EXAMPLES = Path(__file__).parent / "examples"
 START_ENCODER = "encoder of the Telea-filled image"
@@ -95,8 +96,6 @@ def build(ctx) -> None:
 
     def do_inpaint(name, value, w_, n_, rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, base_, seed_, start_,
                    progress=gr.Progress()):
-        from plugins.wplus_editing.ui import related_model
-
         G, img, hole = read(name, value)
         opts = options(rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, w_, n_, G)
         encoder = related_model(ctx, name, "encoder") if start_ != START_W_AVG else None

@@ -33,14 +33,8 @@ def related_model(ctx, model: str, role: str):
 
         hub = get_hub()
     try:
-        name = hub.models.spec(model).related.get(role)
-    except Exception:
-        return None
-    if not name:
-        return None
-    try:
-        return ctx.get_model(name)
-    except Exception:
+        return hub.models.related_model(model, role)
+    except Exception:  # an unknown model or a missing/tampered companion weight: the tab goes on without it
         return None
 
 
