@@ -97,11 +97,11 @@ def edge_ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(structural_similarity(edge_map(a), edge_map(b), data_range=1.0))
 
 
-def load_model(name: str):
+def load_model(name: str, decoder: Path | None = None):
     if name == "adain-embedded":
         from plugins.style_transfer.adain import build_embedded
 
-        return build_embedded({"adain-embedded-decoder": ROOT / "weights" / "adain-embedded-decoder.safetensors"})
+        return build_embedded({"adain-embedded-decoder": decoder or ROOT / "weights" / "adain-embedded-decoder.safetensors"})
     from hub import get_model
 
     return get_model(name)
@@ -160,6 +160,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--gatys-steps", type=int, default=30, help="0 skips Gatys")
     p.add_argument("--grid", action="store_true", help="also write weights/<model>.png (4 x 4 grid)")
+    p.add_argument("--decoder", type=Path, default=None,
+                   help="with adain-embedded: judge this decoder file (a training trial) instead of weights/")
     args = p.parse_args(argv)
 
     import torch
@@ -168,7 +170,7 @@ def main(argv=None) -> int:
     from plugins.style_transfer.adain import AdaINStylizer
 
     torch.set_num_threads(args.threads)
-    model = load_model(args.model)
+    model = load_model(args.model, args.decoder)
     stylizer = AdaINStylizer(model)
     contents = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_CONTENT]
     styles = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_STYLE]

@@ -126,7 +126,39 @@ def test_identity_loss_is_zero_weighted_by_default():
     torch.manual_seed(0)
     enc, dec = embedded_encoder().eval(), Decoder()
     c, s = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
-    total, lc, ls, lid = adain_losses(enc, dec, c, s)
+    total, lc, ls, lid, _ = adain_losses(enc, dec, c, s)
     assert lid.item() == 0 and torch.allclose(total, lc + 10 * ls)
-    total, lc, ls, lid = adain_losses(enc, dec, c, s, identity_weight=2.0)
+    total, lc, ls, lid, _ = adain_losses(enc, dec, c, s, identity_weight=2.0)
     assert lid.item() > 0 and torch.allclose(total, lc + 10 * ls + 2 * lid)
+
+
+def test_laplacian_loss_is_added_only_when_weighted():
+    from plugins.style_transfer.adain import Decoder, embedded_encoder
+    from plugins.style_transfer.train import adain_losses, laplacian_of_pooled
+
+    torch.manual_seed(0)
+    enc, dec = embedded_encoder().eval(), Decoder()
+    c, s = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
+    total, lc, ls, _, llap = adain_losses(enc, dec, c, s)
+    assert llap.item() == 0 and torch.allclose(total, lc + 10 * ls)
+    total, lc, ls, _, llap = adain_losses(enc, dec, c, s, laplacian_weight=3.0)
+    assert llap.item() > 0 and torch.allclose(total, lc + 10 * ls + 3 * llap)
+    # a flat image and a linear ramp have no coarse edges; a step does
+    ramp = torch.linspace(-1, 1, 32).view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    assert laplacian_of_pooled(torch.full((1, 3, 32, 32), 0.3)).abs().max() < 1e-6
+    assert laplacian_of_pooled(ramp)[..., 1:-1].abs().max() < 1e-5
+    step = (torch.arange(32) >= 16).float().view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    assert laplacian_of_pooled(step).abs().max() > 0.5
+
+
+def test_adain_batches_from_worker_processes_match_the_in_loop_batches():
+    """The DataLoader's workers take steps in turn; the batches and their order are those of the loop."""
+    from itertools import islice
+
+    from plugins.style_transfer.train import _batch_loader
+
+    inline = list(islice(iter(_batch_loader(3, 5, 2, 32, workers=0)), 4))
+    pooled = list(islice(iter(_batch_loader(3, 5, 2, 32, workers=2)), 4))
+    for (c1, s1), (c2, s2) in zip(inline, pooled):
+        assert torch.equal(c1, c2) and torch.equal(s1, s2)
+    assert not torch.equal(inline[0][0], inline[1][0])

@@ -283,6 +283,25 @@ def test_d_width_scales_a_fresh_discriminator_and_resume_keeps_it(tmp_path):
     assert json.loads((train.latest_checkpoint(out) / "state.json").read_text())["d_config"]["channels"] == wide
 
 
+def test_resume_from_a_checkpoint_without_its_optimiser(tmp_path):
+    """A checkpoint carried without optim.pt (to a rented GPU, say) resumes its weights and counters;
+    Adam starts afresh, and the run's history records the device."""
+    from plugins.stylegan2 import train
+
+    out = tmp_path / "run"
+    common = ["--config", "tiny", "--data", "random", "--out", str(out), "--threads", "1", "--batch", "4",
+              "--sample-every", "100", "--device", "cpu"]
+    assert train.main(common + ["--steps", "2"]) == 0
+    ckpt = train.latest_checkpoint(out)
+    (ckpt / "optim.pt").unlink()
+    g_before, _, _, _ = train.load_checkpoint_models(ckpt)
+    assert train.main(common + ["--steps", "3"]) == 0
+    g_after, _, _, state = train.load_checkpoint_models(train.latest_checkpoint(out))
+    assert state["step"] == 3 and state["nimg"] == 12
+    assert any(not torch.equal(a, b) for a, b in zip(g_before.parameters(), g_after.parameters()))
+    assert [h["device"] for h in state["history"]] == ["cpu", "cpu"]
+
+
 def test_mode_seeking_changes_the_generator_update_and_is_recorded(tmp_path):
     """--mode-seeking adds MSGAN's term to G's loss: same seed, same data, a different generator."""
     from plugins.stylegan2 import train

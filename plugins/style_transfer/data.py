@@ -7,6 +7,7 @@ training step's batch depends only on (seed, step) and a resumed run sees the sa
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +45,11 @@ EVAL_STYLE = [("opencv", "starry_night.jpg"), ("opencv", "graf3.png")]
 
 
 def _path(where: str, name: str) -> Path:
+    # GANHUB_STYLE_DATA=<dir> reads <dir>/skimage/... and <dir>/opencv/... instead: a copy of these
+    # files carried to a machine without the packages (a rented GPU box).
+    copied = os.environ.get("GANHUB_STYLE_DATA")
+    if copied:
+        return Path(copied) / where / name
     return (_skimage_dir() if where == "skimage" else OPENCV) / name
 
 

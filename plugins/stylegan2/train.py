@@ -84,6 +84,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None, help="stop this invocation after N minutes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                    help="autocast the G/D passes to bfloat16 (35 %% faster G step on this AVX512-BF16 CPU); "
                         "weights, optimiser, EMA and losses stay float32")
@@ -196,7 +197,7 @@ def make_grid(images: torch.Tensor, nrow: int = 8):
 
 @torch.no_grad()
 def sample_grid(g_ema: Generator, seed: int = 1234, n: int = 64, psi: float = 0.7):
-    z = torch.randn(n, g_ema.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = torch.randn(n, g_ema.z_dim, generator=torch.Generator().manual_seed(seed)).to(g_ema.w_avg.device)
     was = g_ema.training
     g_ema.eval()
     img = torch.cat([g_ema(z[i:i + 16], truncation_psi=psi) for i in range(0, n, 16)])
@@ -205,14 +206,18 @@ def sample_grid(g_ema: Generator, seed: int = 1234, n: int = 64, psi: float = 0.
 
 
 def mixed_ws(G: Generator, batch: int, prob: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """W+ for a batch with style mixing (prob) and the plain W of the first latent (for w_avg)."""
-    z = torch.randn(2, batch, G.z_dim, generator=gen)
+    """W+ for a batch with style mixing (prob) and the plain W of the first latent (for w_avg).
+
+    The random draws come from the CPU generator ``gen`` on any device, so a run's stream is the
+    same on CPU and GPU."""
+    dev = G.w_avg.device
+    z = torch.randn(2, batch, G.z_dim, generator=gen).to(dev)
     w = G.mapping(z.flatten(0, 1)).view(2, batch, -1)
     ws = w[0].unsqueeze(1).repeat(1, G.num_ws, 1)
     if prob > 0:
         cut = torch.randint(1, G.num_ws, (batch,), generator=gen)
         cut = torch.where(torch.rand(batch, generator=gen) < prob, cut, torch.full_like(cut, G.num_ws))
-        later = torch.arange(G.num_ws)[None, :] >= cut[:, None]  # [N, num_ws]
+        later = (torch.arange(G.num_ws)[None, :] >= cut[:, None]).to(dev)  # [N, num_ws]
         ws = torch.where(later[..., None], w[1].unsqueeze(1).expand_as(ws), ws)
     return ws, w[0]
 
@@ -235,8 +240,9 @@ def train(args) -> int:
                  command=" ".join(["python -m plugins.stylegan2.train"] + sys.argv[1:]), history=[])
 
     # what this invocation trains with: one entry of state["history"] per change (the card's schedule)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     settings = dict(lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision, batch=args.batch,
-                    threads=args.threads, mode_seeking=args.mode_seeking)
+                    threads=args.threads, mode_seeking=args.mode_seeking, device=device.type)
     ckpt = latest_checkpoint(out)
     gen = torch.Generator().manual_seed(args.seed)
     if ckpt is not None:
@@ -244,14 +250,17 @@ def train(args) -> int:
         G_ema.eval().requires_grad_(False)
         opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
         opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        extra = torch.load(ckpt / "optim.pt", weights_only=True)
-        opt_g.load_state_dict(extra["opt"]["G"])
-        opt_d.load_state_dict(extra["opt"]["D"])
-        for opt in (opt_g, opt_d):  # the checkpoint's lr is that of the earlier run; use this command's
-            for group in opt.param_groups:
-                group["lr"] = args.lr
-        torch.set_rng_state(extra["rng"])
-        state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "wall_seconds", "history") if k in saved})
+        if (ckpt / "optim.pt").is_file():
+            extra = torch.load(ckpt / "optim.pt", weights_only=True)
+            opt_g.load_state_dict(extra["opt"]["G"])
+            opt_d.load_state_dict(extra["opt"]["D"])
+            for opt in (opt_g, opt_d):  # the checkpoint's lr is that of the earlier run; use this command's
+                for group in opt.param_groups:
+                    group["lr"] = args.lr
+            torch.set_rng_state(extra["rng"])
+        else:  # a checkpoint copied without its optimiser (to a rented GPU, say): weights only
+            print(f"{ckpt / 'optim.pt'} is missing: Adam moments start afresh", flush=True)
+        state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "cuda_seconds", "wall_seconds", "history") if k in saved})
         state.update(g_config=G.config(), d_config=D.config())  # the checkpoint's networks, not this command's
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
         print(f"resumed from {ckpt} at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
@@ -275,9 +284,19 @@ def train(args) -> int:
         state["history"] = [dict(settings, step=0)]
         print(f"starting fresh in {out}", flush=True)
 
-    reals = load_training_images(args.data, G.size, args.seed)
+    # Optimiser state loaded on the CPU moves with its parameters (Optimizer.load_state_dict casts it
+    # to each parameter's device), so the nets move first and the Adam state is reloaded after.
+    for net in (G, D, G_ema):
+        net.to(device)
+    if device.type != "cpu":
+        for opt in (opt_g, opt_d):
+            opt.load_state_dict(opt.state_dict())
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    reals = load_training_images(args.data, G.size, args.seed).to(device)
     print(f"data: {reals.shape[0]} training images at {G.size} px; G {sum(p.numel() for p in G.parameters()) / 1e6:.2f} M "
-          f"params, D {sum(p.numel() for p in D.parameters()) / 1e6:.2f} M params; threads {torch.get_num_threads()}", flush=True)
+          f"params, D {sum(p.numel() for p in D.parameters()) / 1e6:.2f} M params; threads {torch.get_num_threads()}; "
+          f"device {device}", flush=True)
     batch = args.batch
     ema_kimg = args.ema_kimg if args.ema_kimg is not None else 10 * batch / 32
     samples_dir = out / "samples"
@@ -298,7 +317,10 @@ def train(args) -> int:
 
     def checkpoint():
         now_cpu, now_wall = time.process_time(), time.time()
-        state["cpu_seconds"] += now_cpu - marks["cpu"]
+        if device.type == "cpu":
+            state["cpu_seconds"] += now_cpu - marks["cpu"]
+        else:  # the GPU's time is its wall time; the card states CPU and GPU hours apart
+            state["cuda_seconds"] = state.get("cuda_seconds", 0.0) + now_wall - marks["wall"]
         state["wall_seconds"] += now_wall - marks["wall"]
         marks["cpu"], marks["wall"] = now_cpu, now_wall
         path = save_checkpoint(out, {"G": G, "D": D, "G_ema": G_ema}, {"G": opt_g, "D": opt_d}, state, keep=args.keep)
@@ -321,7 +343,7 @@ def train(args) -> int:
         return args.minutes is not None and time.time() - t_start > args.minutes * 60
 
     def amp():
-        return torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
 
     G.train(), D.train()
     while not done():
@@ -350,9 +372,9 @@ def train(args) -> int:
 
         # ---- D step: logistic loss (+ lazy R1 on the real images) ----------------------------
         idx = torch.randint(0, n_real, (batch,), generator=gen)
-        real = reals[idx]
+        real = reals[idx.to(device)]
         if not args.no_xflip:
-            flip = torch.rand(batch, generator=gen) < 0.5
+            flip = (torch.rand(batch, generator=gen) < 0.5).to(device)
             real = torch.where(flip[:, None, None, None], real.flip(3), real)
         do_r1 = args.r1_gamma > 0 and step % args.r1_every == 0
         real = real.detach().requires_grad_(do_r1)
@@ -360,7 +382,7 @@ def train(args) -> int:
             logits_real = D(diff_augment(real, args.aug, gen)).float()
             logits_fake = D(diff_augment(fake.detach(), args.aug, gen)).float()
         loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
-        r1 = torch.zeros(())
+        r1 = torch.zeros((), device=device)
         if do_r1:
             (grad,) = torch.autograd.grad(logits_real.sum(), real, create_graph=True)
             r1 = grad.square().sum([1, 2, 3]).mean()
@@ -454,7 +476,7 @@ def _schedule(state: dict) -> str:
     parts = []
     if not hist or hist[0]["step"] > 0:
         parts.append(f"steps 0-{hist[0]['step'] if hist else state['step']}: settings not recorded")
-    keys = ("lr", "r1_gamma", "precision", "threads", "mode_seeking")
+    keys = ("lr", "r1_gamma", "precision", "threads", "mode_seeking", "batch", "device")
     segments: list[dict] = []  # resumes with unchanged settings continue the segment before them
     for h in hist:
         if segments and all(h.get(k) == segments[-1].get(k) for k in keys) and not h.get("reset_g_to_ema"):
@@ -464,6 +486,8 @@ def _schedule(state: dict) -> str:
         end = segments[i + 1]["step"] if i + 1 < len(segments) else state["step"]
         parts.append(f"steps {h['step']}-{end}: lr {h['lr']}, R1 gamma {h['r1_gamma']}, {h['precision']}"
                      + (f", {h['threads']} thread{'s' if h['threads'] != 1 else ''}" if h.get("threads") else "")
+                     + (f", batch {h['batch']}" if h.get("batch") else "")
+                     + (f", on {h['device']}" if h.get("device") not in (None, "cpu") else "")
                      + (f", mode-seeking term {h['mode_seeking']} (MSGAN, on 8x8 block means; not in StyleGAN2)"
                         if h.get("mode_seeking") else "")
                      + (" (raw G restarted from its EMA weights)" if h.get("reset_g_to_ema") else "")

@@ -48,6 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--init-from", type=Path, default=None, metavar="SAFETENSORS",
@@ -71,13 +72,16 @@ def _load_g(path: Path):
 
 
 def _sample_ws(G, n: int, gen: torch.Generator) -> torch.Tensor:
-    z = torch.randn(2, n, G.z_dim, generator=gen)
-    psi = 0.5 + 0.5 * torch.rand(2, n, 1, generator=gen)
+    """W+ of truncated (psi 0.5-1), half style-mixed samples; draws from the CPU generator ``gen``
+    on any device, so a run's stream does not depend on where it trains."""
+    dev = G.w_avg.device
+    z = torch.randn(2, n, G.z_dim, generator=gen).to(dev)
+    psi = (0.5 + 0.5 * torch.rand(2, n, 1, generator=gen)).to(dev)
     w = G.w_avg + psi * (G.mapping(z.flatten(0, 1)).view(2, n, -1) - G.w_avg)
     ws = w[0].unsqueeze(1).repeat(1, G.num_ws, 1)
     cut = torch.randint(1, G.num_ws, (n,), generator=gen)
     mix = torch.rand(n, generator=gen) < 0.5
-    later = (torch.arange(G.num_ws)[None] >= cut[:, None]) & mix[:, None]
+    later = ((torch.arange(G.num_ws)[None] >= cut[:, None]) & mix[:, None]).to(dev)
     return torch.where(later[..., None], w[1].unsqueeze(1).expand_as(ws), ws)
 
 
@@ -107,9 +111,14 @@ def train(args) -> int:
         E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
         with torch.no_grad():
             E.w_avg.copy_(G.w_avg)
-        extra = torch.load(ckpt / "optim.pt", weights_only=True)
-        opt.load_state_dict(extra["opt"]["E"])
+        if (ckpt / "optim.pt").is_file():
+            extra = torch.load(ckpt / "optim.pt", weights_only=True)
+            opt.load_state_dict(extra["opt"]["E"])
+        else:  # a checkpoint copied without its optimiser (to a rented GPU, say): weights only
+            print(f"{ckpt / 'optim.pt'} is missing: Adam moments start afresh", flush=True)
         state.update(step=saved["step"], nimg=saved["nimg"], cpu_seconds=saved.get("cpu_seconds", 0.0))
+        if "cuda_seconds" in saved:
+            state["cuda_seconds"] = saved["cuda_seconds"]
         if saved.get("unrecorded_before_step"):
             state["unrecorded_before_step"] = saved["unrecorded_before_step"]
         print(f"resumed from {ckpt} at step {state['step']}", flush=True)
@@ -134,25 +143,37 @@ def train(args) -> int:
                   f"adapting it to {g_sha[:12]}", flush=True)
         print(f"starting from {args.init_from} at step {state['step']}", flush=True)
     gen = torch.Generator().manual_seed(args.seed + state["step"])
-    reals = load_training_images(args.data, G.resolution, args.seed)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    G.to(device)
+    E.to(device)
+    if device.type != "cpu":
+        opt.load_state_dict(opt.state_dict())  # Adam state follows the parameters to the device
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    reals = load_training_images(args.data, G.resolution, args.seed).to(device)
     real_batch = args.batch if args.real_batch is None else args.real_batch
     vgg = None
     if args.vgg_weight > 0:
         from hub.nn.vgg import vgg_features
 
-        vgg = vgg_features("vgg16", layers=("relu1_2", "relu2_2", "relu3_3"), device="cpu")
+        vgg = vgg_features("vgg16", layers=("relu1_2", "relu2_2", "relu3_3"), device=str(device))
     print(f"encoder {sum(p.numel() for p in E.parameters()) / 1e6:.2f} M params; generator {args.generator.name} "
-          f"(sha256 {g_sha[:12]}); {reals.shape[0]} real images", flush=True)
+          f"(sha256 {g_sha[:12]}); {reals.shape[0]} real images; device {device}", flush=True)
 
     t0 = t_log = t_ckpt = time.time()
     cpu0 = time.process_time()
+    marks = {"wall": time.time()}
     acc = {"w": 0.0, "mse": 0.0, "real": 0.0, "n": 0}
     last_step_logged = state["step"]
 
     def checkpoint():
         nonlocal cpu0
         now = time.process_time()
-        state["cpu_seconds"] += now - cpu0
+        if device.type == "cpu":
+            state["cpu_seconds"] += now - cpu0
+        else:  # GPU time is wall time, kept apart from the CPU hours on the card
+            state["cuda_seconds"] = state.get("cuda_seconds", 0.0) + time.time() - marks["wall"]
+        marks["wall"] = time.time()
         cpu0 = now
         path = save_checkpoint(out, {"E": E}, {"E": opt}, state)
         print(f"checkpoint {path}", flush=True)
@@ -173,9 +194,9 @@ def train(args) -> int:
         loss = args.w_weight * loss_w + args.mse_weight * loss_mse
         if vgg is not None:
             loss = loss + args.vgg_weight * _perceptual(vgg, recon, x)
-        loss_real = torch.zeros(())
+        loss_real = torch.zeros((), device=device)
         if real_batch > 0:
-            xr = reals[torch.randint(0, reals.shape[0], (real_batch,), generator=gen)]
+            xr = reals[torch.randint(0, reals.shape[0], (real_batch,), generator=gen).to(device)]
             recon_r = G.synthesis(E(xr))
             loss_real = F.mse_loss(recon_r, xr)
             loss = loss + args.mse_weight * loss_real
