@@ -137,11 +137,10 @@ def train(args) -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True  # fixed crop size: let cuDNN pick its fastest convolutions
+    from hub.models import choose_device
+    from hub.nn.training import place_for_training
+
+    device = choose_device(args.device)
     # CPU and GPU time are kept apart, so the card can say which trained what.
     seconds_key = "seconds" if device.type == "cpu" else f"{device.type}_seconds"
     CKPT_DIR.mkdir(parents=True, exist_ok=True)
@@ -172,12 +171,8 @@ def train(args) -> None:
                      schedule=json.loads(meta["schedule"]) if meta.get("schedule") else [])
         print(f"initialised from {init} (step {state['step']}, {state['images']} images)", flush=True)
     state.setdefault(seconds_key, 0.0)
-    encoder.to(device).requires_grad_(False)
-    decoder.to(device)
-    for moments in opt.state.values():  # Adam state loaded on the CPU follows its parameters
-        for k, v in moments.items():
-            if torch.is_tensor(v) and k != "step":
-                moments[k] = v.to(device)
+    place_for_training(device, (encoder.requires_grad_(False), decoder), (opt,))
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # fixed crop size: cuDNN may pick its fastest convolutions
     print(f"device {device}", flush=True)
 
     def checkpoint():
@@ -288,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="weight of Li et al.'s Laplacian loss on the 4x-pooled output vs content (not in AdaIN)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
     p.add_argument("--workers", type=int, default=0,
                    help="processes that build batches ahead of the training step (0 = in the training loop)")
     p.add_argument("--log-every", type=int, default=10)

@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
+from hub.nn.training import place_for_training
 from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
@@ -84,7 +85,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None, help="stop this invocation after N minutes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                    help="autocast the G/D passes to bfloat16 (35 %% faster G step on this AVX512-BF16 CPU); "
                         "weights, optimiser, EMA and losses stay float32")
@@ -157,6 +158,20 @@ def load_checkpoint_models(ckpt: Path, device="cpu"):
         prefix = name + "."
         net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
     return nets["G"], nets["D"], nets["G_ema"], state
+
+
+def load_optimizers(ckpt: Path, opts: dict) -> dict | None:
+    """Load ``opts`` ({name: optimizer}) from ``ckpt/optim.pt`` and return that file's contents; None,
+    with a message, when a checkpoint was copied without it (to a rented GPU, say): Adam then starts
+    afresh from the checkpoint's weights."""
+    path = ckpt / "optim.pt"
+    if not path.is_file():
+        print(f"{path} is missing: Adam moments start afresh", flush=True)
+        return None
+    extra = torch.load(path, weights_only=True)
+    for name, opt in opts.items():
+        opt.load_state_dict(extra["opt"][name])
+    return extra
 
 
 def save_checkpoint(out: Path, nets: dict, opts: dict, state: dict, keep: int = 3) -> Path:
@@ -240,7 +255,9 @@ def train(args) -> int:
                  command=" ".join(["python -m plugins.stylegan2.train"] + sys.argv[1:]), history=[])
 
     # what this invocation trains with: one entry of state["history"] per change (the card's schedule)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from hub.models import choose_device
+
+    device = choose_device(args.device)
     settings = dict(lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision, batch=args.batch,
                     threads=args.threads, mode_seeking=args.mode_seeking, device=device.type)
     ckpt = latest_checkpoint(out)
@@ -250,16 +267,12 @@ def train(args) -> int:
         G_ema.eval().requires_grad_(False)
         opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
         opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        if (ckpt / "optim.pt").is_file():
-            extra = torch.load(ckpt / "optim.pt", weights_only=True)
-            opt_g.load_state_dict(extra["opt"]["G"])
-            opt_d.load_state_dict(extra["opt"]["D"])
+        extra = load_optimizers(ckpt, {"G": opt_g, "D": opt_d})
+        if extra is not None:
             for opt in (opt_g, opt_d):  # the checkpoint's lr is that of the earlier run; use this command's
                 for group in opt.param_groups:
                     group["lr"] = args.lr
             torch.set_rng_state(extra["rng"])
-        else:  # a checkpoint copied without its optimiser (to a rented GPU, say): weights only
-            print(f"{ckpt / 'optim.pt'} is missing: Adam moments start afresh", flush=True)
         state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "cuda_seconds", "wall_seconds", "history") if k in saved})
         state.update(g_config=G.config(), d_config=D.config())  # the checkpoint's networks, not this command's
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
@@ -284,15 +297,7 @@ def train(args) -> int:
         state["history"] = [dict(settings, step=0)]
         print(f"starting fresh in {out}", flush=True)
 
-    # Optimiser state loaded on the CPU moves with its parameters (Optimizer.load_state_dict casts it
-    # to each parameter's device), so the nets move first and the Adam state is reloaded after.
-    for net in (G, D, G_ema):
-        net.to(device)
-    if device.type != "cpu":
-        for opt in (opt_g, opt_d):
-            opt.load_state_dict(opt.state_dict())
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    place_for_training(device, (G, D, G_ema), (opt_g, opt_d))
     reals = load_training_images(args.data, G.size, args.seed).to(device)
     print(f"data: {reals.shape[0]} training images at {G.size} px; G {sum(p.numel() for p in G.parameters()) / 1e6:.2f} M "
           f"params, D {sum(p.numel() for p in D.parameters()) / 1e6:.2f} M params; threads {torch.get_num_threads()}; "

@@ -25,9 +25,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from hub.nn.training import place_for_training
 from hub.weights import sha256_file, tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
-from plugins.stylegan2.train import (REPO, latest_checkpoint, load_training_images, save_checkpoint)
+from plugins.stylegan2.train import (REPO, latest_checkpoint, load_optimizers, load_training_images,
+                                     save_checkpoint)
 
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
 WEIGHT_ID = "stylegan2-emoji64-encoder"
@@ -48,7 +50,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--init-from", type=Path, default=None, metavar="SAFETENSORS",
@@ -111,11 +113,7 @@ def train(args) -> int:
         E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
         with torch.no_grad():
             E.w_avg.copy_(G.w_avg)
-        if (ckpt / "optim.pt").is_file():
-            extra = torch.load(ckpt / "optim.pt", weights_only=True)
-            opt.load_state_dict(extra["opt"]["E"])
-        else:  # a checkpoint copied without its optimiser (to a rented GPU, say): weights only
-            print(f"{ckpt / 'optim.pt'} is missing: Adam moments start afresh", flush=True)
+        load_optimizers(ckpt, {"E": opt})
         state.update(step=saved["step"], nimg=saved["nimg"], cpu_seconds=saved.get("cpu_seconds", 0.0))
         if "cuda_seconds" in saved:
             state["cuda_seconds"] = saved["cuda_seconds"]
@@ -143,13 +141,7 @@ def train(args) -> int:
                   f"adapting it to {g_sha[:12]}", flush=True)
         print(f"starting from {args.init_from} at step {state['step']}", flush=True)
     gen = torch.Generator().manual_seed(args.seed + state["step"])
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    G.to(device)
-    E.to(device)
-    if device.type != "cpu":
-        opt.load_state_dict(opt.state_dict())  # Adam state follows the parameters to the device
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    device = place_for_training(args.device, (G, E), (opt,))
     reals = load_training_images(args.data, G.resolution, args.seed).to(device)
     real_batch = args.batch if args.real_batch is None else args.real_batch
     vgg = None

@@ -1,0 +1,32 @@
+"""What every trainer does to train on a device: pick it, allow TF32 there, and move the nets and
+their optimiser state to it. The trainers keep their random draws on CPU generators, so a run is
+the same stream on any device."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+
+
+def place_for_training(preferred: "str | torch.device | None", nets: Iterable[torch.nn.Module],
+                       optimizers: Iterable[torch.optim.Optimizer] = ()) -> torch.device:
+    """Move ``nets`` to ``hub.models.choose_device(preferred)`` (CUDA when there is one) and return it.
+
+    ``Module.to`` keeps the Parameter objects, so optimisers built before the move still hold them;
+    their state, loaded on the CPU, follows because ``Optimizer.load_state_dict`` casts each state
+    tensor to its parameter's device. On CUDA, matmuls and convolutions may use TF32 (what cuDNN
+    already does for convolutions by default; the 10-bit mantissa is far below these losses' noise).
+    """
+    from hub.models import choose_device
+
+    device = choose_device(preferred)
+    for net in nets:
+        net.to(device)
+    if device.type != "cpu":
+        for opt in optimizers:
+            opt.load_state_dict(opt.state_dict())
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return device
