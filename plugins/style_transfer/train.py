@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -192,7 +193,18 @@ def train(args) -> None:
     last_ckpt, t_log, n_log = time.time(), time.time(), 0
     t_start = time.time()
     batches = iter(_batch_loader(args.seed, state["step"], args.batch, args.crop, args.workers))
-    while state["step"] < args.steps and (not args.max_seconds or time.time() - t_start < args.max_seconds):
+    stop = {"signal": None}
+
+    def request_stop(signum, _frame):  # SIGTERM (a session ending) or Ctrl-C: finish the step, checkpoint
+        stop["signal"] = signum
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, request_stop)
+        except ValueError:  # not in the main thread (tests)
+            pass
+    while (state["step"] < args.steps and stop["signal"] is None
+           and (not args.max_seconds or time.time() - t_start < args.max_seconds)):
         step = state["step"]
         content, style = (t.to(device, non_blocking=True) for t in next(batches))
         for group in opt.param_groups:  # the authors' inverse-time decay
@@ -230,7 +242,7 @@ def train(args) -> None:
             checkpoint()
             last_ckpt = time.time()
     checkpoint()
-    print("done", flush=True)
+    print(f"signal {stop['signal']}: checkpointed at step {state['step']}" if stop["signal"] else "done", flush=True)
 
 
 def export() -> int:
