@@ -53,3 +53,29 @@ def _restore_plugin_env():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def terminate_when_training():
+    """``run(argv, ready, env=None) -> (returncode, output)``: start ``python -m argv`` in the repo, wait
+    for an output line starting with ``ready`` (it is training), send SIGTERM as a session ending does,
+    and collect the rest. For the trainers' checkpoint-on-signal tests."""
+    import signal
+    import subprocess
+
+    def run(argv, ready, env=None):
+        proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=Path(__file__).resolve().parents[1],
+                                env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for line in proc.stdout:
+                if line.startswith(ready):
+                    break
+            proc.send_signal(signal.SIGTERM)
+            output = proc.communicate(timeout=120)[0]
+            return proc.returncode, output
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+    return run

@@ -160,28 +160,11 @@ def test_adain_batches_from_worker_processes_match_the_in_loop_batches():
     assert not torch.equal(inline[0][0], inline[1][0])
 
 
-def test_adain_trainer_checkpoints_when_terminated(tmp_path):
+def test_adain_trainer_checkpoints_when_terminated(tmp_path, terminate_when_training):
     """SIGTERM (a session ending) finishes the step and writes a checkpoint the next run resumes."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    env = dict(os.environ, GANHUB_CACHE=str(tmp_path), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "plugins.style_transfer.train", "--crop", "32", "--batch", "1",
-                             "--log-every", "1", "--ckpt-every", "100000"],
-                            cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in proc.stdout:  # wait until it is training
-            if line.startswith("step 2 "):
-                break
-        proc.send_signal(signal.SIGTERM)
-        out = proc.communicate(timeout=120)[0]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0 and "signal 15: checkpointed at step" in out
+    rc, out = terminate_when_training(["plugins.style_transfer.train", "--crop", "32", "--batch", "1",
+                                       "--log-every", "1", "--ckpt-every", "100000"], "step 2 ",
+                                      env={"GANHUB_CACHE": str(tmp_path)})
+    assert rc == 0 and "signal 15: checkpointed at step" in out
     state = json.loads((tmp_path / "train" / "adain" / "state.json").read_text())
     assert state["step"] >= 2 and (tmp_path / "train" / "adain" / "decoder.safetensors").is_file()

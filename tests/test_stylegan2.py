@@ -302,6 +302,23 @@ def test_resume_from_a_checkpoint_without_its_optimiser(tmp_path):
     assert [h["device"] for h in state["history"]] == ["cpu", "cpu"]
 
 
+def test_resumed_optimizer_keeps_this_runs_learning_rate(tmp_path):
+    """load_optimizers restores Adam's moments but not the old run's lr: a resume with a new --lr
+    (to anneal an encoder, say) must train at the new rate."""
+    from plugins.stylegan2.train import load_optimizers
+
+    p = torch.nn.Parameter(torch.ones(3))
+    old = torch.optim.Adam([p], lr=1e-4)
+    p.sum().backward()
+    old.step()
+    torch.save({"opt": {"E": old.state_dict()}}, tmp_path / "optim.pt")
+    q = torch.nn.Parameter(p.detach().clone())
+    new = torch.optim.Adam([q], lr=3e-5)
+    load_optimizers(tmp_path, {"E": new})
+    assert new.param_groups[0]["lr"] == 3e-5
+    assert torch.equal(new.state[q]["exp_avg"], old.state[p]["exp_avg"])
+
+
 def test_mode_seeking_changes_the_generator_update_and_is_recorded(tmp_path):
     """--mode-seeking adds MSGAN's term to G's loss: same seed, same data, a different generator."""
     from plugins.stylegan2 import train
@@ -406,3 +423,15 @@ def test_weights_convert_rosinality_pickle_through_the_store(tmp_path):
         torch.testing.assert_close(g2(z), g.eval()(z))
         # the core hands the converter only checkpoint["g_ema"] ("#g_ema"), so latent_avg is re-estimated
         torch.testing.assert_close(g2.w_avg, g.mean_latent(4096), atol=1e-5, rtol=0)
+
+
+def test_stylegan2_trainer_checkpoints_when_terminated(tmp_path, terminate_when_training):
+    """SIGTERM (a session ending) finishes the step and checkpoints, so a background run is never lost."""
+    from plugins.stylegan2 import train
+
+    out = tmp_path / "run"
+    rc, text = terminate_when_training(["plugins.stylegan2.train", "--config", "tiny", "--data", "random", "--out",
+                                        str(out), "--threads", "1", "--batch", "4", "--sample-every", "1000",
+                                        "--log-every", "1", "--ckpt-minutes", "1000"], "step=2 ")
+    assert rc == 0 and "signal 15: checkpointing and stopping" in text
+    assert json.loads((train.latest_checkpoint(out) / "state.json").read_text())["step"] >= 2

@@ -127,3 +127,16 @@ def test_train_encoder_init_from_export_counts_on(tmp_path):
     assert all(torch.equal(ckpt[f"E.{k}"], v) for k, v in ref.items() if k != "w_avg")
     assert train_encoder.main(common + ["--out", str(second), "--steps", "5"]) == 0
     assert json.loads((second / "ckpt_00000005" / "state.json").read_text())["nimg"] == 20
+
+
+def test_train_encoder_checkpoints_when_terminated(tmp_path, terminate_when_training):
+    """SIGTERM (a session ending) finishes the step and writes a checkpoint, like the other trainers."""
+    g_path = tmp_path / "g.safetensors"
+    save_generator(tiny_g(), g_path)
+    out = tmp_path / "enc"
+    rc, text = terminate_when_training(["plugins.stylegan2.train_encoder", "--generator", str(g_path), "--out",
+                                        str(out), "--data", "random", "--batch", "2", "--log-every", "1",
+                                        "--ckpt-minutes", "1000"], "step=2 ")
+    assert rc == 0 and "signal 15: checkpointing and stopping" in text
+    ckpts = sorted(out.glob("ckpt_*"))
+    assert ckpts and json.loads((ckpts[-1] / "state.json").read_text())["step"] >= 2

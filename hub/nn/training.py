@@ -1,9 +1,10 @@
-"""What every trainer does to train on a device: pick it, allow TF32 there, and move the nets and
-their optimiser state to it. The trainers keep their random draws on CPU generators, so a run is
-the same stream on any device."""
+"""What every trainer does: train on a device (pick it, allow TF32 there, move the nets and their
+optimiser state to it) and stop cleanly on a signal. The trainers keep their random draws on CPU
+generators, so a run is the same stream on any device."""
 
 from __future__ import annotations
 
+import signal
 from typing import Iterable
 
 import torch
@@ -30,3 +31,29 @@ def place_for_training(preferred: "str | torch.device | None", nets: Iterable[to
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     return device
+
+
+class StopRequest:
+    """Truthy once SIGTERM (a session ending) or SIGINT (Ctrl-C) arrived: the training loop finishes
+    its step, checkpoints and returns, so a run outlives the process that trains it."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.signal is not None
+
+    def _request(self, signum: int, _frame) -> None:
+        print(f"signal {signum}: checkpointing and stopping", flush=True)
+        self.signal = signum
+
+
+def stop_on_signals() -> StopRequest:
+    """A StopRequest set by SIGTERM and SIGINT (handlers install only in the main thread)."""
+    stop = StopRequest()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, stop._request)
+        except ValueError:  # not in the main thread (tests)
+            pass
+    return stop

@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import sys
 import time
 from pathlib import Path
@@ -139,7 +138,7 @@ def train(args) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     from hub.models import choose_device
-    from hub.nn.training import place_for_training
+    from hub.nn.training import place_for_training, stop_on_signals
 
     device = choose_device(args.device)
     # CPU and GPU time are kept apart, so the card can say which trained what.
@@ -193,17 +192,8 @@ def train(args) -> None:
     last_ckpt, t_log, n_log = time.time(), time.time(), 0
     t_start = time.time()
     batches = iter(_batch_loader(args.seed, state["step"], args.batch, args.crop, args.workers))
-    stop = {"signal": None}
-
-    def request_stop(signum, _frame):  # SIGTERM (a session ending) or Ctrl-C: finish the step, checkpoint
-        stop["signal"] = signum
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            signal.signal(sig, request_stop)
-        except ValueError:  # not in the main thread (tests)
-            pass
-    while (state["step"] < args.steps and stop["signal"] is None
+    stop = stop_on_signals()  # SIGTERM (a session ending) or Ctrl-C: finish the step, checkpoint
+    while (state["step"] < args.steps and not stop
            and (not args.max_seconds or time.time() - t_start < args.max_seconds)):
         step = state["step"]
         content, style = (t.to(device, non_blocking=True) for t in next(batches))
@@ -242,7 +232,7 @@ def train(args) -> None:
             checkpoint()
             last_ckpt = time.time()
     checkpoint()
-    print(f"signal {stop['signal']}: checkpointed at step {state['step']}" if stop["signal"] else "done", flush=True)
+    print(f"signal {stop.signal}: checkpointed at step {state['step']}" if stop else "done", flush=True)
 
 
 def export() -> int:

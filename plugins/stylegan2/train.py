@@ -36,7 +36,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -47,7 +46,7 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
-from hub.nn.training import place_for_training
+from hub.nn.training import place_for_training, stop_on_signals
 from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
@@ -163,14 +162,18 @@ def load_checkpoint_models(ckpt: Path, device="cpu"):
 def load_optimizers(ckpt: Path, opts: dict) -> dict | None:
     """Load ``opts`` ({name: optimizer}) from ``ckpt/optim.pt`` and return that file's contents; None,
     with a message, when a checkpoint was copied without it (to a rented GPU, say): Adam then starts
-    afresh from the checkpoint's weights."""
+    afresh from the checkpoint's weights. The learning rates stay those the optimizers were built
+    with (this run's flags): a saved state would otherwise bring back the old run's rates silently."""
     path = ckpt / "optim.pt"
     if not path.is_file():
         print(f"{path} is missing: Adam moments start afresh", flush=True)
         return None
     extra = torch.load(path, weights_only=True)
     for name, opt in opts.items():
+        rates = [group["lr"] for group in opt.param_groups]
         opt.load_state_dict(extra["opt"][name])
+        for group, lr in zip(opt.param_groups, rates):
+            group["lr"] = lr
     return extra
 
 
@@ -308,17 +311,7 @@ def train(args) -> int:
     samples_dir.mkdir(exist_ok=True)
     metrics_path = out / "metrics.jsonl"
 
-    stop = {"flag": False}
-
-    def request_stop(signum, _frame):
-        print(f"signal {signum}: checkpointing and stopping", flush=True)
-        stop["flag"] = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            signal.signal(sig, request_stop)
-        except ValueError:  # not in the main thread (tests)
-            pass
+    stop = stop_on_signals()
 
     def checkpoint():
         now_cpu, now_wall = time.process_time(), time.time()
@@ -339,7 +332,7 @@ def train(args) -> int:
     n_real = reals.shape[0]
 
     def done():
-        if stop["flag"]:
+        if stop:
             return True
         if args.steps is not None and state["step"] >= args.steps:
             return True

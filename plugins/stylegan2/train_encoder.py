@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from hub.nn.training import place_for_training
+from hub.nn.training import place_for_training, stop_on_signals
 from hub.weights import sha256_file, tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
 from plugins.stylegan2.train import (REPO, latest_checkpoint, load_optimizers, load_training_images,
@@ -171,7 +171,8 @@ def train(args) -> int:
         print(f"checkpoint {path}", flush=True)
 
     E.train()
-    while True:
+    stop = stop_on_signals()  # a session ending (SIGTERM) or Ctrl-C: finish the step, checkpoint, return
+    while not stop:
         if args.steps is not None and state["step"] >= args.steps:
             break
         if args.minutes is not None and time.time() - t0 > args.minutes * 60:
