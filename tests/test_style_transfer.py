@@ -1,7 +1,6 @@
 """style_transfer: AdaIN controls + cache, Gatys loss decreases, texture synthesis, registration."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -9,6 +9,9 @@ from typing import Iterable
 
 import torch
 
+#: The trainers' --device help: the choice is hub.models.choose_device's.
+DEVICE_HELP = "cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)"
+
 
 def place_for_training(preferred: "str | torch.device | None", nets: Iterable[torch.nn.Module],
                        optimizers: Iterable[torch.optim.Optimizer] = ()) -> torch.device:

@@ -29,6 +29,8 @@ from typing import Sequence
 import torch
 import torch.utils.data
 
+from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
+
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / os.environ.get(
     "GANHUB_ADAIN_RUN", "adain")  # another run name keeps side-by-side trials apart
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +140,6 @@ def train(args) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     from hub.models import choose_device
-    from hub.nn.training import place_for_training, stop_on_signals
 
     device = choose_device(args.device)
     # CPU and GPU time are kept apart, so the card can say which trained what.
@@ -285,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="weight of Li et al.'s Laplacian loss on the 4x-pooled output vs content (not in AdaIN)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--workers", type=int, default=0,
                    help="processes that build batches ahead of the training step (0 = in the training loop)")
     p.add_argument("--log-every", type=int, default=10)

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
-from hub.nn.training import place_for_training, stop_on_signals
+from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
 from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
@@ -84,7 +84,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None, help="stop this invocation after N minutes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                    help="autocast the G/D passes to bfloat16 (35 %% faster G step on this AVX512-BF16 CPU); "
                         "weights, optimiser, EMA and losses stay float32")
@@ -157,6 +157,11 @@ def load_checkpoint_models(ckpt: Path, device="cpu"):
         prefix = name + "."
         net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
     return nets["G"], nets["D"], nets["G_ema"], state
+
+
+def _adam(net: torch.nn.Module, lr: float) -> torch.optim.Adam:
+    """StyleGAN2's optimiser for G and D: Adam, betas (0, 0.99), eps 1e-8."""
+    return torch.optim.Adam(net.parameters(), lr=lr, betas=(0.0, 0.99), eps=1e-8)
 
 
 def load_optimizers(ckpt: Path, opts: dict) -> dict | None:
@@ -248,12 +253,7 @@ def train(args) -> int:
     if args.d_width != 1.0:  # a fresh run's D channels x this factor (a resumed run keeps its checkpoint's)
         d_cfg = dict(d_cfg, channels={k: min(512, max(1, round(v * args.d_width))) for k, v in d_cfg["channels"].items()})
     torch.manual_seed(args.seed)
-    G, D, G_ema = build_generator(g_cfg), build_discriminator(d_cfg), build_generator(g_cfg)
-    G_ema.load_state_dict(G.state_dict())
-    G_ema.eval().requires_grad_(False)
-    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-    opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-    state = dict(step=0, nimg=0, cpu_seconds=0.0, wall_seconds=0.0, g_config=G.config(), d_config=D.config(),
+    state = dict(step=0, nimg=0, cpu_seconds=0.0, wall_seconds=0.0,
                  args={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                  command=" ".join(["python -m plugins.stylegan2.train"] + sys.argv[1:]), history=[])
 
@@ -267,38 +267,34 @@ def train(args) -> int:
     gen = torch.Generator().manual_seed(args.seed)
     if ckpt is not None:
         G, D, G_ema, saved = load_checkpoint_models(ckpt)
-        G_ema.eval().requires_grad_(False)
-        opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        extra = load_optimizers(ckpt, {"G": opt_g, "D": opt_d})
+        opt_g, opt_d = _adam(G, args.lr), _adam(D, args.lr)
+        extra = load_optimizers(ckpt, {"G": opt_g, "D": opt_d})  # moments restored, this command's lr kept
         if extra is not None:
-            for opt in (opt_g, opt_d):  # the checkpoint's lr is that of the earlier run; use this command's
-                for group in opt.param_groups:
-                    group["lr"] = args.lr
             torch.set_rng_state(extra["rng"])
         state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "cuda_seconds", "wall_seconds", "history") if k in saved})
-        state.update(g_config=G.config(), d_config=D.config())  # the checkpoint's networks, not this command's
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
         print(f"resumed from {ckpt} at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
         if args.reset_g_to_ema:
             G.load_state_dict(G_ema.state_dict())
-            opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+            opt_g = _adam(G, args.lr)
             print("generator reset to its EMA weights", flush=True)
         state["history"].append(dict(settings, step=state["step"], reset_g_to_ema=bool(args.reset_g_to_ema)))
     elif args.init_from is not None:
         G, D, G_ema, saved = init_from_export(args.init_from)
-        G_ema.eval().requires_grad_(False)
-        opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
-        opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.0, 0.99), eps=1e-8)
+        opt_g, opt_d = _adam(G, args.lr), _adam(D, args.lr)
         state.update(saved)  # counters and the exported run's schedule
-        state.update(g_config=G.config(), d_config=D.config())
         gen.manual_seed(args.seed + state["step"])
         state["history"].append(dict(settings, step=state["step"], init_from=str(args.init_from)))
         print(f"initialised from the exported weights in {args.init_from} at step {state['step']} "
               f"({state['nimg'] / 1000:.1f} kimg; optimiser moments start afresh)", flush=True)
-    else:
+    else:  # built only here: a resumed or initialised run takes its networks from the file
+        G, D, G_ema = build_generator(g_cfg), build_discriminator(d_cfg), build_generator(g_cfg)
+        G_ema.load_state_dict(G.state_dict())
+        opt_g, opt_d = _adam(G, args.lr), _adam(D, args.lr)
         state["history"] = [dict(settings, step=0)]
         print(f"starting fresh in {out}", flush=True)
+    G_ema.eval().requires_grad_(False)
+    state.update(g_config=G.config(), d_config=D.config())  # the networks trained, not this command's flags
 
     place_for_training(device, (G, D, G_ema), (opt_g, opt_d))
     reals = load_training_images(args.data, G.size, args.seed).to(device)

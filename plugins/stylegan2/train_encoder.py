@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from hub.nn.training import place_for_training, stop_on_signals
+from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
 from hub.weights import sha256_file, tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
 from plugins.stylegan2.train import (REPO, latest_checkpoint, load_optimizers, load_training_images,
@@ -50,7 +50,7 @@ def parse_args(argv=None):
     p.add_argument("--minutes", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)")
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--init-from", type=Path, default=None, metavar="SAFETENSORS",
