@@ -8,6 +8,8 @@ EVAL_CONTENT / EVAL_STYLE), centre-cropped squares of ``--size`` px. Per pair, A
 * ``style ratio``: D(out, style) / D(out, content), D = sum over relu1_1..relu4_1 of the mean squared
   difference of the channel means plus that of the channel stds, in the model's OWN encoder (the
   training objective's space). < 1: the output's statistics sit closer to the style's (bar).
+  ``(random)``: the same ratio in the fixed seeded random VGG-19, which measures the style loss when the
+  encoder itself is trained (adain-embedded); printed at the end.
 * ``Lab moved``: 1 - EMD(out, style) / EMD(content, style); EMD = earth mover's distance between the
   pixel colours in CIELAB (Delta E units), exact on 2048 seeded random pixels per image (optimal
   assignment, ``scipy.optimize.linear_sum_assignment``; 2 draws averaged). The fraction of the
@@ -97,11 +99,15 @@ def edge_ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(structural_similarity(edge_map(a), edge_map(b), data_range=1.0))
 
 
-def load_model(name: str, decoder: Path | None = None):
+def load_model(name: str, decoder: Path | None = None, encoder: Path | None = None):
     if name == "adain-embedded":
         from plugins.style_transfer.adain import build_embedded
 
-        return build_embedded({"adain-embedded-decoder": decoder or ROOT / "weights" / "adain-embedded-decoder.safetensors"})
+        paths = {"adain-embedded-decoder": decoder or ROOT / "weights" / "adain-embedded-decoder.safetensors"}
+        shipped_encoder = ROOT / "weights" / "adain-embedded-encoder.safetensors"
+        if encoder or (decoder is None and shipped_encoder.exists()):
+            paths["adain-embedded-encoder"] = encoder or shipped_encoder
+        return build_embedded(paths)
     from hub import get_model
 
     return get_model(name)
@@ -162,6 +168,8 @@ def main(argv=None) -> int:
     p.add_argument("--grid", action="store_true", help="also write weights/<model>.png (4 x 4 grid)")
     p.add_argument("--decoder", type=Path, default=None,
                    help="with adain-embedded: judge this decoder file (a training trial) instead of weights/")
+    p.add_argument("--encoder", type=Path, default=None,
+                   help="with --decoder: the trained encoder that decoder belongs to (else the random VGG-19)")
     args = p.parse_args(argv)
 
     import torch
@@ -170,7 +178,7 @@ def main(argv=None) -> int:
     from plugins.style_transfer.adain import AdaINStylizer
 
     torch.set_num_threads(args.threads)
-    model = load_model(args.model, args.decoder)
+    model = load_model(args.model, args.decoder, args.encoder)
     stylizer = AdaINStylizer(model)
     contents = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_CONTENT]
     styles = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_STYLE]
@@ -179,7 +187,10 @@ def main(argv=None) -> int:
     head = (f"{'content':<10} {'style':<13} {'style ratio':>11} {'EMD c-s':>8} {'EMD o-s':>8} {'Lab moved':>9} "
             f"{'edge SSIM':>9} {'a=0 RMSE':>9} {'a=0 PSNR':>9} {'a=0 edge':>9} {'a=0==recon':>10}")
     print(head)
-    rows = []
+    rows, random_ratios = [], []
+    from plugins.style_transfer.adain import embedded_encoder
+
+    random_vgg = embedded_encoder().eval()
     # a=0 edge: the edge SSIM of the reconstruction itself, about the ceiling of the stylised one's
     recon_cache: dict[str, tuple[float, float, float, bool]] = {}
     for cname, cimg in contents:
@@ -199,6 +210,7 @@ def main(argv=None) -> int:
             s = to_tensor(simg)
             out = stylizer(c, [s], alpha=1.0)
             ratio = stats_distance(model.encoder, out, s) / stats_distance(model.encoder, out, c)
+            random_ratios.append(stats_distance(random_vgg, out, s) / stats_distance(random_vgg, out, c))
             ou, su = to_unit(out), to_unit(s)
             emd_cs, emd_os = lab_emd(cu, su), lab_emd(ou, su)
             moved = 1 - emd_os / emd_cs
@@ -213,6 +225,8 @@ def main(argv=None) -> int:
     print(f"bars: style ratio < 1 in {int((worst[:, 0] < 1).sum())}/{len(rows)} pairs (mean {'met' if m[0] < 1 else 'NOT met'}); "
           f"Lab moved >= 0.5 in {int((worst[:, 1] >= 0.5).sum())}/{len(rows)} (mean {'met' if m[1] >= 0.5 else 'NOT met'}); "
           f"edge SSIM >= 0.5 in {int((worst[:, 2] >= 0.5).sum())}/{len(rows)} (mean {'met' if m[2] >= 0.5 else 'NOT met'})")
+    print(f"style ratio in the fixed random VGG-19: mean {np.mean(random_ratios):.3f}, < 1 in "
+          f"{sum(r < 1 for r in random_ratios)}/{len(random_ratios)} pairs")
 
     if args.gatys_steps:
         from plugins.style_transfer.gatys import gatys

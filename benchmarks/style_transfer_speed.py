@@ -68,7 +68,8 @@ def load_model(name: str):
     if name == "adain-embedded":  # straight from the repo file: no weight store needed for a benchmark
         from plugins.style_transfer.adain import build_embedded
 
-        return build_embedded({"adain-embedded-decoder": ROOT / "weights" / "adain-embedded-decoder.safetensors"})
+        return build_embedded({f"adain-embedded-{part}": ROOT / "weights" / f"adain-embedded-{part}.safetensors"
+                               for part in ("encoder", "decoder")})
     from hub import get_model
 
     return get_model(name)

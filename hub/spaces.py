@@ -134,8 +134,9 @@ BUILTIN_CARDS: dict[str, dict[str, Any]] = {
                 "Gatys, Ecker, Bethge, *Image Style Transfer Using Convolutional Neural Networks*, CVPR 2016",
                 "Gatys, Ecker, Bethge, *Texture Synthesis Using CNNs*, NeurIPS 2015, "
                 "[arXiv:1505.07376](https://arxiv.org/abs/1505.07376)"],
-        limits=["Offline, the VGG features are the embedded seeded random VGG, not ImageNet's: styles "
-                "transfer colour and texture statistics but weaker structure."]),
+        limits=["Offline there is no ImageNet VGG: Gatys and texture synthesis use the embedded seeded random "
+                "VGG, and AdaIN an encoder trained here from it on a few dozen photos. Styles transfer colour "
+                "and texture statistics, with weaker structure than the paper's."]),
     "text_to_image": dict(
         emoji="💬", short="GAN-INT-CLS text-to-image on emoji",
         tags=["text-to-image", "gan-cls"],

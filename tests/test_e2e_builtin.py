@@ -151,7 +151,7 @@ def test_every_public_endpoint_of_the_full_app_answers(full_app, launch, tmp_pat
     Image.open(PHOTO).convert("RGB").crop((0, 0, 48, 40)).save(small)
     call("/srgan_upscale", handle_file(str(small)), "srgan-srresnet-x4", 4, False, 256)
     call("/style_transfer_run", handle_file(str(small)), handle_file(str(STYLE)), None, "AdaIN",
-         "AdaIN (embedded, random VGG)", 1.0, 0.5, "none",
+         "AdaIN (embedded, trained here)", 1.0, 0.5, "none",
          LEAST, 10000.0, LEAST)
     call("/text_to_image_generate", "text-to-image-emoji64", "a man with red hair", 0, 2, 0)
     call("/text_to_image_interpolate", "text-to-image-emoji64", "a man with red hair", "a bald woman", LEAST, 0, 0)

@@ -167,3 +167,46 @@ def test_adain_trainer_checkpoints_when_terminated(tmp_path, terminate_when_trai
     assert rc == 0 and "signal 15: checkpointed at step" in out
     state = json.loads((tmp_path / "train" / "adain" / "state.json").read_text())
     assert state["step"] >= 2 and (tmp_path / "train" / "adain" / "decoder.safetensors").is_file()
+
+
+def test_adain_losses_train_the_encoder_only_with_a_loss_network():
+    """With a loss network the encoder gets gradients (identity and style), the loss network none."""
+    from plugins.style_transfer.adain import Decoder, embedded_encoder
+    from plugins.style_transfer.train import adain_losses
+
+    torch.manual_seed(0)
+    enc, judge, dec = embedded_encoder().requires_grad_(True), embedded_encoder().requires_grad_(False), Decoder(width=0.25)
+    c, s = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
+    total, lc, ls, lid, _ = adain_losses(enc, dec, c, s, identity_weight=1.0, loss_network=judge)
+    total.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in enc.parameters())
+    assert all(p.grad is None for p in judge.parameters())
+    assert all(p.requires_grad for p in enc.parameters())  # left trainable after the held content pass
+    # the re-encoding of the output is held: the target t is detached there, so the encoder cannot
+    # lower the content term by moving its own space at the output
+    _, lc, _, _, _ = adain_losses(enc, dec, c, s, loss_network=judge)
+    assert lc.grad_fn is not None and all(p.requires_grad for p in enc.parameters())
+
+
+def test_adain_trainer_trains_the_encoder_and_keeps_it_with_its_decoder(tmp_path, monkeypatch):
+    """--train-encoder checkpoints an encoder that moved from the random VGG; a later run without the
+    flag resumes with that encoder, frozen; build_embedded loads the pair."""
+    from safetensors.torch import load_file
+
+    from plugins.style_transfer import train as adain_train
+    from plugins.style_transfer.adain import build_embedded, embedded_encoder
+
+    monkeypatch.setattr(adain_train, "CKPT_DIR", tmp_path)
+    common = ["--batch", "1", "--crop", "32", "--log-every", "1", "--threads", "1", "--identity-weight", "1"]
+    assert adain_train.main(common + ["--steps", "2", "--train-encoder", "--encoder-lr", "1e-3"]) == 0
+    trained = load_file(str(tmp_path / "encoder.safetensors"))
+    random = embedded_encoder().state_dict()
+    assert any(not torch.equal(trained[k], random[k]) for k in trained)
+    assert adain_train.main(common + ["--steps", "3"]) == 0
+    again = load_file(str(tmp_path / "encoder.safetensors"))
+    assert all(torch.equal(trained[k], again[k]) for k in trained)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert [seg["train_encoder"] for seg in state["schedule"]] == [True, False]
+    model = build_embedded({"adain-embedded-decoder": tmp_path / "decoder.safetensors",
+                            "adain-embedded-encoder": tmp_path / "encoder.safetensors"})
+    assert all(torch.equal(model.encoder.state_dict()[k], trained[k]) for k in trained)

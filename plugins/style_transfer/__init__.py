@@ -1,6 +1,6 @@
 """Style transfer plugin: AdaIN (fast), Gatys (optimisation) and texture synthesis (Gram, Efros-Leung).
 
-Models: ``adain-embedded`` (offline: embedded random VGG-19 encoder + decoder trained here) and
+Models: ``adain-embedded`` (offline: VGG-19 encoder trained here from a seeded random VGG-19 + its decoder) and
 ``adain-public`` (the authors' ImageNet ``vgg_normalised`` + decoder, after ``ganhub weights convert
 adain-public-vgg`` and ``ganhub weights convert adain-public-decoder``; unavailable offline until then).
 Python API: ``plugins.style_transfer.adain.adain``, ``plugins.style_transfer.gatys.gatys``,
@@ -42,8 +42,8 @@ def _build_tab(ctx):
 def register_models(register):
     register(ModelSpec(
         name="adain-embedded", family="adain", interface=INTERFACE_STYLE, build=_build_embedded,
-        weights=("vgg19-random", "adain-embedded-decoder"), offline=True,
-        description="AdaIN: embedded seeded-random VGG-19 to relu4_1 + decoder trained against it"))
+        weights=("vgg19-random", "adain-embedded-encoder", "adain-embedded-decoder"), offline=True,
+        description="AdaIN: VGG-19 to relu4_1 trained here from a seeded-random VGG-19, + its decoder"))
     register(ModelSpec(
         name="adain-public", family="adain", interface=INTERFACE_STYLE, build=_build_public,
         weights=("adain-public-vgg", "adain-public-decoder"), offline=False,
@@ -53,7 +53,7 @@ def register_models(register):
 
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="adain", main=_train_main, help="train / --export the embedded AdaIN decoder"))
+    register(TrainerSpec(name="adain", main=_train_main, help="train / --export the embedded AdaIN decoder (--train-encoder: and its encoder)"))
 
 
 @hookimpl

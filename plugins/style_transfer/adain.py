@@ -1,13 +1,14 @@
 """AdaIN style transfer (Huang & Belongie, ICCV 2017): encoder, mirrored decoder and the Python API.
 
-Network: VGG-19 up to relu4_1 (fixed) -> AdaIN(content, style) -> decoder mirroring the encoder
+Network: VGG-19 up to relu4_1 (frozen at run time) -> AdaIN(content, style) -> decoder mirroring the encoder
 (nearest-neighbour upsampling instead of pooling, reflection padding, no normalisation layers),
 trained with content loss ||f(g(t)) - t|| at the AdaIN target t and style loss on mu/sigma of
 relu1_1..relu4_1 with lambda = 10 (the paper's values; see train.py).
 
 Two encoders exist:
-* ``embedded``: ``hub.nn.vgg.VGGFeatures("vgg19", weights=None)``, the seeded random VGG-19 that
-  ships in the repo; the embedded decoder was trained against exactly this network.
+* ``embedded``: a ``hub.nn.vgg.VGGFeatures("vgg19")`` to relu4_1 trained here together with the
+  embedded decoder (``adain-embedded-encoder``), starting from the seeded random VGG-19 that ships
+  in the repo (which still measures style while training, as the paper's fixed VGG does).
 * ``public``: the authors' ``vgg_normalised`` (a 1x1 colour conv, then VGG-19 with reflection
   padding, input in [0, 1]) with their decoder, converted from the Hub by convert.py
   (``ganhub weights convert adain-public-vgg`` and ``... adain-public-decoder``).
@@ -133,21 +134,25 @@ class AdaINModel(nn.Module):
         return self.decoder(t)
 
 
-def embedded_encoder() -> VGGFeatures:
-    """The exact encoder the embedded decoder is trained against (never ImageNet weights)."""
-    return VGGFeatures("vgg19", STYLE_LAYERS, weights=None)
+def embedded_encoder(state: Mapping[str, torch.Tensor] | None = None) -> VGGFeatures:
+    """VGG-19 to relu4_1, never ImageNet weights: the embedded seeded random network, or with
+    ``state`` the encoder trained from it (``adain-embedded-encoder``, see train.py --train-encoder)."""
+    return VGGFeatures("vgg19", STYLE_LAYERS, weights=None if state is None else {k: v.float() for k, v in state.items()})
 
 
 def build_embedded(paths: Mapping[str, "object"] | None = None, decoder_state=None) -> AdaINModel:
-    """ModelSpec builder for ``adain-embedded``: paths["adain-embedded-decoder"] -> safetensors."""
+    """ModelSpec builder for ``adain-embedded``: paths["adain-embedded-decoder"] -> safetensors, and
+    paths["adain-embedded-encoder"], when listed, the trained encoder that decoder belongs to."""
     from safetensors.torch import load_file
 
+    encoder_path = (paths or {}).get("adain-embedded-encoder")
+    encoder = embedded_encoder(load_file(str(encoder_path)) if encoder_path else None)
     decoder = Decoder()
     if decoder_state is None and paths:
         decoder_state = load_file(str(paths["adain-embedded-decoder"]))
     if decoder_state is not None:
         decoder.load_state_dict({k: v.float() for k, v in decoder_state.items()})
-    return AdaINModel(embedded_encoder(), decoder, "adain-embedded").eval()
+    return AdaINModel(encoder, decoder, "adain-embedded").eval()
 
 
 def build_public(paths: Mapping[str, "object"]) -> AdaINModel:

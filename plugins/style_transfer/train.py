@@ -1,4 +1,5 @@
-"""Train the embedded AdaIN decoder against the embedded (seeded random) VGG-19 encoder.
+"""Train the embedded AdaIN decoder, and with --train-encoder its VGG-19 encoder (started from the
+embedded seeded random VGG-19, which then only measures the style loss).
 
 Loss (Huang & Belongie 2017): L = ||f(g(t)) - t||^2 + lambda * sum_{relu1_1..relu4_1}
 (||mu(f_l(g(t))) - mu(f_l(s))||^2 + ||sigma(...) - sigma(...)||^2), t = AdaIN(f(c), f(s)),
@@ -6,12 +7,15 @@ lambda = 10; Adam lr 1e-4 with the authors' decay lr / (1 + 5e-5 * step). The pa
 160k steps of batch 8 at 256^2 on MS-COCO x WikiArt; we train on CPU with small batches of
 offline package photos x (textures + procedural styles) (plugins/style_transfer/data.py).
 ``--identity-weight w`` adds w * ||g(f(c)) - c||^2 (not in the paper; see ``adain_losses``).
+``--train-encoder`` trains f too (not in the paper, whose f is a fixed ImageNet VGG; ImageNet VGG
+cannot be downloaded here, and the random one loses the content's layout).
 
     nice -n 10 python -m plugins.style_transfer.train            # train / resume
     python -m plugins.style_transfer.train --export             # latest checkpoint -> weights/
 
 Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/adain/:
-decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only).
+decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only;
++ encoder.safetensors once the encoder trains: from then on every run of that folder uses it).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub"
     "GANHUB_ADAIN_RUN", "adain")  # another run name keeps side-by-side trials apart
 REPO = Path(__file__).resolve().parents[2]
 EXPORT = REPO / "weights" / "adain-embedded-decoder.safetensors"
+EXPORT_ENCODER = REPO / "weights" / "adain-embedded-encoder.safetensors"
 CARD = REPO / "weights" / "adain-embedded-decoder.md"
 
 
@@ -56,7 +61,7 @@ def laplacian_of_pooled(x, pool: int = 4):
 
 
 def adain_losses(encoder, decoder, content, style, style_weight: float = 10.0, identity_weight: float = 0.0,
-                 laplacian_weight: float = 0.0):
+                 laplacian_weight: float = 0.0, loss_network=None):
     """(total, content loss, style loss, identity loss, laplacian loss) of one batch.
 
     With identity_weight 0 this is exactly the paper's objective. identity_weight > 0 adds
@@ -67,6 +72,14 @@ def adain_losses(encoder, decoder, content, style, style_weight: float = 10.0, i
     (2017) ||L(pool4(g(t))) - L(pool4(c))||^2 on the stylised output (not in AdaIN): with the random
     encoder the decoder filled outputs with maze-like strokes that the random features could not
     tell from content, and this term keeps the content's coarse outlines.
+
+    loss_network: None -> the encoder is frozen and also measures style (the paper). A frozen network
+    -> the ENCODER TRAINS too (its own relu4_1 is the AdaIN space, and the identity term teaches it to
+    keep what the decoder needs to redraw edges), while the style statistics are measured by this fixed
+    network, as the paper's fixed VGG measures them: a trainable network that also judged style could
+    redefine style away. The content loss ||f(g(t)) - t||^2 stays in the encoder's space; the encoder's
+    weights are held while it re-encodes the output and t is detached there, so the encoder cannot
+    lower that term by moving its own space (it still learns through t -> g(t)).
     """
     import torch
     import torch.nn.functional as F
@@ -74,13 +87,24 @@ def adain_losses(encoder, decoder, content, style, style_weight: float = 10.0, i
     from hub.nn.adain import adain, mean_std
     from plugins.style_transfer.adain import STYLE_LAYERS
 
-    with torch.no_grad():
+    if loss_network is None:
+        with torch.no_grad():
+            fc = encoder(content)["relu4_1"]
+            fs = encoder(style)
+            target = adain(fc, fs["relu4_1"])
+        out = decoder(target)
+        fo = encoder(out)
+        loss_c = F.mse_loss(fo["relu4_1"], target)
+    else:
         fc = encoder(content)["relu4_1"]
-        fs = encoder(style)
-        target = adain(fc, fs["relu4_1"])
-    out = decoder(target)
-    fo = encoder(out)
-    loss_c = F.mse_loss(fo["relu4_1"], target)
+        target = adain(fc, encoder(style)["relu4_1"])
+        out = decoder(target)
+        encoder.requires_grad_(False)  # the content term moves the decoder only
+        loss_c = F.mse_loss(encoder(out)["relu4_1"], target.detach())
+        encoder.requires_grad_(True)
+        with torch.no_grad():
+            fs = loss_network(style)
+        fo = loss_network(out)
     loss_s = 0.0
     for layer in STYLE_LAYERS:
         (mo, so), (ms, ss) = mean_std(fo[layer]), mean_std(fs[layer])
@@ -145,15 +169,35 @@ def train(args) -> None:
     # CPU and GPU time are kept apart, so the card can say which trained what.
     seconds_key = "seconds" if device.type == "cpu" else f"{device.type}_seconds"
     CKPT_DIR.mkdir(parents=True, exist_ok=True)
-    encoder = embedded_encoder().eval()
+    # A checkpoint with a trained encoder keeps it (its decoder only works with that encoder), frozen
+    # unless --train-encoder; the fixed random VGG then measures style (see adain_losses).
+    encoder_file = CKPT_DIR / "encoder.safetensors"
+    if encoder_file.exists():
+        encoder = embedded_encoder(load_file(str(encoder_file)))
+    elif args.train_encoder and args.init_encoder:
+        encoder = embedded_encoder(load_file(args.init_encoder))
+    else:
+        encoder = embedded_encoder()
+    trained_encoder = args.train_encoder or encoder_file.exists()
+    loss_network = embedded_encoder().eval().requires_grad_(False) if trained_encoder else None
+    encoder.train(args.train_encoder).requires_grad_(args.train_encoder)
     decoder = Decoder()
-    opt = torch.optim.Adam(decoder.parameters(), lr=args.lr)
+    groups = [{"params": decoder.parameters(), "lr": args.lr, "base_lr": args.lr}]
+    if args.train_encoder:
+        groups.append({"params": encoder.parameters(), "lr": args.encoder_lr, "base_lr": args.encoder_lr})
+    opt = torch.optim.Adam(groups)
     state = {"step": 0, "images": 0, "seconds": 0.0, "loss_ema": None}
     if (CKPT_DIR / "decoder.safetensors").exists():
         decoder.load_state_dict(load_file(str(CKPT_DIR / "decoder.safetensors")))
         state.update(json.loads((CKPT_DIR / "state.json").read_text()))
         if (CKPT_DIR / "optimizer.pt").exists():
-            opt.load_state_dict(torch.load(CKPT_DIR / "optimizer.pt", weights_only=True))
+            saved = torch.load(CKPT_DIR / "optimizer.pt", weights_only=True)
+            if len(saved["param_groups"]) == len(opt.param_groups):
+                opt.load_state_dict(saved)
+                for group, base in zip(opt.param_groups, (args.lr, args.encoder_lr)):
+                    group["base_lr"] = base  # this run's lr settings, not the saved ones
+            else:  # the encoder joins (or leaves) the optimiser: Adam's moments start afresh
+                print("optimiser groups changed (--train-encoder): Adam state starts afresh", flush=True)
         print(f"resumed at step {state['step']} ({state['images']} images, {state['seconds'] / 3600:.2f} h)", flush=True)
     elif args.init_from:
         # Continue an exported decoder (its metadata carries the step count, so the lr decay and the
@@ -172,22 +216,27 @@ def train(args) -> None:
                      schedule=json.loads(meta["schedule"]) if meta.get("schedule") else [])
         print(f"initialised from {init} (step {state['step']}, {state['images']} images)", flush=True)
     state.setdefault(seconds_key, 0.0)
-    place_for_training(device, (encoder.requires_grad_(False), decoder), (opt,))
+    place_for_training(device, tuple(m for m in (encoder, decoder, loss_network) if m is not None), (opt,))
     torch.backends.cudnn.benchmark = device.type == "cuda"  # fixed crop size: cuDNN may pick its fastest convolutions
     print(f"device {device}", flush=True)
 
     def checkpoint():
         _atomic_write(CKPT_DIR / "decoder.safetensors",
                       lambda p: save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, str(p)))
+        if args.train_encoder:
+            _atomic_write(encoder_file, lambda p: save_file(
+                {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}, str(p)))
         _atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
         _atomic_write(CKPT_DIR / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     # One record per run segment, so the card can state exactly which settings trained which steps.
     setting = {"lr": args.lr, "batch": args.batch, "crop": args.crop, "style_weight": args.style_weight,
                "identity_weight": args.identity_weight, "laplacian_weight": args.laplacian_weight,
-               "device": device.type}
+               "device": device.type, "threads": args.threads if device.type == "cpu" else None,
+               "train_encoder": args.train_encoder,
+               "encoder_lr": args.encoder_lr if args.train_encoder else 0.0}
     schedule = state.setdefault("schedule", [])
-    defaults = {"device": "cpu", "laplacian_weight": 0.0}
+    defaults = {"device": "cpu", "laplacian_weight": 0.0, "train_encoder": False, "encoder_lr": 0.0, "threads": 1}
     if not schedule or {k: schedule[-1].get(k, defaults.get(k)) for k in setting} != setting:
         schedule.append({"from_step": state["step"], **setting})
     last_ckpt, t_log, n_log = time.time(), time.time(), 0
@@ -199,10 +248,11 @@ def train(args) -> None:
         step = state["step"]
         content, style = (t.to(device, non_blocking=True) for t in next(batches))
         for group in opt.param_groups:  # the authors' inverse-time decay
-            group["lr"] = args.lr / (1 + args.lr_decay * step)
+            group["lr"] = group["base_lr"] / (1 + args.lr_decay * step)
         t0 = time.time()
         loss, loss_c, loss_s, loss_id, loss_lap = adain_losses(encoder, decoder, content, style, args.style_weight,
-                                                               args.identity_weight, args.laplacian_weight)
+                                                               args.identity_weight, args.laplacian_weight,
+                                                               loss_network)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -237,7 +287,8 @@ def train(args) -> None:
 
 
 def export() -> int:
-    """Copy the latest checkpoint's decoder to weights/ (fp32 safetensors), refresh manifest + card."""
+    """Copy the latest checkpoint's decoder (and trained encoder, if any) to weights/ (fp32
+    safetensors), refresh manifest + card."""
     import torch
     from safetensors.torch import load_file, save_file
 
@@ -249,18 +300,27 @@ def export() -> int:
     tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
     meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
             "cpu_hours": f"{state_json['seconds'] / 3600:.3f}",
-            "gpu_hours": f"{state_json.get('cuda_seconds', 0.0) / 3600:.3f}", "encoder": "vgg19-random (hub.nn.vgg embedded)",
+            "gpu_hours": f"{state_json.get('cuda_seconds', 0.0) / 3600:.3f}",
+            "encoder": ("adain-embedded-encoder (trained from vgg19-random, same step)"
+                        if (CKPT_DIR / "encoder.safetensors").exists() else "vgg19-random (hub.nn.vgg embedded)"),
             "loss_ema": json.dumps(state_json.get("loss_ema")),
             "schedule": json.dumps(state_json.get("schedule") or [])}
     _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
+    ids = ["adain-embedded-decoder"]
+    if (CKPT_DIR / "encoder.safetensors").exists():
+        # the decoder belongs to this encoder: both leave the checkpoint together
+        encoder = load_file(str(CKPT_DIR / "encoder.safetensors"))
+        _atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
+                                                          str(p), metadata={**meta, "encoder": "this file"}))
+        ids.append("adain-embedded-encoder")
     blob = EXPORT.read_bytes()
     sha, size = hashlib.sha256(blob).hexdigest(), len(blob)
     from hub.weights import rehash_manifest
 
-    rehash_manifest(REPO / "weights_manifest.yaml", ["adain-embedded-decoder"])
+    rehash_manifest(REPO / "weights_manifest.yaml", ids)
     if CARD.exists():
         status = (f"<!-- train-status -->\nExported from step {meta['step']} ({meta['images']} image pairs, "
-                  f"{meta['cpu_hours']} CPU-hours of 1 thread"
+                  f"{meta['cpu_hours']} CPU wall-hours (threads per segment in the schedule)"
                   + (f" and {meta['gpu_hours']} GPU-hours" if float(meta["gpu_hours"]) > 0 else "")
                   + f"), loss EMA (total, content, style) = "
                   f"{meta['loss_ema']}.\n<!-- /train-status -->")
@@ -294,6 +354,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--init-from", metavar="SAFETENSORS",
                    help="start from an exported decoder (e.g. weights/adain-embedded-decoder.safetensors) "
                         "when there is no checkpoint to resume")
+    p.add_argument("--train-encoder", action="store_true",
+                   help="also train the encoder (from the embedded random VGG-19, or --init-encoder); style is then "
+                        "measured by the fixed random VGG-19 (not in the paper, whose encoder is ImageNet VGG)")
+    p.add_argument("--encoder-lr", type=float, default=1e-4, help="the encoder's Adam lr with --train-encoder")
+    p.add_argument("--init-encoder", metavar="SAFETENSORS",
+                   help="with --train-encoder and no checkpoint encoder: start from this encoder file")
     p.add_argument("--max-seconds", type=float, default=0, help="stop (with a checkpoint) after this wall time")
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.export:

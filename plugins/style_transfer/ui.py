@@ -6,7 +6,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).parent / "examples"
 #: AdaIN model choices shown in the tab -> registered model names.
-ADAIN_MODELS = {"AdaIN (embedded, random VGG)": "adain-embedded", "AdaIN (public, ImageNet VGG)": "adain-public"}
+ADAIN_MODELS = {"AdaIN (embedded, trained here)": "adain-embedded", "AdaIN (public, ImageNet VGG)": "adain-public"}
 
 
 def build(ctx) -> None:
