@@ -99,7 +99,7 @@ def adain_losses(encoder, decoder, content, style, style_weight: float = 10.0, i
         fc = encoder(content)["relu4_1"]
         target = adain(fc, encoder(style)["relu4_1"])
         out = decoder(target)
-        encoder.requires_grad_(False)  # the content term moves the decoder only
+        encoder.requires_grad_(False)  # held: re-encoding the output does not move the encoder
         loss_c = F.mse_loss(encoder(out)["relu4_1"], target.detach())
         encoder.requires_grad_(True)
         with torch.no_grad():
@@ -297,17 +297,18 @@ def export() -> int:
         print(f"no checkpoint at {src}", file=sys.stderr)
         return 1
     state_json = json.loads((CKPT_DIR / "state.json").read_text())
+    has_encoder = (CKPT_DIR / "encoder.safetensors").exists()
     tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
     meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
             "cpu_hours": f"{state_json['seconds'] / 3600:.3f}",
             "gpu_hours": f"{state_json.get('cuda_seconds', 0.0) / 3600:.3f}",
             "encoder": ("adain-embedded-encoder (trained from vgg19-random, same step)"
-                        if (CKPT_DIR / "encoder.safetensors").exists() else "vgg19-random (hub.nn.vgg embedded)"),
+                        if has_encoder else "vgg19-random (hub.nn.vgg embedded)"),
             "loss_ema": json.dumps(state_json.get("loss_ema")),
             "schedule": json.dumps(state_json.get("schedule") or [])}
     _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
     ids = ["adain-embedded-decoder"]
-    if (CKPT_DIR / "encoder.safetensors").exists():
+    if has_encoder:
         # the decoder belongs to this encoder: both leave the checkpoint together
         encoder = load_file(str(CKPT_DIR / "encoder.safetensors"))
         _atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
