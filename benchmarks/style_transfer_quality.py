@@ -3,7 +3,9 @@
     python benchmarks/style_transfer_quality.py [--size 256] [--model adain-embedded] [--gatys-steps 30] [--grid]
 
 Contents chelsea, fruits, squirrel, aero3 x styles starry_night, graf3 (``plugins/style_transfer/data.py``
-EVAL_CONTENT / EVAL_STYLE), centre-cropped squares of ``--size`` px. Per pair, AdaIN at alpha = 1:
+EVAL_CONTENT / EVAL_STYLE), centre-cropped squares of ``--size`` px. ``--contents confirm`` swaps in a
+second held-out set (chicky_512, licenseplate_motion, ihc, retina: CONFIRM_CONTENT) that was never used to
+choose a checkpoint. Per pair, AdaIN at alpha = 1:
 
 * ``style ratio``: D(out, style) / D(out, content), D = sum over relu1_1..relu4_1 of the mean squared
   difference of the channel means plus that of the channel stds, in the model's OWN encoder (the
@@ -165,6 +167,9 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="adain-embedded")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--gatys-steps", type=int, default=30, help="0 skips Gatys")
+    p.add_argument("--contents", choices=("eval", "confirm"), default="eval",
+                   help="eval: chelsea, fruits, squirrel, aero3 (EVAL_CONTENT); confirm: a second held-out set "
+                        "never used to choose a checkpoint (CONFIRM_CONTENT)")
     p.add_argument("--grid", action="store_true", help="also write weights/<model>.png (4 x 4 grid)")
     p.add_argument("--decoder", type=Path, default=None,
                    help="with adain-embedded: judge this decoder file (a training trial) instead of weights/")
@@ -180,9 +185,10 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     model = load_model(args.model, args.decoder, args.encoder)
     stylizer = AdaINStylizer(model)
-    contents = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_CONTENT]
+    content_files = data.CONFIRM_CONTENT if args.contents == "confirm" else data.EVAL_CONTENT
+    contents = [(n.split(".")[0][:10], data.eval_image(w, n, args.size)) for w, n in content_files]
     styles = [(n.split(".")[0], data.eval_image(w, n, args.size)) for w, n in data.EVAL_STYLE]
-    print(f"model {args.model}, {args.size} px, held-out pairs; bars: style ratio < 1, Lab moved >= 0.5, "
+    print(f"model {args.model}, {args.size} px, held-out pairs ({args.contents} contents); bars: style ratio < 1, Lab moved >= 0.5, "
           "edge SSIM >= 0.5")
     head = (f"{'content':<10} {'style':<13} {'style ratio':>11} {'EMD c-s':>8} {'EMD o-s':>8} {'Lab moved':>9} "
             f"{'edge SSIM':>9} {'a=0 RMSE':>9} {'a=0 PSNR':>9} {'a=0 edge':>9} {'a=0==recon':>10}")

@@ -146,6 +146,27 @@ def test_laplacian_of_pooled_sees_steps_not_flats_or_ramps():
     assert laplacian_of_pooled(step).abs().max() > 0.5
 
 
+def test_adain_held_out_images_are_never_training_images():
+    """Evaluation images are never training files; a scene shared with training only where declared."""
+    from plugins.style_transfer import data
+
+    def stem(name):  # motorcycle_left/right, aero1/aero3 and leuvenA/B are near-duplicates of one scene
+        base = name.rsplit(".", 1)[0].lower()
+        return base.rstrip("0123456789").removesuffix("_left").removesuffix("_right").rstrip("ablr")
+
+    train_files = {n for _, n in data.CONTENT_FILES + data.STYLE_FILES}
+    train = {stem(n) for n in train_files}
+    for held_out in (data.EVAL_CONTENT, data.CONFIRM_CONTENT, data.EVAL_STYLE):
+        names = {n for _, n in held_out}
+        assert not names & train_files
+        # a shared scene is allowed only where it is declared (and the cards say so)
+        shared = {n for n in names if stem(n) in train}
+        assert shared == {n for n in names if n in data.NEAR_DUPLICATES_OF_TRAINING}
+    assert all(v in train_files for v in data.NEAR_DUPLICATES_OF_TRAINING.values())
+    assert not {n for _, n in data.CONFIRM_CONTENT} & set(data.NEAR_DUPLICATES_OF_TRAINING)
+    assert not {n for _, n in data.EVAL_CONTENT} & {n for _, n in data.CONFIRM_CONTENT}
+
+
 def test_adain_batches_from_worker_processes_match_the_in_loop_batches():
     """The DataLoader's workers take steps in turn; the batches and their order are those of the loop."""
     from itertools import islice
@@ -219,3 +240,46 @@ def test_adain_trainer_trains_the_encoder_and_keeps_it_with_its_decoder(tmp_path
     model = build_embedded({"adain-embedded-decoder": tmp_path / "decoder.safetensors",
                             "adain-embedded-encoder": tmp_path / "encoder.safetensors"})
     assert all(torch.equal(model.encoder.state_dict()[k], trained[k]) for k in trained)
+
+
+def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypatch):
+    """--snapshot-every keeps weights; --export --average-last K writes the element-wise mean of the last K
+    snapshots' decoders and encoders (the same steps for both), says which steps, and rehashes them."""
+    import re
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from plugins.style_transfer import train as adain_train
+    from hub.weights import sha256_file
+
+    run, repo = tmp_path / "run", tmp_path / "repo"
+    (repo / "weights").mkdir(parents=True)
+    monkeypatch.setattr(adain_train, "CKPT_DIR", run)
+    monkeypatch.setattr(adain_train, "REPO", repo)
+    monkeypatch.setattr(adain_train, "EXPORT", repo / "weights" / "adain-embedded-decoder.safetensors")
+    monkeypatch.setattr(adain_train, "EXPORT_ENCODER", repo / "weights" / "adain-embedded-encoder.safetensors")
+    monkeypatch.setattr(adain_train, "CARD", repo / "weights" / "adain-embedded-decoder.md")
+    real = (adain_train.Path(__file__).resolve().parents[1] / "weights_manifest.yaml").read_text()
+    entries = [m.group(0) for m in re.finditer(r"^- id: adain-embedded-(?:decoder|encoder)\n(?:  .*\n)+", real, re.M)]
+    assert len(entries) == 2
+    (repo / "weights_manifest.yaml").write_text("weights:\n" + "".join(entries))
+    (repo / "weights" / "adain-embedded-decoder.md").write_text("<!-- train-status -->old<!-- /train-status -->")
+    common = ["--batch", "1", "--crop", "32", "--threads", "1", "--log-every", "1", "--train-encoder",
+              "--encoder-lr", "1e-3", "--lr", "1e-3", "--snapshot-every", "2"]
+    monkeypatch.chdir(repo)  # the manifest's embedded paths are relative to the repository
+    assert adain_train.main(common + ["--steps", "6"]) == 0
+    snaps = sorted((run / "snapshots").iterdir())
+    assert [p.name for p in snaps] == ["step_0000002", "step_0000004", "step_0000006"]
+    assert adain_train.main(["--export", "--average-last", "9"]) == 1  # not that many: nothing written
+    assert adain_train.main(["--export", "--average-last", "2"]) == 0
+    for name, exported in (("decoder", adain_train.EXPORT), ("encoder", adain_train.EXPORT_ENCODER)):
+        a, b = (load_file(str(p / f"{name}.safetensors")) for p in snaps[1:])
+        got = load_file(str(exported))
+        assert any(not torch.equal(a[k], b[k]) for k in a)  # the two snapshots differ, so the mean is a test
+        assert all(torch.allclose(got[k], (a[k] + b[k]) / 2, atol=1e-7) for k in a)
+        with safe_open(str(exported), "pt") as f:
+            meta = f.metadata()
+        assert json.loads(meta["averaged_steps"]) == [4, 6] and meta["step"] == "6"
+        assert sha256_file(exported) in (repo / "weights_manifest.yaml").read_text()
+    assert "the average of the snapshots at steps 4, 6" in adain_train.CARD.read_text()

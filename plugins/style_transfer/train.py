@@ -12,6 +12,7 @@ cannot be downloaded here, and the random one loses the content's layout).
 
     nice -n 10 python -m plugins.style_transfer.train            # train / resume
     python -m plugins.style_transfer.train --export             # latest checkpoint -> weights/
+    python -m plugins.style_transfer.train --export --average-last 4   # mean of the last 4 snapshots
 
 Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/adain/:
 decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only;
@@ -229,6 +230,18 @@ def train(args) -> None:
         _atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
         _atomic_write(CKPT_DIR / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
+    def snapshot():
+        # weights only (no optimiser), kept for --export --average-last: one step's weights carry the
+        # noise of its last few small batches, and an average of late snapshots smooths it
+        folder = CKPT_DIR / "snapshots" / f"step_{state['step']:07d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / "decoder.safetensors",
+                      lambda p: save_file({k: v.detach().cpu().contiguous() for k, v in decoder.state_dict().items()}, str(p)))
+        if args.train_encoder:
+            _atomic_write(folder / "encoder.safetensors", lambda p: save_file(
+                {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}, str(p)))
+        _atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+
     # One record per run segment, so the card can state exactly which settings trained which steps.
     setting = {"lr": args.lr, "batch": args.batch, "crop": args.crop, "style_weight": args.style_weight,
                "identity_weight": args.identity_weight, "laplacian_weight": args.laplacian_weight,
@@ -279,6 +292,8 @@ def train(args) -> None:
             print(f"step {state['step']} images {state['images']} loss {v[0]:.4f} (ema {e[0]:.4f} content {e[1]:.4f} "
                   f"style {e[2]:.4f}{ident}) {n_log / dt:.3f} it/s {n_log * args.batch / dt:.2f} img/s", flush=True)
             t_log, n_log = time.time(), 0
+        if args.snapshot_every and state["step"] % args.snapshot_every == 0:
+            snapshot()
         if time.time() - last_ckpt > args.ckpt_every:
             checkpoint()
             last_ckpt = time.time()
@@ -286,19 +301,57 @@ def train(args) -> None:
     print(f"signal {stop.signal}: checkpointed at step {state['step']}" if stop else "done", flush=True)
 
 
-def export() -> int:
+def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict]:
+    """The uniform average of snapshot folders' decoders (and encoders), and the newest one's state.
+
+    Weight averaging along one run (Polyak averaging; SWA, Izmailov et al. 2018) is sound here because
+    the snapshots are late points of a single trajectory and neither network has batch norm. The
+    encoder and decoder are averaged over the same snapshots, so the pair still belongs together."""
+    from safetensors.torch import load_file
+
+    if not folders:
+        raise ValueError("no snapshots to average")
+    with_encoder = {(f / "encoder.safetensors").exists() for f in folders}
+    if len(with_encoder) != 1:
+        raise ValueError("some snapshots have a trained encoder and some do not: they cannot be averaged")
+
+    def mean(name):
+        parts = [load_file(str(f / name)) for f in folders]
+        if any(p.keys() != parts[0].keys() for p in parts):
+            raise ValueError(f"the snapshots' {name} hold different tensors")
+        return {k: (sum(p[k].double() for p in parts) / len(parts)).float() for k in parts[0]}
+
+    newest = max(folders, key=lambda f: json.loads((f / "state.json").read_text())["step"])
+    return (mean("decoder.safetensors"), mean("encoder.safetensors") if with_encoder.pop() else None,
+            json.loads((newest / "state.json").read_text()))
+
+
+def export(average_last: int = 1) -> int:
     """Copy the latest checkpoint's decoder (and trained encoder, if any) to weights/ (fp32
-    safetensors), refresh manifest + card."""
+    safetensors), refresh manifest + card. average_last > 1: the average of the last that many
+    snapshots (--snapshot-every) instead of the checkpoint."""
     import torch
     from safetensors.torch import load_file, save_file
 
     src = CKPT_DIR / "decoder.safetensors"
-    if not src.exists():
-        print(f"no checkpoint at {src}", file=sys.stderr)
-        return 1
-    state_json = json.loads((CKPT_DIR / "state.json").read_text())
-    has_encoder = (CKPT_DIR / "encoder.safetensors").exists()
-    tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
+    averaged_steps: list[int] = []
+    if average_last > 1:
+        folders = sorted((CKPT_DIR / "snapshots").glob("step_*"))[-average_last:]
+        if len(folders) < average_last:
+            print(f"--average-last {average_last}: only {len(folders)} snapshots in {CKPT_DIR / 'snapshots'}",
+                  file=sys.stderr)
+            return 1
+        tensors, encoder, state_json = average_snapshots(folders)
+        has_encoder = encoder is not None
+        averaged_steps = [json.loads((f / "state.json").read_text())["step"] for f in folders]
+    else:
+        if not src.exists():
+            print(f"no checkpoint at {src}", file=sys.stderr)
+            return 1
+        state_json = json.loads((CKPT_DIR / "state.json").read_text())
+        has_encoder = (CKPT_DIR / "encoder.safetensors").exists()
+        tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
+        encoder = load_file(str(CKPT_DIR / "encoder.safetensors")) if has_encoder else None
     meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
             "cpu_hours": f"{state_json['seconds'] / 3600:.3f}",
             "gpu_hours": f"{state_json.get('cuda_seconds', 0.0) / 3600:.3f}",
@@ -306,11 +359,12 @@ def export() -> int:
                         if has_encoder else "vgg19-random (hub.nn.vgg embedded)"),
             "loss_ema": json.dumps(state_json.get("loss_ema")),
             "schedule": json.dumps(state_json.get("schedule") or [])}
+    if averaged_steps:
+        meta["averaged_steps"] = json.dumps(averaged_steps)
     _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
     ids = ["adain-embedded-decoder"]
     if has_encoder:
-        # the decoder belongs to this encoder: both leave the checkpoint together
-        encoder = load_file(str(CKPT_DIR / "encoder.safetensors"))
+        # the decoder belongs to this encoder: both leave the checkpoint (or the average) together
         _atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
                                                           str(p), metadata={**meta, "encoder": "this file"}))
         ids.append("adain-embedded-encoder")
@@ -320,7 +374,9 @@ def export() -> int:
 
     rehash_manifest(REPO / "weights_manifest.yaml", ids)
     if CARD.exists():
-        status = (f"<!-- train-status -->\nExported from step {meta['step']} ({meta['images']} image pairs, "
+        exported = (f"the average of the snapshots at steps {', '.join(map(str, averaged_steps))}"
+                    if averaged_steps else f"step {meta['step']}")
+        status = (f"<!-- train-status -->\nExported from {exported} ({meta['images']} image pairs, "
                   f"{meta['cpu_hours']} CPU wall-hours (threads per segment in the schedule)"
                   + (f" and {meta['gpu_hours']} GPU-hours" if float(meta["gpu_hours"]) > 0 else "")
                   + f"), loss EMA (total, content, style) = "
@@ -328,13 +384,18 @@ def export() -> int:
         card = CARD.read_text()
         card = re.sub(r"<!-- train-status -->.*?<!-- /train-status -->", lambda _: status, card, flags=re.S)
         _atomic_write(CARD, lambda p: p.write_text(card))
-    print(f"exported {EXPORT.relative_to(REPO)} step={meta['step']} images={meta['images']} sha256={sha} size={size}")
+    print(f"exported {EXPORT.relative_to(REPO)} step={meta['step']} images={meta['images']} sha256={sha} size={size}"
+          + (f" averaged over steps {averaged_steps}" if averaged_steps else ""))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ganhub train adain", description=__doc__.split("\n\n")[0])
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
+    p.add_argument("--average-last", type=int, default=1, metavar="K",
+                   help="with --export: export the weight average of the last K snapshots instead")
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="STEPS",
+                   help="also keep the weights every STEPS steps in <run>/snapshots/ (for --average-last; 0 = off)")
     p.add_argument("--steps", type=int, default=160_000, help="total steps (the paper's 160k)")
     p.add_argument("--batch", type=int, default=4, help="pairs per step (paper: 8)")
     p.add_argument("--crop", type=int, default=256, help="crop size (paper: 256)")
@@ -364,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float, default=0, help="stop (with a checkpoint) after this wall time")
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.export:
-        return export()
+        return export(args.average_last)
     train(args)
     return 0
 
