@@ -255,12 +255,12 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
 
     run, repo = tmp_path / "run", tmp_path / "repo"
     (repo / "weights").mkdir(parents=True)
+    real = (adain_train.REPO / "weights_manifest.yaml").read_text()  # read before REPO is patched below
     monkeypatch.setattr(adain_train, "CKPT_DIR", run)
     monkeypatch.setattr(adain_train, "REPO", repo)
     monkeypatch.setattr(adain_train, "EXPORT", repo / "weights" / "adain-embedded-decoder.safetensors")
     monkeypatch.setattr(adain_train, "EXPORT_ENCODER", repo / "weights" / "adain-embedded-encoder.safetensors")
     monkeypatch.setattr(adain_train, "CARD", repo / "weights" / "adain-embedded-decoder.md")
-    real = (adain_train.Path(__file__).resolve().parents[1] / "weights_manifest.yaml").read_text()
     entries = [m.group(0) for m in re.finditer(r"^- id: adain-embedded-(?:decoder|encoder)\n(?:  .*\n)+", real, re.M)]
     assert len(entries) == 2
     (repo / "weights_manifest.yaml").write_text("weights:\n" + "".join(entries))

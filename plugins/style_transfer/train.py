@@ -17,6 +17,8 @@ cannot be downloaded here, and the random one loses the content's layout).
 Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/adain/:
 decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only;
 + encoder.safetensors once the encoder trains: from then on every run of that folder uses it).
+``--snapshot-every N`` also keeps weight-only copies in snapshots/step_N/, which ``--export
+--average-last K`` averages (see ``average_snapshots``).
 """
 
 from __future__ import annotations
