@@ -103,13 +103,9 @@ def edge_ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def load_model(name: str, decoder: Path | None = None, encoder: Path | None = None):
     if name == "adain-embedded":
-        from plugins.style_transfer.adain import build_embedded
+        from plugins.style_transfer.adain import embedded_from_files
 
-        paths = {"adain-embedded-decoder": decoder or ROOT / "weights" / "adain-embedded-decoder.safetensors"}
-        shipped_encoder = ROOT / "weights" / "adain-embedded-encoder.safetensors"
-        if encoder or (decoder is None and shipped_encoder.exists()):
-            paths["adain-embedded-encoder"] = encoder or shipped_encoder
-        return build_embedded(paths)
+        return embedded_from_files(decoder, encoder)
     from hub import get_model
 
     return get_model(name)

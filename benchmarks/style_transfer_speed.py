@@ -65,11 +65,10 @@ def count_flops(fn) -> int:
 
 
 def load_model(name: str):
-    if name == "adain-embedded":  # straight from the repo file: no weight store needed for a benchmark
-        from plugins.style_transfer.adain import build_embedded
+    if name == "adain-embedded":  # straight from the repo files: no weight store needed for a benchmark
+        from plugins.style_transfer.adain import embedded_from_files
 
-        return build_embedded({f"adain-embedded-{part}": ROOT / "weights" / f"adain-embedded-{part}.safetensors"
-                               for part in ("encoder", "decoder")})
+        return embedded_from_files()
     from hub import get_model
 
     return get_model(name)

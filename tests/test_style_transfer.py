@@ -50,10 +50,12 @@ def test_match_color_moves_style_stats_to_content():
 
 
 def test_embedded_model_builds_from_repo_weights():
-    from pathlib import Path
+    """The repo's pair loads together: the decoder with its trained encoder, not the random VGG-19."""
+    from plugins.style_transfer.adain import embedded_from_files
 
-    root = Path(__file__).resolve().parents[1]
-    model = build_embedded({"adain-embedded-decoder": root / "weights" / "adain-embedded-decoder.safetensors"})
+    model = embedded_from_files()
+    random = embedded_encoder().state_dict()
+    assert any(not torch.equal(v, random[k]) for k, v in model.encoder.state_dict().items())
     with torch.no_grad():
         out = model(t(img(0)), t(img(1)))
     assert out.shape == (1, 3, 32, 32) and torch.isfinite(out).all()
@@ -283,3 +285,11 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
         assert json.loads(meta["averaged_steps"]) == [4, 6] and meta["step"] == "6"
         assert sha256_file(exported) in (repo / "weights_manifest.yaml").read_text()
     assert "the average of the snapshots at steps 4, 6" in adain_train.CARD.read_text()
+    # a plain export is the checkpoint itself, unaveraged
+    assert adain_train.main(["--export"]) == 0
+    for name, exported in (("decoder", adain_train.EXPORT), ("encoder", adain_train.EXPORT_ENCODER)):
+        ckpt, got = load_file(str(run / f"{name}.safetensors")), load_file(str(exported))
+        assert all(torch.equal(got[k], ckpt[k]) for k in ckpt)
+        with safe_open(str(exported), "pt") as f:
+            assert "averaged_steps" not in f.metadata()
+    assert "Exported from step 6 " in adain_train.CARD.read_text()

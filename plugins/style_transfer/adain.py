@@ -155,6 +155,18 @@ def build_embedded(paths: Mapping[str, "object"] | None = None, decoder_state=No
     return AdaINModel(encoder, decoder, "adain-embedded").eval()
 
 
+def embedded_from_files(decoder=None, encoder=None) -> AdaINModel:
+    """``adain-embedded`` straight from files, bypassing the weight store (benchmarks, training trials):
+    by default the repo's pair in weights/; a trial ``decoder`` given alone runs on the random VGG-19."""
+    from pathlib import Path
+
+    weights = Path(__file__).resolve().parents[2] / "weights"
+    paths = {"adain-embedded-decoder": decoder or weights / "adain-embedded-decoder.safetensors"}
+    if encoder or decoder is None:
+        paths["adain-embedded-encoder"] = encoder or weights / "adain-embedded-encoder.safetensors"
+    return build_embedded(paths)
+
+
 def build_public(paths: Mapping[str, "object"]) -> AdaINModel:
     """ModelSpec builder for ``adain-public``: both files converted by ``ganhub weights convert``
     (plugins/style_transfer/convert.py), loaded strictly."""

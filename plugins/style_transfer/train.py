@@ -223,26 +223,24 @@ def train(args) -> None:
     torch.backends.cudnn.benchmark = device.type == "cuda"  # fixed crop size: cuDNN may pick its fastest convolutions
     print(f"device {device}", flush=True)
 
+    def save_weights(folder: Path):
+        """decoder (+ the encoder while it trains), then state.json: each file replaced atomically."""
+        for name, net in (("decoder", decoder), ("encoder", encoder if args.train_encoder else None)):
+            if net is not None:
+                _atomic_write(folder / f"{name}.safetensors", lambda p, net=net: save_file(
+                    {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(p)))
+        _atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+
     def checkpoint():
-        _atomic_write(CKPT_DIR / "decoder.safetensors",
-                      lambda p: save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, str(p)))
-        if args.train_encoder:
-            _atomic_write(encoder_file, lambda p: save_file(
-                {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}, str(p)))
         _atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
-        _atomic_write(CKPT_DIR / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+        save_weights(CKPT_DIR)
 
     def snapshot():
         # weights only (no optimiser), kept for --export --average-last: one step's weights carry the
         # noise of its last few small batches, and an average of late snapshots smooths it
         folder = CKPT_DIR / "snapshots" / f"step_{state['step']:07d}"
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / "decoder.safetensors",
-                      lambda p: save_file({k: v.detach().cpu().contiguous() for k, v in decoder.state_dict().items()}, str(p)))
-        if args.train_encoder:
-            _atomic_write(folder / "encoder.safetensors", lambda p: save_file(
-                {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}, str(p)))
-        _atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+        save_weights(folder)
 
     # One record per run segment, so the card can state exactly which settings trained which steps.
     setting = {"lr": args.lr, "batch": args.batch, "crop": args.crop, "style_weight": args.style_weight,
@@ -332,10 +330,10 @@ def export(average_last: int = 1) -> int:
     """Copy the latest checkpoint's decoder (and trained encoder, if any) to weights/ (fp32
     safetensors), refresh manifest + card. average_last > 1: the average of the last that many
     snapshots (--snapshot-every) instead of the checkpoint."""
-    import torch
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
-    src = CKPT_DIR / "decoder.safetensors"
+    # The checkpoint folder and a snapshot folder hold the same files, so both go through
+    # average_snapshots (the "average" of the checkpoint alone is the checkpoint, exactly).
     averaged_steps: list[int] = []
     if average_last > 1:
         folders = sorted((CKPT_DIR / "snapshots").glob("step_*"))[-average_last:]
@@ -343,17 +341,14 @@ def export(average_last: int = 1) -> int:
             print(f"--average-last {average_last}: only {len(folders)} snapshots in {CKPT_DIR / 'snapshots'}",
                   file=sys.stderr)
             return 1
-        tensors, encoder, state_json = average_snapshots(folders)
-        has_encoder = encoder is not None
         averaged_steps = [json.loads((f / "state.json").read_text())["step"] for f in folders]
     else:
-        if not src.exists():
-            print(f"no checkpoint at {src}", file=sys.stderr)
+        folders = [CKPT_DIR]
+        if not (CKPT_DIR / "decoder.safetensors").exists():
+            print(f"no checkpoint at {CKPT_DIR / 'decoder.safetensors'}", file=sys.stderr)
             return 1
-        state_json = json.loads((CKPT_DIR / "state.json").read_text())
-        has_encoder = (CKPT_DIR / "encoder.safetensors").exists()
-        tensors = load_file(str(src))  # a checkpoint is replaced atomically, so this read is consistent
-        encoder = load_file(str(CKPT_DIR / "encoder.safetensors")) if has_encoder else None
+    tensors, encoder, state_json = average_snapshots(folders)
+    has_encoder = encoder is not None
     meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
             "cpu_hours": f"{state_json['seconds'] / 3600:.3f}",
             "gpu_hours": f"{state_json.get('cuda_seconds', 0.0) / 3600:.3f}",
