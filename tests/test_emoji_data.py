@@ -120,6 +120,19 @@ def test_heldout_split_is_whole_base_emoji_and_stratified(records):
     assert {r["kind"] for r in held} == set(E.KINDS)
 
 
+def test_inner_split_is_drawn_from_train_like_the_heldout_one(records):
+    # the recipe-choosing split: whole train bases, every stratum, and not the held-out draw again
+    train = [r for r in records if r["split"] == "train"]
+    inner = E.heldout_bases(train, fraction=0.15, salt="inner:")
+    assert inner and inner <= {r["base_name"] for r in train}
+    assert inner != E.heldout_bases(train, fraction=0.15)
+    picked = [r for r in train if r["base_name"] in inner]
+    assert {r["hair"] for r in picked} == set(E.HAIR_TYPES)
+    assert {r["gender"] for r in picked} >= {"unspecified", "man", "woman", "person"}
+    # unsalted, the function is the split itself
+    assert E.heldout_bases(records) == {r["base_name"] for r in records if r["split"] == "heldout"}
+
+
 def test_compositional_holdout(records):
     comp = [r for r in records if E.compositional_holdout(r)]
     assert {(r["hair"], r["skin_tone"]) for r in comp if r["hair"] == "red"} == {("red", 5)}

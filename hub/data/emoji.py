@@ -427,13 +427,11 @@ def _stratum(meta: dict[str, Any], n_variants: int) -> str:
     return f"person:{meta['gender']}:{'tones' if n_variants > 1 else 'plain'}"
 
 
-def assign_split(records: list[dict[str, Any]]) -> None:
-    """Mark whole base emoji (all skin-tone variants together) "heldout", the rest "train".
-
-    Within each stratum (hair type, beard, faces, and kind x gender x has-skin-tones for the rest),
-    the bases with the smallest sha256(base name) are held out: max(1, round(11% of the stratum)).
-    That makes held-out hold every hair type, every gender and (through any toned base) every tone.
-    """
+def heldout_bases(records: list[dict[str, Any]], fraction: float = HELDOUT_FRACTION, salt: str = "") -> set[str]:
+    """The base names to hold out: within each stratum (hair type, beard, faces, and kind x gender x
+    has-skin-tones for the rest), the bases with the smallest sha256(salt + base name),
+    max(1, round(fraction of the stratum)) of them. ``salt`` gives other splits of the same design
+    (an inner validation split of the train split, for choosing without reading held-out)."""
     bases: dict[str, list[dict]] = {}
     for r in records:
         bases.setdefault(r["base_name"], []).append(r)
@@ -443,8 +441,18 @@ def assign_split(records: list[dict[str, Any]]) -> None:
         strata.setdefault(_stratum(first, len(members)), []).append(b)
     held = set()
     for names in strata.values():
-        names.sort(key=lambda b: hashlib.sha256(b.encode()).hexdigest())
-        held.update(names[:max(1, round(HELDOUT_FRACTION * len(names)))])
+        names.sort(key=lambda b: hashlib.sha256((salt + b).encode()).hexdigest())
+        held.update(names[:max(1, round(fraction * len(names)))])
+    return held
+
+
+def assign_split(records: list[dict[str, Any]]) -> None:
+    """Mark whole base emoji (all skin-tone variants together) "heldout", the rest "train".
+
+    ``heldout_bases`` picks 11% of each stratum, so held-out holds every hair type, every gender and
+    (through any toned base) every tone.
+    """
+    held = heldout_bases(records)
     for r in records:
         r["split"] = "heldout" if r["base_name"] in held else "train"
 
