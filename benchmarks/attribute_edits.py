@@ -15,11 +15,17 @@ or ``--faces random``: random samples (psi 0.7) -- cheaper, but not the bar's po
 
     python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 1 2
     python benchmarks/attribute_edits.py --faces random --n 200 --checkpoint latest --directions FILE
+    python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 2 --control random
+
+``--control random`` replaces every direction by a random one with the same norm in every W+ row
+(seeded by the direction's name): the same size of move in no meaningful direction. Its "unchanged"
+is what the judge reads when an edit carries nothing but its size, and its "flip" is chance.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -29,6 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.nn import inversion as inv  # noqa: E402
 from plugins.attribute_vectors.directions import load_directions  # noqa: E402
+
+
+def random_like(direction: torch.Tensor, name: str) -> torch.Tensor:
+    """A Gaussian direction with ``direction``'s norm in every W+ row, seeded by ``name``."""
+    seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    noise = torch.randn(direction.shape, generator=torch.Generator().manual_seed(seed))
+    norms = direction.norm(dim=-1, keepdim=True)
+    return noise / noise.norm(dim=-1, keepdim=True).clamp(min=1e-12) * norms
 
 
 def main(argv=None) -> int:
@@ -43,6 +57,8 @@ def main(argv=None) -> int:
     ap.add_argument("--layers", default="all", help="all | coarse | middle | fine")
     ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
     ap.add_argument("--detail", action="store_true", help="also print which other attributes changed (% of faces)")
+    ap.add_argument("--control", choices=("none", "random"), default="none",
+                    help="random: same-size random directions instead of the shipped ones (a baseline)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -74,6 +90,9 @@ def main(argv=None) -> int:
 
         dirs, meta = model_directions(args.model)
     print(f"directions: {meta.get('latents', meta.get('source'))}")
+    if args.control == "random":
+        dirs = {name: random_like(d, name) for name, d in dirs.items()}
+        print("control: each direction replaced by a random one with its per-row norms")
 
     encoder = None
     if args.faces == "heldout":
