@@ -25,13 +25,12 @@ real one (``hub.data.emoji.heldout_bases`` with 15% and the salt "inner:"); the 
 that inner split. The real held-out emoji are read only with ``--final``, for a remedy that has earned
 it. Same seed, schedule and loss as ``plugins.stylegan2.train_classifier`` (1,800 steps of batch 32).
 Prints the inner-split table for skin tone, hair and gender, and the base emoji the gender head gets
-wrong. About 5 minutes per remedy on one thread (14 for masked-gradient, a double backward).
+wrong. About 5 minutes per remedy on one thread (15 for masked-gradient, a double backward).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -45,8 +44,9 @@ sys.path.insert(0, str(REPO))
 
 from hub.data.emoji import _GENDER_WORDS, _tokens, heldout_bases  # noqa: E402
 from plugins.stylegan2.classifier import AttributeClassifier, _conv_bn  # noqa: E402
-from plugins.stylegan2.train_classifier import (LOSS_WEIGHTS, augment, evaluate, format_table,  # noqa: E402
-                                                load_split, per_base_misses)
+from plugins.stylegan2.train_classifier import (attribute_loss, augment, class_weights, evaluate,  # noqa: E402
+                                                format_table, learning_rate, load_split, per_base_misses,
+                                                sampling_weights)
 
 REMEDIES = ("none", "group", "less-damage", "stem", "masked-gradient")
 
@@ -123,21 +123,12 @@ def main(argv=None) -> int:
         masks, has_mask = sibling_masks(x, labels, groups)
         pool = torch.nonzero(has_mask).flatten()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
-    # the trainer's sampling and class weights
-    sample_w = torch.ones(x.shape[0])
-    sample_w[labels["hair"] > 0] = 6.0
-    class_w = {}
-    for a, classes in model.attributes.items():
-        counts = torch.bincount(labels[a][labels[a] >= 0], minlength=len(classes)).float().clamp(min=1)
-        w = (counts.sum() / counts).sqrt()
-        class_w[a] = w / w.mean()
+    sample_w, class_w = sampling_weights(labels), class_weights(model.attributes, labels)
     damage = 0.25 if args.remedy == "less-damage" else 1.0
     warmup, t0 = 100, time.time()
     for step in range(args.steps):
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps)) if step >= warmup else \
-            args.lr * (step + 1) / warmup
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = learning_rate(step, args.lr, args.steps, warmup)
         model.train()
         idx = torch.multinomial(sample_w, args.batch, replacement=True, generator=g)
         spans = []
@@ -149,9 +140,7 @@ def main(argv=None) -> int:
                 extra += members
             idx = torch.cat([idx, torch.tensor(extra, dtype=torch.long)])
         logits = model(augment(x[idx], g, damage).contiguous(memory_format=torch.channels_last))
-        loss = sum(LOSS_WEIGHTS[a] * F.cross_entropy(out, labels[a][idx], weight=class_w[a], ignore_index=-1,
-                                                     label_smoothing=0.05)
-                   for a, out in logits.items() if (labels[a][idx] >= 0).any())
+        loss = attribute_loss(logits, {a: t[idx] for a, t in labels.items()}, class_w)
         if spans:  # member i should carry the highest logit of its own class within its group
             y = labels["gender"][idx]
             ranking = [F.cross_entropy(logits["gender"][s:s + n][:, y[s:s + n]].t(), torch.arange(n))

@@ -58,6 +58,7 @@ __all__ = [
     "EmojiDataset",
     "label_vector",
     "compositional_holdout",
+    "heldout_bases",
     "COMPOSITIONAL_HOLDOUT_RULES",
     "main",
 ]

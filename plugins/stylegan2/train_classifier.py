@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -211,6 +210,45 @@ def load_checkpoint(ckpt: Path, model, opt, g: torch.Generator) -> dict | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The recipe's pieces (also used by benchmarks/classifier_gender_remedies.py)
+
+def sampling_weights(labels: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Per-image sampling weight: the rare hair types (5 x 12 images among ~1,700) drawn 6x as often."""
+    weights = torch.ones(labels["hair"].shape[0])
+    weights[labels["hair"] > 0] = 6.0
+    return weights
+
+
+def class_weights(attributes: dict[str, list[str]], labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Inverse-sqrt-frequency class weights per attribute, mean 1 (undefined labels not counted)."""
+    out = {}
+    for a, classes in attributes.items():
+        counts = torch.bincount(labels[a][labels[a] >= 0], minlength=len(classes)).float().clamp(min=1)
+        w = (counts.sum() / counts).sqrt()
+        out[a] = w / w.mean()
+    return out
+
+
+def learning_rate(step: int, base: float, steps: int, warmup: int) -> float:
+    """Linear warm-up, then cosine decay to 0 at ``steps``."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def attribute_loss(logits: dict[str, torch.Tensor], labels: dict[str, torch.Tensor],
+                   class_w: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Weighted sum over attributes of class-weighted, label-smoothed cross-entropy; -1 labels masked."""
+    loss = torch.zeros(())
+    for a, out in logits.items():
+        y = labels[a]
+        if (y >= 0).any():
+            loss = loss + LOSS_WEIGHTS[a] * F.cross_entropy(out, y, weight=class_w[a], ignore_index=-1,
+                                                            label_smoothing=0.05)
+    return loss
+
+
+# ---------------------------------------------------------------------------------------------
 # Training
 
 def train(args) -> Path:
@@ -232,34 +270,22 @@ def train(args) -> Path:
     state["args"] = run
     state.setdefault("runs", []).append({"from_step": state["step"], **run})
 
-    # oversample the rare hair types (and faces' smiling labels) so their heads learn
-    weights = torch.ones(x.shape[0])
-    weights[labels["hair"] > 0] = 6.0
-    class_w = {}
-    for a, classes in model.attributes.items():  # inverse-sqrt-frequency class weights
-        counts = torch.bincount(labels[a][labels[a] >= 0], minlength=len(classes)).float().clamp(min=1)
-        w = counts.sum() / counts
-        class_w[a] = (w.sqrt() / w.sqrt().mean())
+    sample_w = sampling_weights(labels)
+    class_w = class_weights(model.attributes, labels)
 
     t_last, step_last = time.time(), state["step"]
     stop = min(args.steps, args.stop_at or args.steps)
     while state["step"] < stop:
         step = state["step"]
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps)) if step >= args.warmup else \
-            args.lr * (step + 1) / args.warmup
+        lr = learning_rate(step, args.lr, args.steps, args.warmup)
         for group in opt.param_groups:
             group["lr"] = lr
         model.train()
         t0 = time.time()
-        idx = torch.multinomial(weights, args.batch, replacement=True, generator=g)
+        idx = torch.multinomial(sample_w, args.batch, replacement=True, generator=g)
         xb = augment(x[idx], g).contiguous(memory_format=torch.channels_last)
         logits = model(xb)
-        loss = 0.0
-        for a, out in logits.items():
-            y = labels[a][idx]
-            if (y >= 0).any():
-                loss = loss + LOSS_WEIGHTS[a] * F.cross_entropy(out, y, weight=class_w[a], ignore_index=-1,
-                                                                label_smoothing=0.05)
+        loss = attribute_loss(logits, {a: t[idx] for a, t in labels.items()}, class_w)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
