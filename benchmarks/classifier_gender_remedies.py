@@ -42,7 +42,7 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub.data.emoji import _GENDER_WORDS, _tokens, heldout_bases  # noqa: E402
+from hub.data.emoji import heldout_bases, without_gender_words  # noqa: E402
 from plugins.stylegan2.classifier import AttributeClassifier, _conv_bn  # noqa: E402
 from plugins.stylegan2.train_classifier import (attribute_loss, augment, class_weights, evaluate,  # noqa: E402
                                                 format_table, learning_rate, load_split, per_base_misses,
@@ -53,7 +53,7 @@ REMEDIES = ("none", "group", "less-damage", "stem", "masked-gradient")
 
 def concept(meta: dict) -> str:
     """The base name without its gender words: "man with veil" -> "with veil"."""
-    return " ".join(t for t in _tokens(meta["base_name"]) if t not in _GENDER_WORDS)
+    return without_gender_words(meta["base_name"])
 
 
 def sibling_groups(labels: dict, meta: list[dict]) -> list[list[int]]:

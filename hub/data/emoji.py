@@ -59,6 +59,7 @@ __all__ = [
     "label_vector",
     "compositional_holdout",
     "heldout_bases",
+    "without_gender_words",
     "COMPOSITIONAL_HOLDOUT_RULES",
     "main",
 ]
@@ -134,6 +135,12 @@ _GENDER_WORDS = _MAN_WORDS | _WOMAN_WORDS | _PERSON_WORDS | {"old", "older"}
 
 def _tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*", text.lower())
+
+
+def without_gender_words(text: str) -> str:
+    """The name's words less man/woman/person and their kin: "man with veil" -> "with veil"; the
+    concept the gender variants of an emoji share."""
+    return " ".join(t for t in _tokens(text) if t not in _GENDER_WORDS)
 
 
 def _gender_of_word(word: str) -> str | None:
@@ -214,7 +221,7 @@ def describe(name: str, group: str, subgroup: str, codepoints: Sequence[int]) ->
     headwear = bool(set(tokens) & _HEADWEAR_WORDS) or any(
         head_l == r or head_l.endswith(" " + r) for r in _HEADWEAR_ROLES)
 
-    stripped = " ".join(t for t in head_tokens if t not in _GENDER_WORDS) or head_l
+    stripped = without_gender_words(head) or head_l
     role = stripped if subgroup in _ROLE_SUBGROUPS else ""
     activity = stripped if subgroup in _ACTIVITY_SUBGROUPS else ""
 

@@ -157,11 +157,9 @@ def _batch_loader(seed: int, start: int, batch: int, crop: int, workers: int):
 
 
 def train(args) -> None:
-    import numpy as np
     import torch
     from safetensors.torch import load_file, save_file
 
-    from plugins.style_transfer import data
     from plugins.style_transfer.adain import Decoder, embedded_encoder
 
     torch.set_num_threads(args.threads)
@@ -301,8 +299,9 @@ def train(args) -> None:
     print(f"signal {stop.signal}: checkpointed at step {state['step']}" if stop else "done", flush=True)
 
 
-def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict]:
-    """The uniform average of snapshot folders' decoders (and encoders), and the newest one's state.
+def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict, list[int]]:
+    """The uniform average of snapshot folders' decoders (and encoders), the newest one's state, and
+    the folders' steps.
 
     Weight averaging along one run (Polyak averaging; SWA, Izmailov et al. 2018) is sound here because
     the snapshots are late points of a single trajectory and neither network has batch norm. The
@@ -321,9 +320,9 @@ def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict]
             raise ValueError(f"the snapshots' {name} hold different tensors")
         return {k: (sum(p[k].double() for p in parts) / len(parts)).float() for k in parts[0]}
 
-    newest = max(folders, key=lambda f: json.loads((f / "state.json").read_text())["step"])
+    states = [json.loads((f / "state.json").read_text()) for f in folders]
     return (mean("decoder.safetensors"), mean("encoder.safetensors") if with_encoder.pop() else None,
-            json.loads((newest / "state.json").read_text()))
+            max(states, key=lambda st: st["step"]), [st["step"] for st in states])
 
 
 def export(average_last: int = 1) -> int:
@@ -334,20 +333,19 @@ def export(average_last: int = 1) -> int:
 
     # The checkpoint folder and a snapshot folder hold the same files, so both go through
     # average_snapshots (the "average" of the checkpoint alone is the checkpoint, exactly).
-    averaged_steps: list[int] = []
     if average_last > 1:
         folders = sorted((CKPT_DIR / "snapshots").glob("step_*"))[-average_last:]
         if len(folders) < average_last:
             print(f"--average-last {average_last}: only {len(folders)} snapshots in {CKPT_DIR / 'snapshots'}",
                   file=sys.stderr)
             return 1
-        averaged_steps = [json.loads((f / "state.json").read_text())["step"] for f in folders]
     else:
         folders = [CKPT_DIR]
         if not (CKPT_DIR / "decoder.safetensors").exists():
             print(f"no checkpoint at {CKPT_DIR / 'decoder.safetensors'}", file=sys.stderr)
             return 1
-    tensors, encoder, state_json = average_snapshots(folders)
+    tensors, encoder, state_json, steps = average_snapshots(folders)
+    averaged_steps = steps if average_last > 1 else []
     has_encoder = encoder is not None
     meta = {"step": str(state_json["step"]), "images": str(state_json["images"]),
             "cpu_hours": f"{state_json['seconds'] / 3600:.3f}",
