@@ -1,0 +1,27 @@
+"""The training kit every trainer uses: atomic checkpoints, run control and embedded-weight export.
+
+A trainer is a loop over a plugin's own networks, losses and data; what is the same in every trainer
+lives here once:
+
+* ``hub.training.checkpoint``: save a step atomically (tensors as safetensors, optimiser moments,
+  ``state.json``), find the latest, load it, keep the newest N.
+* ``hub.training.run``: the common flags (``--steps --minutes --threads --device --seed --out
+  --every``) and ``RunControl``, which ends a run on its step or time budget, a ``STOP`` file or a
+  signal (a session ending), so that a run outlives the process that trains it.
+* ``hub.training.export``: ``export_embedded(weight_id, tensors, card, manifest)`` writes the
+  safetensors file beside its plugin's ``weights.yaml``, renders the model card from a Markdown
+  template and rehashes the manifest entry.
+* ``hub.training.metrics``: image metrics shared by evaluations (PSNR, SSIM).
+"""
+
+from hub.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from hub.training.export import atomic_write, export_embedded, render_card
+from hub.training.metrics import psnr, ssim
+from hub.training.run import RunControl, add_common_args, cache_dir
+
+__all__ = [
+    "save_checkpoint", "latest_checkpoint", "load_checkpoint",
+    "atomic_write", "export_embedded", "render_card",
+    "psnr", "ssim",
+    "RunControl", "add_common_args", "cache_dir",
+]

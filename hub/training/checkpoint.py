@@ -1,0 +1,83 @@
+"""Checkpoints a run can resume from after any interruption.
+
+A checkpoint is a folder ``<run>/ckpt-<step>/`` holding one ``<name>.safetensors`` per network,
+``optim.pt`` (the optimisers' state dicts: plain tensors and numbers, read back with
+``torch.load(weights_only=True)``) and ``state.json`` (step, seconds, config, log). It is written
+under a temporary name and renamed when complete, and ``latest.json`` is replaced after it, so a
+process killed at any moment leaves the previous checkpoint whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["save_checkpoint", "latest_checkpoint", "load_checkpoint"]
+
+
+def save_checkpoint(run_dir: str | Path, step: int, modules: Mapping[str, Any], optimizers: Mapping[str, Any] | None = None,
+                    state: Mapping[str, Any] | None = None, keep: int = 2) -> Path:
+    """Write step ``step`` of ``modules`` (name -> nn.Module or tensor dict) and return its folder.
+
+    The ``keep`` newest checkpoints stay; older ones are removed, so an export reading the
+    previous checkpoint is never pulled from under it when ``keep >= 2``.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    final = run_dir / f"ckpt-{step:08d}"
+    tmp = run_dir / f".tmp-ckpt-{step:08d}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name, module in modules.items():
+        tensors = module.state_dict() if hasattr(module, "state_dict") else dict(module)
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp / f"{name}.safetensors"))
+    if optimizers:
+        torch.save({k: o.state_dict() for k, o in optimizers.items()}, tmp / "optim.pt")
+    (tmp / "state.json").write_text(json.dumps({"step": step, **dict(state or {})}, indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    pointer = run_dir / ".latest.json.tmp"
+    pointer.write_text(json.dumps({"dir": final.name, "step": step, "time": time.time()}))
+    os.replace(pointer, run_dir / "latest.json")
+    for old in sorted(p for p in run_dir.glob("ckpt-*") if p.is_dir())[:-max(1, keep)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The folder ``latest.json`` points at, or None for a fresh run."""
+    run_dir = Path(run_dir)
+    try:
+        info = json.loads((run_dir / "latest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    path = run_dir / str(info.get("dir", ""))
+    return path if path.is_dir() and path.parent == run_dir else None
+
+
+def load_checkpoint(ckpt: str | Path, modules: Mapping[str, Any] | None = None,
+                    optimizers: Mapping[str, Any] | None = None, strict: bool = True) -> dict[str, Any]:
+    """Load ``ckpt`` into ``modules`` and ``optimizers`` (those present) and return its state.
+
+    A checkpoint carried without ``optim.pt`` resumes with fresh optimiser moments.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    ckpt = Path(ckpt)
+    for name, module in (modules or {}).items():
+        module.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=strict)
+    optim_file = ckpt / "optim.pt"
+    if optimizers and optim_file.is_file():
+        saved = torch.load(optim_file, map_location="cpu", weights_only=True)
+        for name, opt in optimizers.items():
+            if name in saved:
+                opt.load_state_dict(saved[name])
+    return json.loads((ckpt / "state.json").read_text())

@@ -1,0 +1,65 @@
+"""Run control shared by every trainer: the common flags and when to stop.
+
+A run ends on the first of: its step count, its wall-clock minutes, a ``STOP`` file in its run
+folder (``touch ~/.cache/ganhub/train/<name>/STOP``), or SIGTERM/SIGINT. The loop finishes its step,
+checkpoints and returns, so a run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from hub.nn.training import DEVICE_HELP, StopRequest, stop_on_signals
+
+__all__ = ["RunControl", "add_common_args", "cache_dir"]
+
+
+def cache_dir(name: str) -> Path:
+    """``$GANHUB_TRAIN_DIR/<name>`` or ``~/.cache/ganhub/train/<name>``: outside the repo."""
+    root = os.environ.get("GANHUB_TRAIN_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ganhub", "train")
+    return Path(root) / name
+
+
+def add_common_args(parser: argparse.ArgumentParser, name: str, *, steps: int, every: int = 200) -> argparse.ArgumentParser:
+    """The flags every trainer takes, with this trainer's defaults."""
+    parser.add_argument("--steps", type=int, default=steps, help=f"total steps of the run (default {steps})")
+    parser.add_argument("--minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
+    parser.add_argument("--device", default=None, help=DEVICE_HELP)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--every", type=int, default=every, help=f"checkpoint every N steps (default {every})")
+    parser.add_argument("--out", type=Path, default=cache_dir(name), help="run folder, outside the repo")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    return parser
+
+
+class RunControl:
+    """``while control.running(step): ...``; ``control.seconds`` is this process's training time."""
+
+    def __init__(self, out: str | Path, steps: int, minutes: float | None = None, stop: StopRequest | None = None) -> None:
+        self.out = Path(out)
+        self.steps = steps
+        self.deadline = time.monotonic() + minutes * 60 if minutes else None
+        self.stop = stop if stop is not None else stop_on_signals()
+        self.started = time.monotonic()
+        self.reason = ""
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    def running(self, step: int) -> bool:
+        if step >= self.steps:
+            self.reason = "steps"
+        elif self.stop:
+            self.reason = "signal"
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
+            self.reason = "minutes"
+        elif (self.out / "STOP").exists():
+            self.reason = "STOP file"
+        else:
+            return True
+        return False
