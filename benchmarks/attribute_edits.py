@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    from hub.models import get_model
+    from hub.plugins import get_model
     from hub.plugins import get_hub
 
     spec = get_hub().models.spec(args.model)
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         G = get_model(args.model, device="cpu")
         print(f"generator: {args.model}")
     if args.classifier:
-        from plugins.stylegan2.classifier import load_classifier
+        from plugins.emoji.classifier import load_classifier
 
         clf = load_classifier(args.classifier).eval()
     else:
@@ -96,7 +96,7 @@ def main(argv=None) -> int:
 
     encoder = None
     if args.faces == "heldout":
-        from hub.data.emoji import label_vector, load_emoji_arrays
+        from plugins.emoji.dataset import label_vector, load_emoji_arrays
 
         images, emoji_meta = load_emoji_arrays(int(G.resolution), split="heldout")
         x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)

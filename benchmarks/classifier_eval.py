@@ -1,6 +1,6 @@
 """Held-out accuracy of the emoji attribute classifier (the judge of the emoji generators).
 
-    python benchmarks/classifier_eval.py [--weights weights/emoji-attribute-classifier.safetensors]
+    python benchmarks/classifier_eval.py [--weights plugins/emoji/weights/emoji-attribute-classifier.safetensors]
 
 Prints, per attribute, accuracy on the HELD-OUT emoji (whole base emoji never trained on): clean, blurred
 with a 1 px Gaussian (GAN-like softness) and at 32 px upsampled back (a low-resolution generator), plus
@@ -20,13 +20,13 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from plugins.stylegan2.classifier import WEIGHT_ID, load_classifier  # noqa: E402
-from plugins.stylegan2.train_classifier import _gaussian_blur, evaluate, format_table, load_split  # noqa: E402
+from plugins.emoji.classifier import WEIGHT_ID, load_classifier  # noqa: E402
+from plugins.emoji.train_classifier import _gaussian_blur, evaluate, format_table, load_split  # noqa: E402
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", default=str(REPO / "weights" / f"{WEIGHT_ID}.safetensors"))
+    p.add_argument("--weights", default=str(REPO / "plugins" / "emoji" / "weights" / f"{WEIGHT_ID}.safetensors"))
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -21,9 +21,9 @@ bases (6 of 6 skin tones wrong). Each remedy attacks one suspected cause:
   head must read the hairstyle, not the costume around it.
 
 Protocol. Training uses the train split minus an inner validation split of whole bases, drawn like the
-real one (``hub.data.emoji.heldout_bases`` with 15% and the salt "inner:"); the printed accuracy is on
+real one (``plugins.emoji.dataset.heldout_bases`` with 15% and the salt "inner:"); the printed accuracy is on
 that inner split. The real held-out emoji are read only with ``--final``, for a remedy that has earned
-it. Same seed, schedule and loss as ``plugins.stylegan2.train_classifier`` (1,800 steps of batch 32).
+it. Same seed, schedule and loss as ``plugins.emoji.train_classifier`` (1,800 steps of batch 32).
 Prints the inner-split table for skin tone, hair and gender, and the base emoji the gender head gets
 wrong. About 5 minutes per remedy on one thread (15 for masked-gradient, a double backward).
 """
@@ -42,9 +42,9 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub.data.emoji import heldout_bases, without_gender_words  # noqa: E402
-from plugins.stylegan2.classifier import AttributeClassifier, _conv_bn  # noqa: E402
-from plugins.stylegan2.train_classifier import (attribute_loss, augment, class_weights, evaluate,  # noqa: E402
+from plugins.emoji.dataset import heldout_bases, without_gender_words  # noqa: E402
+from plugins.emoji.classifier import AttributeClassifier, _conv_bn  # noqa: E402
+from plugins.emoji.train_classifier import (attribute_loss, augment, class_weights, evaluate,  # noqa: E402
                                                 format_table, learning_rate, load_split, per_base_misses,
                                                 sampling_weights)
 
@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     if args.save:
         from safetensors.torch import save_file
 
-        from plugins.stylegan2.classifier import metadata_for
+        from plugins.emoji.classifier import metadata_for
 
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.save, metadata=metadata_for(model))
     return 0

@@ -118,12 +118,12 @@ def main(argv=None) -> int:
     print(f"threads {torch.get_num_threads()}; load average at start {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min, {os.cpu_count()} CPUs)", flush=True)
     from hub import get_model
-    from hub.data.emoji import load_emoji_arrays
+    from plugins.emoji.dataset import load_emoji_arrays
     from plugins.i2s_plusplus import api
     from plugins.inpainting import api as inpainting
 
     G = get_model(args.model)
-    from hub.models import related_model
+    from hub.plugins import related_model
 
     # the tabs embed from the model's encoder when it has one; so does this benchmark
     encoder = None if args.no_encoder else related_model(args.model, "encoder")

@@ -80,13 +80,13 @@ def main(argv=None) -> int:
     print(f"threads {torch.get_num_threads()}; load average at start {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
           flush=True)
     from hub import get_model
-    from hub.data.emoji import load_emoji_arrays
+    from plugins.emoji.dataset import load_emoji_arrays
     from plugins.inpainting import api
 
     G = get_model(args.model)
     encoder = None
     if args.init == "encoder":
-        from hub.models import related_model
+        from hub.plugins import related_model
 
         encoder = related_model(args.model, "encoder")
         if encoder is None:

@@ -55,7 +55,7 @@ def load_generator(args):
         _, _, G, state = load_checkpoint_models(ckpt)
         G = G.eval().requires_grad_(False)
         return G, None, f"training checkpoint {ckpt} (step {state.get('step', '?')})"
-    from hub.models import get_model, related_model
+    from hub.plugins import get_model, related_model
 
     G = get_model(args.model, device="cpu")
     try:
@@ -67,7 +67,7 @@ def load_generator(args):
 
 
 def heldout(G, n):
-    from hub.data.emoji import load_emoji_arrays
+    from plugins.emoji.dataset import load_emoji_arrays
 
     images, _ = load_emoji_arrays(int(G.resolution), split="heldout")
     x = torch.from_numpy(images[:n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)

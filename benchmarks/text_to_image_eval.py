@@ -6,7 +6,7 @@ For every prompt naming a gender (man, woman, person), a hair type (red, curly, 
 and a skin tone (light .. dark): ``samples`` images (seeds 0..n-1); a sample passes when the
 classifier finds ALL THREE named attributes. Combinations fall in three groups:
   seen      - some training image has the combination;
-  withheld  - the compositional hold-out (``hub.data.emoji.compositional_holdout``): never trained on;
+  withheld  - the compositional hold-out (``plugins.emoji.dataset.compositional_holdout``): never trained on;
   held-out  - base emoji of the held-out split (e.g. "woman: red hair"): also never trained on.
 Bars (issue 7): seen >= 70 %, withheld >= 50 %. Also printed: the classifier on the REAL images of each
 group (its own ceiling), determinism (same prompt + seed twice) and the mean pairwise pixel distance
@@ -38,7 +38,7 @@ def prompt_for(gender: str, hair: str, tone: str) -> str:
 
 def combination_groups() -> dict[tuple[str, str, str], str]:
     """(gender, hair, tone) -> "seen" | "withheld" | "held-out" from the dataset's own records."""
-    from hub.data.emoji import SKIN_TONES, compositional_holdout, load_emoji_arrays
+    from plugins.emoji.dataset import SKIN_TONES, compositional_holdout, load_emoji_arrays
 
     _, meta = load_emoji_arrays(64, "all")
     groups = {}
@@ -55,16 +55,16 @@ def combination_groups() -> dict[tuple[str, str, str], str]:
 
 
 def load_judge():
-    from plugins.stylegan2.classifier import load_classifier
+    from plugins.emoji.classifier import load_classifier
 
-    path = REPO / "weights" / "emoji-attribute-classifier.safetensors"
+    path = REPO / "plugins" / "emoji" / "weights" / "emoji-attribute-classifier.safetensors"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing (the StyleGAN2 issue's attribute classifier)")
     return load_classifier(path)
 
 
 def _hits(judge, x: torch.Tensor, gender: str, hair: str, tone: str) -> dict[str, torch.Tensor]:
-    from hub.data.emoji import GENDERS as G_NAMES, HAIR_TYPES, SKIN_TONES
+    from plugins.emoji.dataset import GENDERS as G_NAMES, HAIR_TYPES, SKIN_TONES
 
     pred = judge.predict(x)
     ok = {"gender": pred["gender"] == G_NAMES.index(gender), "hair": pred["hair"] == HAIR_TYPES.index(hair),
@@ -76,7 +76,7 @@ def _hits(judge, x: torch.Tensor, gender: str, hair: str, tone: str) -> dict[str
 @torch.no_grad()
 def evaluate(model, samples_per_prompt: int = 32, judge=None, truncation: float | None = None) -> dict:
     """Rates per group (samples and real images), per withheld combination, determinism and diversity."""
-    from hub.data.emoji import SKIN_TONES, load_emoji_arrays
+    from plugins.emoji.dataset import SKIN_TONES, load_emoji_arrays
     from plugins.text_to_image.api import generate_tensor
 
     judge = judge or load_judge()

@@ -8,13 +8,14 @@ them is first touched (see ``__getattr__``).
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, TypeVar, cast
+from typing import Any
 
 import pluggy
 
 from hub.api import (
     INTERFACE_LATENT_GENERATOR,
     ActivationEdit,
+    DatasetSpec,
     Demo,
     DemoContext,
     LatentGenerator,
@@ -26,19 +27,15 @@ from hub.hookspecs import PROJECT
 
 __version__ = "0.1.0"
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-_impl_marker = pluggy.HookimplMarker(PROJECT)
-
-
-def hookimpl(func: _F) -> _F:
-    """Mark ``func`` as an implementation of the hook of the same name (typed, unlike pluggy's)."""
-    return cast(_F, _impl_marker(func))
+#: pluggy's own marker, typed: ``@hookimpl``, ``@hookimpl(tryfirst=True)``, ``@hookimpl(specname=...)``,
+#: ``@hookimpl(optionalhook=True)`` all work as pluggy documents them.
+hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 # name -> module that defines it; loaded on first access so `import hub` stays light.
 _LAZY = {
-    "get_model": "hub.models",
-    "models_for": "hub.models",
+    "get_model": "hub.plugins",
+    "models_for": "hub.plugins",
     "choose_device": "hub.models",
     "gpu": "hub.models",
     "load_image": "hub.images",
@@ -49,8 +46,8 @@ _LAZY = {
     "mask_from_alpha": "hub.images",
     "scribbles_from_editor": "hub.images",
     "save_png": "hub.images",
-    "resolve_weight": "hub.weights",
-    "load_safetensors": "hub.weights",
+    "resolve_weight": "hub.plugins",
+    "load_safetensors": "hub.plugins",
     "build_app": "hub.app",
 }
 
@@ -69,6 +66,7 @@ __all__ = [
     "hookimpl",
     "INTERFACE_LATENT_GENERATOR",
     "ActivationEdit",
+    "DatasetSpec",
     "Demo",
     "DemoContext",
     "LatentGenerator",

@@ -28,14 +28,44 @@ __all__ = [
     "ModelSpec",
     "Demo",
     "TrainerSpec",
+    "DatasetSpec",
     "DemoContext",
     "LatentGenerator",
+    "LatentEncoder",
+    "Discriminator",
+    "AttributeClassifier",
+    "SuperResolver",
+    "StyleTransfer",
+    "TextToImage",
     "ActivationEdit",
     "INTERFACE_LATENT_GENERATOR",
+    "INTERFACE_LATENT_ENCODER",
+    "INTERFACE_DISCRIMINATOR",
+    "INTERFACE_ATTRIBUTE_CLASSIFIER",
+    "INTERFACE_SUPER_RESOLVER",
+    "INTERFACE_STYLE_TRANSFER",
+    "INTERFACE_TEXT_TO_IMAGE",
+    "RELATED_ROLES",
 ]
 
-#: Interface name under which StyleGAN-like generators are registered.
+#: Interface names a ``ModelSpec`` is registered under; each is the name of a Protocol below, which
+#: ``hub.testing`` checks a built model against (shapes, value ranges, attributes).
 INTERFACE_LATENT_GENERATOR = "LatentGenerator"
+INTERFACE_LATENT_ENCODER = "LatentEncoder"
+INTERFACE_DISCRIMINATOR = "Discriminator"
+INTERFACE_ATTRIBUTE_CLASSIFIER = "AttributeClassifier"
+INTERFACE_SUPER_RESOLVER = "SuperResolver"
+INTERFACE_STYLE_TRANSFER = "StyleTransfer"
+INTERFACE_TEXT_TO_IMAGE = "TextToImage"
+
+#: The roles of ``ModelSpec.related`` that the built-in techniques read, and what each names:
+#: a model name, except ``directions``, which names a weight id.
+RELATED_ROLES = {
+    "encoder": "a LatentEncoder for this generator: image -> W+ (a fast start for inversion)",
+    "discriminator": "the Discriminator trained with this generator (a realism term for edits)",
+    "classifier": "an AttributeClassifier that judges this generator's samples and edits",
+    "directions": "a weight id: labelled latent directions (safetensors) for this generator",
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +97,7 @@ class ModelSpec:
 
     ``related`` links companions by role, e.g. ``{"encoder": "stylegan2-emoji64-encoder",
     "discriminator": ..., "classifier": ..., "directions": <weight id>}``.
-    ``plugin`` is filled in by the registry; plugins leave it empty.
+    ``plugin`` and ``offline`` are filled in by the registry; plugins leave them unset.
     """
 
     name: str
@@ -77,7 +107,7 @@ class ModelSpec:
     weights: tuple[str, ...] = ()
     description: str = ""
     related: Mapping[str, str] = field(default_factory=dict)
-    offline: bool = False  # True when every weight has an embedded copy
+    offline: bool = False  # derived by the registry from the weights (every one embedded); kept for weightless models
     plugin: str = ""
 
 
@@ -101,6 +131,17 @@ class Demo:
 @dataclass(frozen=True)
 class TrainerSpec:
     """A training entry point: ``ganhub train NAME [args…]`` calls ``main(args)``."""
+
+    name: str
+    main: Callable[[Sequence[str]], int | None]
+    help: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset builder: ``ganhub data NAME [args…]`` calls ``main(args)``; it builds offline,
+    reproducibly, into a cache folder outside the repository."""
 
     name: str
     main: Callable[[Sequence[str]], int | None]
@@ -169,3 +210,63 @@ class LatentGenerator(Protocol):
 
     def make_noise(self, batch: int = 1, generator: "torch.Generator | None" = None) -> list["torch.Tensor"]:
         """Fresh N(0, I) noise maps, one per layer, shaped for ``synthesis``."""
+
+
+@runtime_checkable
+class LatentEncoder(Protocol):
+    """Image -> W+: ``encoder(x)`` maps [N, 3, R, R] in [-1, 1] (R = its generator's resolution) to
+    [N, num_ws, w_dim] codes that the generator's ``synthesis`` accepts."""
+
+    def __call__(self, x: "torch.Tensor") -> "torch.Tensor": ...
+
+
+@runtime_checkable
+class Discriminator(Protocol):
+    """Image -> realism: ``discriminator(x)`` maps [N, 3, R, R] in [-1, 1] to one logit per image
+    ([N] or [N, 1]); higher means more real."""
+
+    def __call__(self, x: "torch.Tensor") -> "torch.Tensor": ...
+
+
+@runtime_checkable
+class AttributeClassifier(Protocol):
+    """Image -> attributes: ``attributes`` maps each attribute to its class names; ``classifier(x)``
+    returns ``{attribute: logits [N, classes]}`` and ``predict(x)`` ``{attribute: LongTensor [N]}``
+    for [N, 3, H, W] images in [-1, 1] (any size: it resizes to its own)."""
+
+    attributes: Mapping[str, Sequence[str]]
+
+    def __call__(self, x: "torch.Tensor") -> Mapping[str, "torch.Tensor"]: ...
+
+    def predict(self, x: "torch.Tensor") -> Mapping[str, "torch.Tensor"]: ...
+
+
+@runtime_checkable
+class SuperResolver(Protocol):
+    """Low resolution -> high: ``model(x)`` maps [N, 3, h, w] in [-1, 1] to [N, 3, scale·h, scale·w]
+    in [-1, 1]."""
+
+    scale: int
+
+    def __call__(self, x: "torch.Tensor") -> "torch.Tensor": ...
+
+
+@runtime_checkable
+class StyleTransfer(Protocol):
+    """Content + style -> stylised: ``model(content, style, alpha)`` maps [N, 3, H, W] content and
+    [N, 3, h, w] style images in [-1, 1] to [N, 3, H, W] in [-1, 1]; ``alpha`` in [0, 1] blends from
+    the content's features (0) to the fully stylised ones (1)."""
+
+    def __call__(self, content: "torch.Tensor", style: "torch.Tensor", alpha: float = 1.0) -> "torch.Tensor": ...
+
+
+@runtime_checkable
+class TextToImage(Protocol):
+    """Text -> image: ``encode(prompts)`` gives [N, text_dim] embeddings; ``model(z, text_emb)`` maps
+    [N, z_dim] noise and them to [N, 3, R, R] images in [-1, 1]."""
+
+    z_dim: int
+
+    def encode(self, prompts: Sequence[str]) -> "torch.Tensor": ...
+
+    def __call__(self, z: "torch.Tensor", text_emb: "torch.Tensor") -> "torch.Tensor": ...

@@ -4,14 +4,13 @@
     ganhub plugins [--verbose]            table of plugin statuses (exit 1 if any has an error)
     ganhub train NAME [args…]             a trainer registered by a plugin
     ganhub weights list|fetch|verify|convert …   (hub.weights.add_weights_cli)
-    ganhub data NAME [args…]              hub.data.NAME.main(args), e.g. ``ganhub data emoji``
+    ganhub data NAME [args…]              a plugin's DatasetSpec, e.g. ``ganhub data emoji``
     ganhub spaces build [--check] [--out DIR] [--plugin NAME]   (hub.spaces: generate spaces/*)
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from typing import Sequence
@@ -104,14 +103,24 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    try:
-        module = importlib.import_module(f"hub.data.{args.name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"hub.data.{args.name}":
-            raise
-        print(f"ganhub data: no dataset builder {args.name!r} (looked for hub.data.{args.name})", file=sys.stderr)
+    from hub.plugins import get_hub
+
+    datasets = get_hub().datasets
+    if args.name in (None, "list"):
+        for name in sorted(datasets):
+            print(f"{name:20s} {datasets[name].help}  ({datasets[name].plugin})")
+        return 0
+    if args.name not in datasets:
+        known = ", ".join(sorted(datasets)) or "none (no plugin registered a dataset builder)"
+        print(f"ganhub data: no dataset builder {args.name!r}; available: {known}", file=sys.stderr)
         return 2
-    return int(module.main(list(args.args)) or 0)
+    return int(datasets[args.name].main(list(args.args)) or 0)
+
+
+def _hub_store():
+    from hub.plugins import get_hub
+
+    return get_hub().weights
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("args", nargs=argparse.REMAINDER)
     train_parser.set_defaults(func=_train)
 
-    data_parser = commands.add_parser("data", help="build a dataset (hub.data.NAME)")
-    data_parser.add_argument("name")
+    data_parser = commands.add_parser("data", help="build a dataset registered by a plugin")
+    data_parser.add_argument("name", nargs="?", help="a dataset builder (none or 'list': list them)")
     data_parser.add_argument("args", nargs=argparse.REMAINDER)
     data_parser.set_defaults(func=_data)
 
@@ -143,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         add_weights_cli = None
     if add_weights_cli is not None:
-        add_weights_cli(commands)
+        add_weights_cli(commands, store_factory=_hub_store)
     # `ganhub spaces build|stage …` belongs to hub.spaces (the Hugging Face Spaces generator).
     from hub.spaces import add_spaces_cli
 

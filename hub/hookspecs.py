@@ -10,7 +10,7 @@ from typing import Callable
 
 import pluggy
 
-from hub.api import Demo, ModelSpec, TrainerSpec, WeightSpec
+from hub.api import DatasetSpec, Demo, ModelSpec, TrainerSpec, WeightSpec
 
 PROJECT = "ganhub"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -34,3 +34,8 @@ def register_demos(register: Callable[[Demo], None]) -> None:
 @hookspec
 def register_trainers(register: Callable[[TrainerSpec], None]) -> None:
     """Register training commands, run as ``ganhub train NAME [args…]``."""
+
+
+@hookspec
+def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Register dataset builders, run as ``ganhub data NAME [args…]``."""

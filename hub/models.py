@@ -214,28 +214,6 @@ class ModelRegistry:
             self._cache.clear()
 
 
-# ------------------------------------------------------------- module-level API
-def get_model(name: str, device: "str | torch.device | None" = None) -> Any:
-    """Load (once) and return the model registered as ``name`` in the process-wide hub."""
-    from hub.plugins import get_hub
-
-    return get_hub().models.get_model(name, device)
-
-
-def related_model(name: str, role: str, device: "str | torch.device | None" = None) -> Any | None:
-    """The process-wide hub's companion of ``name`` in ``role`` (e.g. its "encoder"), or None."""
-    from hub.plugins import get_hub
-
-    return get_hub().models.related_model(name, role, device)
-
-
-def models_for(interface: str) -> list[str]:
-    """Names of the process-wide hub's models that implement ``interface``, default first."""
-    from hub.plugins import get_hub
-
-    return get_hub().models.models_for(interface)
-
-
 def _zero_gpu() -> Any | None:
     """The ``spaces`` module on a ZeroGPU Space, else None (no hard dependency on it)."""
     if not os.environ.get("SPACES_ZERO_GPU") or importlib.util.find_spec("spaces") is None:

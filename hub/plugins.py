@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import logging
 import os
 import re
 import threading
@@ -31,7 +32,7 @@ import pluggy
 
 import hub
 from hub import hookspecs
-from hub.api import Demo, ModelSpec, TrainerSpec, WeightSpec
+from hub.api import DatasetSpec, Demo, ModelSpec, TrainerSpec, WeightSpec
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -43,7 +44,14 @@ __all__ = [
     "set_default_hub",
     "reset_default_hub",
     "env_list",
+    "get_model",
+    "related_model",
+    "models_for",
+    "resolve_weight",
+    "load_safetensors",
 ]
+
+log = logging.getLogger("ganhub.plugins")
 
 ENTRY_POINT_GROUP = "ganhub"
 #: The repository's own manifest: every built-in weight file.
@@ -52,7 +60,7 @@ BUILTIN_MANIFEST = Path(hub.__file__).resolve().parent.parent / "weights_manifes
 CORE = "hub"
 
 # Hooks in the order they are called: weights first, so models can be checked against them.
-HOOKS = ("register_weights", "register_models", "register_demos", "register_trainers")
+HOOKS = ("register_weights", "register_models", "register_demos", "register_trainers", "register_datasets")
 
 
 class PluginError(RuntimeError):
@@ -70,7 +78,7 @@ class PluginStatus:
     load_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # each: a sentence, then the traceback if any
     registered: dict[str, list[str]] = field(
-        default_factory=lambda: {"weights": [], "models": [], "demos": [], "trainers": []}
+        default_factory=lambda: {"weights": [], "models": [], "demos": [], "trainers": [], "datasets": []}
     )
 
     @property
@@ -97,7 +105,9 @@ def env_list(name: str) -> list[str] | None:
 
 def _plugin_default_name(plugin: Any) -> str:
     if isinstance(plugin, types.ModuleType):
-        return plugin.__name__.rsplit(".", 1)[-1]
+        parts = plugin.__name__.split(".")
+        # ``plugins.srgan.plugin`` is the srgan plugin's registration module: name it after its package
+        return parts[-2] if parts[-1] == "plugin" and len(parts) > 1 else parts[-1]
     name = getattr(plugin, "name", None)
     if isinstance(name, str) and name:
         return name
@@ -152,6 +162,8 @@ class Hub:
         self.models = ModelRegistry(self.weights, cache_bytes=cache_bytes)
         self.demos: dict[str, Demo] = {}
         self.trainers: dict[str, TrainerSpec] = {}
+        self.datasets: dict[str, DatasetSpec] = {}
+        self.trace = os.environ.get("GANHUB_TRACE_PLUGINS", "").lower() in {"1", "true", "yes"}
         self._manifest = Path(manifest) if manifest is not None else None
         self._direct = list(plugins)
         self._lock = threading.RLock()
@@ -257,6 +269,9 @@ class Hub:
                         continue
                     start = time.perf_counter()
                     register = self._make_register(plugin_name, kind)
+                    if self.trace:
+                        log.info("hook %s -> plugin %s (%s)", hook_name, plugin_name,
+                                 getattr(impl.function, "__module__", "?"))
                     try:
                         impl.function(*[{"register": register}[arg] for arg in impl.argnames])
                     except PluginError:
@@ -329,8 +344,16 @@ class Hub:
     def _add_models(self, plugin: str, item: ModelSpec) -> None:
         if not isinstance(item, ModelSpec):
             raise TypeError(f"expected a ModelSpec, got {type(item).__name__}")
-        self.models.add(dataclasses.replace(item, plugin=plugin))
+        self.models.add(dataclasses.replace(item, plugin=plugin, offline=self._works_offline(item)))
         self.statuses[plugin].registered["models"].append(item.name)
+
+    def _works_offline(self, spec: ModelSpec) -> bool:
+        """Derived from the weights, not declared: every weight the model needs is registered with an
+        embedded copy (weights register before models, so all of them are known here). A model with no
+        weight files keeps what its plugin says."""
+        if not spec.weights:
+            return spec.offline
+        return all(wid in self.weights and self.weights.spec(wid).embedded for wid in spec.weights)
 
     def _add_demos(self, plugin: str, item: Demo) -> None:
         if not isinstance(item, Demo):
@@ -349,6 +372,16 @@ class Hub:
             )
         self.trainers[item.name] = dataclasses.replace(item, plugin=plugin)
         self.statuses[plugin].registered["trainers"].append(item.name)
+
+    def _add_datasets(self, plugin: str, item: DatasetSpec) -> None:
+        if not isinstance(item, DatasetSpec):
+            raise TypeError(f"expected a DatasetSpec, got {type(item).__name__}")
+        if item.name in self.datasets:
+            raise ValueError(
+                f"dataset {item.name!r} is already registered by plugin {self.datasets[item.name].plugin!r}"
+            )
+        self.datasets[item.name] = dataclasses.replace(item, plugin=plugin)
+        self.statuses[plugin].registered["datasets"].append(item.name)
 
     # ----------------------------------------------------------------- status
     def _status(self, name: str, *, version: str = "", source: str = "") -> PluginStatus:
@@ -425,6 +458,36 @@ def set_default_hub(new: Hub | None) -> Hub | None:
 
 def reset_default_hub() -> None:
     set_default_hub(None)
+
+
+# ------------------------------------------------- facades over the process-wide hub
+# The one Hub is built here and handed down (to the app shell, the CLI, the Spaces); these thin
+# facades are for scripts and notebooks, and are what ``hub.get_model`` and friends resolve to.
+def get_model(name: str, device: Any = None) -> Any:
+    """Load (once) and return the model registered as ``name`` in the process-wide hub."""
+    return get_hub().models.get_model(name, device)
+
+
+def related_model(name: str, role: str, device: Any = None) -> Any | None:
+    """The process-wide hub's companion of ``name`` in ``role`` (e.g. its "encoder"), or None."""
+    return get_hub().models.related_model(name, role, device)
+
+
+def models_for(interface: str) -> list[str]:
+    """Names of the process-wide hub's models that implement ``interface``, default first."""
+    return get_hub().models.models_for(interface)
+
+
+def resolve_weight(weight_id: str) -> Path:
+    """Verified local path of a weight registered in the process-wide hub."""
+    return get_hub().weights.resolve(weight_id)
+
+
+def load_safetensors(id_or_path: str | Path, device: str = "cpu") -> dict[str, Any]:
+    """Tensors of a safetensors file, or of a weight id registered in the process-wide hub."""
+    from hub.weights import load_safetensors as load
+
+    return load(id_or_path, device=device, store=get_hub().weights)
 
 
 def describe(statuses: Mapping[str, PluginStatus]) -> list[list[str]]:

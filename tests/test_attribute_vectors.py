@@ -125,7 +125,7 @@ def test_tab_builds_without_shipped_directions():
             register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
                                build=lambda paths: tiny_generator(noise_strength=None), offline=True))
 
-    import plugins.attribute_vectors as plugin
+    import plugins.attribute_vectors.plugin as plugin
 
     app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
     assert not app.ganhub.errors, app.ganhub.errors

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from hub.data import emoji as E
-from plugins.stylegan2 import train_classifier as T
-from plugins.stylegan2.classifier import WEIGHT_ID, AttributeClassifier, build_classifier, metadata_for
+from plugins.emoji import dataset as E
+from plugins.emoji import train_classifier as T
+from plugins.emoji.classifier import WEIGHT_ID, AttributeClassifier, build_classifier, metadata_for
 
 REPO = Path(__file__).resolve().parents[1]
-EMBEDDED = REPO / "weights" / f"{WEIGHT_ID}.safetensors"
+EMBEDDED = REPO / "plugins" / "emoji" / "weights" / f"{WEIGHT_ID}.safetensors"
 needs_sources = pytest.mark.skipif(not (E.FONT_PATH.exists() and E.EMOJI_TEST_PATH.exists()),
                                    reason="needs Debian's fonts-noto-color-emoji and unicode-data")
 
@@ -94,7 +94,7 @@ def test_embedded_classifier_skin_tone_and_hair_bar_on_heldout(heldout_results):
     assert heldout_results["kind"]["accuracy"] >= 0.9
 
 
-@pytest.mark.xfail(reason="gender generalises worse to unseen emoji (see weights/emoji-attribute-classifier.md)",
+@pytest.mark.xfail(reason="gender generalises worse to unseen emoji (see plugins/emoji/weights/emoji-attribute-classifier.md)",
                    strict=False)
 def test_embedded_classifier_gender_bar_on_heldout(heldout_results):
     assert heldout_results["gender"]["accuracy"] >= 0.9

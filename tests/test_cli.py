@@ -45,9 +45,23 @@ def test_train_dispatches_to_the_plugins_trainer(capsys):
     assert capsys.readouterr().out.startswith("tiny ")
 
 
-def test_data_dispatch_to_hub_data(capsys):
-    assert main(["data", "no_such_dataset"]) == 2
-    assert "hub.data.no_such_dataset" in capsys.readouterr().err
+def test_data_dispatches_to_registered_dataset_builders(capsys, monkeypatch):
+    from hub import DatasetSpec, hookimpl
+
+    calls = []
+
+    class Cats:
+        @hookimpl
+        def register_datasets(self, register):
+            register(DatasetSpec(name="cats", main=lambda argv: calls.append(list(argv)) or 0, help="cat faces"))
+
+    with use_plugins(Cats()):
+        assert main(["data", "cats", "--resolution", "32"]) == 0
+        assert calls == [["--resolution", "32"]]
+        assert main(["data", "no_such_dataset"]) == 2
+        assert "no dataset builder 'no_such_dataset'; available: cats" in capsys.readouterr().err
+        assert main(["data"]) == 0
+        assert capsys.readouterr().out.startswith("cats ")
 
 
 def test_weights_subcommand_is_delegated(capsys):

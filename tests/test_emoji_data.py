@@ -11,7 +11,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from hub.data import emoji as E
+from plugins.emoji import dataset as E
 
 pytestmark = pytest.mark.skipif(not (E.FONT_PATH.exists() and E.EMOJI_TEST_PATH.exists()),
                                 reason="needs Debian's fonts-noto-color-emoji and unicode-data")
@@ -181,6 +181,6 @@ def test_build_is_deterministic_and_loads(tmp_path, monkeypatch):
 
 
 def test_import_is_light():
-    code = "import sys, hub.data.emoji; print('torch' in sys.modules, 'PIL' in sys.modules)"
+    code = "import sys, plugins.emoji.dataset; print('torch' in sys.modules, 'PIL' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-import plugins.i2s_plusplus as i2s
-import plugins.inpainting as inpainting
-import plugins.stylegan2 as sg2
+import plugins.i2s_plusplus.plugin as i2s
+import plugins.inpainting.plugin as inpainting
+import plugins.stylegan2.plugin as sg2
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -371,7 +371,7 @@ def test_stage1_resume_is_exact_and_stage2_runs(tmp_path):
 def test_manifest_converters_run_through_the_weight_store(tmp_path, weight_id, builder):
     """`ganhub weights convert ID` path: an upstream pickle in the public layout -> our safetensors -> the model."""
     from hub.weights import WeightStore, load_manifest
-    from plugins.srgan import model_specs
+    from plugins.srgan.plugin import model_specs
 
     spec = next(s for s in load_manifest(ROOT / "weights_manifest.yaml") if s.id == weight_id)
     store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "converted")

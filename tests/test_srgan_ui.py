@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import plugins.srgan as srgan_plugin
+import plugins.srgan.plugin as srgan_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_WEIGHTS = (ROOT / "weights/srgan-srresnet-x4.safetensors").is_file()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import plugins.stylegan2 as sg2
+import plugins.stylegan2.plugin as sg2
 from plugins.stylegan2 import sample as api
 
 

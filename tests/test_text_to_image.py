@@ -1,7 +1,7 @@
 """text_to_image: text encoder, GAN-CLS / GAN-INT pieces, the API's determinism, a resumable training smoke.
 
 Everything runs on tiny configs (width 8, 16-d text) and a six-image dataset made from real emoji
-names (labels from ``hub.data.emoji.describe``), so no font rendering and no trained weights are needed.
+names (labels from ``plugins.emoji.dataset.describe``), so no font rendering and no trained weights are needed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def tiny_model(seed: int = 0) -> api.TextToImageModel:
 
 
 def tiny_dataset():
-    from hub.data.emoji import describe
+    from plugins.emoji.dataset import describe
 
     rows = [  # (name, group, subgroup, codepoints)
         ("man: red hair", "People & Body", "person", [0x1F468, 0x200D, 0x1F9B0]),
@@ -260,14 +260,16 @@ def test_paraphrases_name_every_attribute():
 
 
 def test_import_is_light_and_registers():
-    code = ("import sys, plugins.text_to_image as p; assert 'torch' not in sys.modules, 'torch imported';"
+    code = ("import sys, plugins.text_to_image.plugin as p; assert 'torch' not in sys.modules, 'torch imported';"
             "specs=[]; p.register_models(specs.append); s=specs[0];"
-            "assert (s.name, s.family, s.interface, s.offline) == ('text-to-image-emoji64','gan-cls','TextToImage',True)")
+            "assert (s.name, s.family, s.interface) == ('text-to-image-emoji64','gan-cls','TextToImage');"
+            "from hub.testing import make_hub; h = make_hub([p], strict=True);"
+            "assert h.models.spec(s.name).offline, 'its weight is embedded, so the registry derives offline'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
 def test_tab_builds_with_namespaced_api_names():
-    import plugins.text_to_image as plugin
+    import plugins.text_to_image.plugin as plugin
     from hub.app import public_api_names
     from hub.testing import make_app
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import json
+
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
@@ -120,13 +122,10 @@ def test_embedded_resolves_verified_and_loads(tmp_path):
     assert store.resolve("toy") == f
     status = store.status("toy")
     assert (status.where, status.size, status.license, status.path) == ("embedded", f.stat().st_size, "MIT", f)
-    W.set_default_store(store)
-    try:
-        tensors = W.load_safetensors("toy")
-        assert set(tensors) == {"w", "b"} and tensors["w"].shape == (4, 3)
-        assert W.resolve_weight("toy") == f
-    finally:
-        W.set_default_store(None)
+    tensors = W.load_safetensors("toy", store=store)
+    assert set(tensors) == {"w", "b"} and tensors["w"].shape == (4, 3)
+    with pytest.raises(W.WeightUnavailable, match="no store was given"):  # no process-wide store at this layer
+        W.load_safetensors("toy")
 
 
 def test_tampered_embedded_file_is_refused(tmp_path):
@@ -197,7 +196,7 @@ def test_convert_a_real_pickle(tmp_path):
     tensors = load_file(str(out))
     assert torch.equal(tensors["ours.conv.weight"], g_ema["conv.weight"] * 2) and set(tensors) == {
         "ours.conv.weight", "ours.conv.bias"}
-    record = W.json.loads(out.with_suffix(".json").read_text())
+    record = json.loads(out.with_suffix(".json").read_text())
     assert record["sha256"] == _sha(out) and record["source_sha256"] == _sha(upstream)
     store2 = W.WeightStore()  # a fresh process finds the conversion
     store2.add(spec)

@@ -139,7 +139,7 @@ def test_tab_builds_with_a_registered_generator():
             register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
                                build=lambda paths: tiny_generator(), offline=True))
 
-    import plugins.wplus_editing as plugin
+    import plugins.wplus_editing.plugin as plugin
 
     app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
     hub = app.ganhub

@@ -174,7 +174,7 @@ def _sha(a: np.ndarray) -> str:
 def _embedded_path(arch: str) -> Path:
     """The embedded spec file, sha256-checked by hub.weights when the core is present."""
     try:
-        from hub.weights import resolve_weight
+        from hub import resolve_weight  # the facade over the hub's store
 
         return Path(resolve_weight(EMBEDDED_WEIGHT_IDS[arch]))
     except Exception:  # core not there yet, or manifest not merged: use the committed file directly
@@ -289,7 +289,8 @@ def _imagenet_state(arch: str) -> dict[str, torch.Tensor] | None:
         _sources[arch] = f"embedded seeded random {arch} features (GANHUB_VGG=embedded)"
         return None
     try:
-        from hub.weights import load_safetensors, resolve_weight
+        from hub import resolve_weight  # the facade over the hub's store
+        from hub.weights import load_safetensors
 
         path = resolve_weight(IMAGENET_WEIGHT_IDS[arch])
         state = convert_timm_vgg(load_safetensors(path))

@@ -51,7 +51,7 @@ def model_directions(model: str, hub: Any = None) -> tuple[dict[str, torch.Tenso
 
 
 def _resolve(weight_id: str) -> Path:
-    from hub.weights import resolve_weight
+    from hub import resolve_weight
 
     return Path(resolve_weight(weight_id))
 

@@ -43,7 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import torch
 
-from plugins.attribute_vectors import DIRECTIONS_FORMAT as FORMAT
+from plugins.attribute_vectors.defaults import DIRECTIONS_FORMAT as FORMAT
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIN_PER_SIDE = 4  # a direction needs at least this many images on each side
@@ -216,7 +216,7 @@ def generated_latents(G: Any, classifier: Any, samples: int = 4096, batch: int =
 
 
 def dataset_labels(meta: Iterable[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    from hub.data.emoji import ATTRIBUTES, label_vector
+    from plugins.emoji.dataset import ATTRIBUTES, label_vector
 
     rows = [label_vector(dict(m)) for m in meta]
     return {a: np.array([r[a] for r in rows], dtype=np.int64) for a in ATTRIBUTES}
@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
 
-    from hub.models import get_model
+    from hub.plugins import get_model
     from hub.plugins import get_hub
 
     spec = get_hub().models.spec(args.model)
@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.source == "generated":
         clf_name = spec.related.get("classifier")
         if args.classifier:
-            from plugins.stylegan2.classifier import load_classifier
+            from plugins.emoji.classifier import load_classifier
 
             classifier, clf_name = load_classifier(args.classifier).eval(), Path(args.classifier).name
         elif not clf_name:
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         attributes = {k: list(v) for k, v in classifier.attributes.items()}
         n_desc = f"{args.samples} random samples (seed {args.seed}, psi {args.psi}) labelled by {clf_name}"
     else:
-        from hub.data.emoji import ATTRIBUTES, load_emoji_arrays
+        from plugins.emoji.dataset import ATTRIBUTES, load_emoji_arrays
 
         images, meta = load_emoji_arrays(int(G.resolution), split="train")
         if args.limit:

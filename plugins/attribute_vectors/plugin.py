@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
-#: The ``format`` metadata of a directions safetensors file (read by the tab without torch).
-DIRECTIONS_FORMAT = "ganhub-directions"
 
 
 def _build(ctx):

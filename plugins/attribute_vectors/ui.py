@@ -28,7 +28,7 @@ def _directions(ctx, model: str | None) -> tuple[list[str], dict]:
     """(sorted direction names, metadata) of a model's shipped directions, read without torch."""
     from safetensors import safe_open
 
-    from plugins.attribute_vectors import DIRECTIONS_FORMAT as FORMAT
+    from plugins.attribute_vectors.defaults import DIRECTIONS_FORMAT as FORMAT
 
     if not model:
         return [], {}

@@ -1,10 +1,10 @@
 """Emoji attribute classifier: the judge that measures edits and samples of the emoji generators.
 
 A small VGG-style CNN (one 3x3 conv at 64 px, then 4 stages of a stride-2 and a stride-1 3x3 conv,
-each with BatchNorm and SiLU, widths 24-48-96-192-256, global average pooling; ~115 MMAC per image) with one linear head per attribute of ``hub.data.emoji.ATTRIBUTES``:
+each with BatchNorm and SiLU, widths 24-48-96-192-256, global average pooling; ~115 MMAC per image) with one linear head per attribute of ``plugins.emoji.dataset.ATTRIBUTES``:
 skin tone (6), hair (6), gender (4), smiling, glasses, beard, headwear (2 each) and kind (3).
 Input: float NCHW RGB in [-1, 1]; any size is resized (antialiased) to 64 px first.
-Trained by ``plugins/stylegan2/train_classifier.py``; card in weights/emoji-attribute-classifier.md.
+Trained by ``plugins/emoji/train_classifier.py``; card in weights/emoji-attribute-classifier.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ DEFAULT_CONFIG = {"resolution": 64, "widths": [24, 48, 96, 192, 256], "dropout":
 
 
 def _attributes() -> dict[str, list[str]]:
-    from hub.data.emoji import ATTRIBUTES
+    from plugins.emoji.dataset import ATTRIBUTES
 
     return {k: list(v) for k, v in ATTRIBUTES.items()}
 

@@ -2,7 +2,7 @@
 
 One command builds it, byte for byte the same each run::
 
-    python -m hub.data.emoji --resolution 64        # or: ganhub data emoji --resolution 64
+    python -m plugins.emoji.dataset --resolution 64        # or: ganhub data emoji --resolution 64
 
 Sources (Debian packages): ``fonts-noto-color-emoji`` (CBDT colour bitmaps, one 136x128 PNG per glyph)
 and ``unicode-data`` (``emoji-test.txt``: code points, group/subgroup, CLDR short name). Each

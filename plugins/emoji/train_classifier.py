@@ -1,8 +1,8 @@
 """Train the emoji attribute classifier on the TRAIN split only; evaluate on the held-out emoji.
 
-    cd /work/main && nice -n 10 setsid nohup /work/venv/bin/python -m plugins.stylegan2.train_classifier \\
+    cd /work/main && nice -n 10 setsid nohup /work/venv/bin/python -m plugins.emoji.train_classifier \\
         > ~/.cache/ganhub/train/classifier/log.txt 2>&1 &
-    python -m plugins.stylegan2.train_classifier --export      # latest checkpoint -> weights/ + card + manifest
+    python -m plugins.emoji.train_classifier --export      # latest checkpoint -> weights/ + card + manifest
 
 Seeded and resumable: the same command continues from ~/.cache/ganhub/train/classifier/ (model and
 BatchNorm buffers in safetensors, optimizer and RNG state via torch.save, step in state.json).
@@ -17,11 +17,9 @@ Labels that are undefined for an image (-1) are masked out of the loss; hair typ
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -30,9 +28,11 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from plugins.stylegan2.classifier import WEIGHT_ID, AttributeClassifier, load_classifier, metadata_for
+from hub.training import export_embedded
+from hub.weights import sha256_file
+from plugins.emoji.classifier import WEIGHT_ID, AttributeClassifier, load_classifier, metadata_for
 
-REPO = Path(__file__).resolve().parents[2]
+MANIFEST = Path(__file__).with_name("weights.yaml")  # the emoji plugin's own
 LOSS_WEIGHTS = {"skin_tone": 1.0, "hair": 1.0, "gender": 1.0, "kind": 0.5, "smiling": 0.5,
                 "glasses": 0.3, "beard": 0.5, "headwear": 0.5}
 
@@ -46,7 +46,7 @@ def default_ckpt_dir() -> Path:
 
 def load_split(split: str, resolution: int = 64):
     """(images float [N,3,H,W] in [-1,1], {attr: LongTensor [N]}, meta) for a split."""
-    from hub.data.emoji import ATTRIBUTES, load_emoji_arrays, label_vector
+    from plugins.emoji.dataset import ATTRIBUTES, load_emoji_arrays, label_vector
 
     images, meta = load_emoji_arrays(resolution, split)
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0).contiguous()
@@ -264,7 +264,7 @@ def train(args) -> Path:
     if state["step"]:
         print(f"resumed at step {state['step']}", flush=True)
     # the schedule follows the LATEST --steps; every (re)start is recorded for the model card
-    run = {k: v for k, v in vars(args).items() if k not in ("export", "fp16", "no_manifest")}
+    run = {k: v for k, v in vars(args).items() if k not in ("export", "fp16")}
     if "runs" not in state and state.get("args"):
         state["runs"] = [{"from_step": 0, **state["args"]}]
     state["args"] = run
@@ -308,29 +308,9 @@ def train(args) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# Export: weights/ + card + manifest entry
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def update_manifest(manifest: Path, entry: str) -> None:
-    """Replace our entry if present, else insert it right under the stylegan2 header."""
-    text = manifest.read_text()
-    pattern = re.compile(rf"^- id: {re.escape(WEIGHT_ID)}\n(?:  .*\n)*", re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: entry, text, count=1)
-    else:
-        header = "# --- stylegan2 ---\n"
-        if header not in text:
-            raise SystemExit(f"{manifest}: no '{header.strip()}' header to insert under")
-        text = text.replace(header, header + entry, 1)
-    manifest.write_text(text)
-
+# Export: plugins/emoji/weights/ + card + the plugin manifest's sha256
 
 def export(args) -> None:
-    from safetensors.torch import save_file
-
     ckpt = Path(args.ckpt_dir)
     state = json.loads((ckpt / "state.json").read_text())
     model = load_classifier(ckpt / "model.safetensors")
@@ -343,32 +323,22 @@ def export(args) -> None:
     xt, lt, _ = load_split("train", args.resolution)
     res_train = evaluate(model, xt, lt)
 
-    out = REPO / "weights" / f"{WEIGHT_ID}.safetensors"
-    out.parent.mkdir(exist_ok=True)
     dtype = torch.float16 if args.fp16 else torch.float32
     tensors = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
-    from hub.data.emoji import dataset_dir
+    from plugins.emoji.dataset import dataset_dir
 
     manifest_json = json.loads((dataset_dir(args.resolution) / "manifest.json").read_text())
-    save_file(tensors, str(out), metadata=metadata_for(model, {
+
+    def card(path: Path) -> str:
+        res_check = evaluate(load_classifier(path), xh, lh)  # what was written loads and scores the same
+        return _card(state, res, res_single, res_blur, res_train, res_check, sha256_file(path), path.stat().st_size,
+                     dtype, manifest_json, misses)
+
+    out = export_embedded(WEIGHT_ID, tensors, card, MANIFEST, metadata=metadata_for(model, {
         "steps": str(state["step"]), "dataset_images_sha256": manifest_json["images_sha256"]}))
     os.chmod(out, 0o644)
-    # check that what we wrote loads and scores the same
-    res_check = evaluate(load_classifier(out), xh, lh)
-    sha, size = _sha256(out), out.stat().st_size
-    entry = (f"- id: {WEIGHT_ID}\n  source: null\n  embedded: weights/{WEIGHT_ID}.safetensors\n"
-             f"  sha256: {sha}\n  size: {size}\n  license: Apache-2.0\n  format: safetensors\n  converter: null\n"
-             f"  description: Attribute classifier (skin tone, hair, gender, smiling, glasses, beard, headwear,"
-             f" kind) for 64 px emoji; judge of generated samples and edits\n")
-    if args.no_manifest:
-        print(entry)
-    else:
-        update_manifest(REPO / "weights_manifest.yaml", entry)
-    card = REPO / "weights" / f"{WEIGHT_ID}.md"
-    card.write_text(_card(state, res, res_single, res_blur, res_train, res_check, sha, size, dtype, manifest_json,
-                          misses))
     print(format_table(res))
-    print(f"wrote {out} ({size} bytes, sha256 {sha}) and {card}")
+    print(f"wrote {out} ({out.stat().st_size} bytes, sha256 {sha256_file(out)}), its card and {MANIFEST}")
 
 
 def _card(state, res, res_single, res_blur, res_train, res_check, sha, size, dtype, dm, misses) -> str:
@@ -385,16 +355,16 @@ def _card(state, res, res_single, res_blur, res_train, res_check, sha, size, dty
 A small CNN that reads emoji attributes from a 64 px image in [-1, 1]: the judge that measures samples
 and edits of the emoji generators (attribute vectors, W+ editing, text-to-image). Not a demo.
 
-- **Architecture**: `plugins/stylegan2/classifier.py`: one 3x3 conv at 64 px, then 4 stages of a stride-2 and a
+- **Architecture**: `plugins/emoji/classifier.py`: one 3x3 conv at 64 px, then 4 stages of a stride-2 and a
   stride-1 3x3 conv (BatchNorm + SiLU; widths 24-48-96-192-256), global average
-  pooling, dropout 0.2, one linear head per attribute. Builder: `plugins.stylegan2.classifier:build_classifier(paths)`.
+  pooling, dropout 0.2, one linear head per attribute. Builder: `plugins.emoji.classifier:build_classifier(paths)`.
 - **Heads**: skin_tone (none, light, medium-light, medium, medium-dark, dark), hair (none, red, curly, white,
   bald, blond), gender (unspecified, man, woman, person), smiling, glasses, beard, headwear (no/yes), kind
   (face, person, multi-person). Labels and split: docs/data.md.
-- **Data**: `python -m hub.data.emoji --resolution 64` (Noto Color Emoji, {dm['count']} images), TRAIN split only
+- **Data**: `python -m plugins.emoji.dataset --resolution 64` (Noto Color Emoji, {dm['count']} images), TRAIN split only
   ({dm['train']} images); evaluation on the {dm['heldout']} HELD-OUT images (whole base emoji never seen in training).
   Dataset images.npy sha256 `{dm['images_sha256']}`.
-- **Command**: `python -m plugins.stylegan2.train_classifier --steps {a['steps']} --batch {a['batch']} --lr {a['lr']}
+- **Command**: `python -m plugins.emoji.train_classifier --steps {a['steps']} --batch {a['batch']} --lr {a['lr']}
   --seed {a['seed']}` (then `--export`), 1 CPU thread, nice 10.{history}
 - **Training**: {state['step']} steps of batch {a['batch']} (~{state['step'] * a['batch'] / dm['train']:.0f} epochs),
   AdamW (lr {a['lr']}, wd 0.05, {a['warmup']} warm-up steps, cosine decay), label smoothing 0.05,
@@ -480,7 +450,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="checkpoint and stop at this step (the schedule still follows --steps); rerun to go on")
     p.add_argument("--export", action="store_true", help="write weights/ + card + manifest from the latest checkpoint")
     p.add_argument("--fp16", action="store_true", help="export fp16 instead of fp32")
-    p.add_argument("--no-manifest", action="store_true", help="with --export: print the manifest entry instead")
     args = p.parse_args(list(argv) if argv is not None else None)
     torch.set_num_threads(args.threads)
     if args.export:

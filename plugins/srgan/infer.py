@@ -111,28 +111,13 @@ def get_sr_model(model: Any):
     from hub.weights import WeightUnavailable
 
     try:
-        from hub.models import get_model
+        from hub.plugins import get_model
 
         return get_model(model)
     except WeightUnavailable as exc:
         raise ModelUnavailable(f"The model '{model}' is not available offline: {exc}") from exc
-    except KeyError:
-        # registry not populated (plain Python use without the app): build from our own specs
-        from plugins.srgan import model_specs
-        from hub.weights import resolve_weight
-
-        specs = {spec.name: spec for spec in model_specs()}
-        if model not in specs:
-            raise ModelUnavailable(f"Unknown super-resolution model '{model}'; choose one of {sorted(specs)}")
-        spec = specs[model]
-        try:
-            paths = {wid: resolve_weight(wid) for wid in spec.weights}
-        except WeightUnavailable as exc:
-            raise ModelUnavailable(f"The model '{model}' is not available offline: {exc}") from exc
-        net = spec.build(paths).eval()
-        for p in net.parameters():
-            p.requires_grad_(False)
-        return net
+    except KeyError as exc:
+        raise ModelUnavailable(f"Unknown super-resolution model '{model}': {exc}") from exc
 
 
 # ----------------------------------------------------------------------------- the API

@@ -10,8 +10,7 @@ Weight entries live in the root ``weights_manifest.yaml`` under ``# --- srgan --
 from __future__ import annotations
 
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
-
-INTERFACE_SUPER_RESOLVER = "SuperResolver"
+from hub.api import INTERFACE_SUPER_RESOLVER
 
 
 def _load(path):
@@ -46,17 +45,15 @@ def _build_rrdbnet(weight_id: str):
 
 def model_specs() -> list[ModelSpec]:
     """Every SR model this plugin registers (also used by ``infer.get_sr_model`` outside the app)."""
-    def spec(name, wid, build, description, offline=False):
+    def spec(name, wid, build, description):
         return ModelSpec(name=name, family="srgan", interface=INTERFACE_SUPER_RESOLVER, build=build,
-                         weights=(wid,), description=description, offline=offline)
+                         weights=(wid,), description=description)
 
     specs = [
         spec("srgan-srresnet-x4", "srgan-srresnet-x4", _build_srresnet("srgan-srresnet-x4"),
-             "Embedded SRResNet x4 (MSE), trained on CPU on offline photos; see weights/srgan-srresnet-x4.md",
-             offline=True),
+             "Embedded SRResNet x4 (MSE), trained on CPU on offline photos; see weights/srgan-srresnet-x4.md"),
         spec("srgan-srgan-x4", "srgan-srgan-x4", _build_srresnet("srgan-srgan-x4"),
-             "Embedded SRGAN x4 (VGG54 + adversarial), fine-tuned from the SRResNet; see weights/srgan-srgan-x4.md",
-             offline=True),
+             "Embedded SRGAN x4 (VGG54 + adversarial), fine-tuned from the SRResNet; see weights/srgan-srgan-x4.md"),
         spec("srgan-realesrgan-x4plus", "srgan-realesrgan-x4plus", _build_rrdbnet("srgan-realesrgan-x4plus"),
              "Real-ESRGAN x4plus (RRDBNet 23 blocks, BSD-3-Clause), Hub safetensors loaded as published"),
         spec("srgan-esrgan-x4", "srgan-esrgan-x4", _build_rrdbnet("srgan-esrgan-x4"),

@@ -4,7 +4,7 @@ Models (interface ``LatentGenerator`` unless noted):
 * ``stylegan2-emoji64`` — embedded, trained here on the emoji-faces set (weights/stylegan2-emoji64.md);
   companions ``stylegan2-emoji64-discriminator`` (interface ``Discriminator``: image -> realism logit),
   ``stylegan2-emoji64-encoder`` (interface ``LatentEncoder``: image -> W+) and
-  ``emoji-attribute-classifier`` (interface ``AttributeClassifier``, built by plugins.stylegan2.classifier);
+  ``emoji-attribute-classifier`` (interface ``AttributeClassifier``, registered by the emoji plugin);
 * ``stylegan2-ffhq-1024``, ``stylegan2-cat-256``, ``stylegan2-church-256``, ``stylegan2-car-512`` — the
   public NVIDIA config-f generators in rosinality's layout on the Hugging Face Hub; run
   ``ganhub weights convert <id>`` once (pickle -> safetensors), then they load like the embedded one.
@@ -19,13 +19,10 @@ from pathlib import Path
 from typing import Mapping
 
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
-from hub.api import INTERFACE_LATENT_GENERATOR
+from hub.api import INTERFACE_DISCRIMINATOR, INTERFACE_LATENT_ENCODER, INTERFACE_LATENT_GENERATOR
 
 FAMILY = "stylegan2"
 _REPO = Path(__file__).resolve().parents[2]
-INTERFACE_DISCRIMINATOR = "Discriminator"
-INTERFACE_ENCODER = "LatentEncoder"
-INTERFACE_CLASSIFIER = "AttributeClassifier"
 
 EMOJI = "stylegan2-emoji64"
 EMOJI_D = "stylegan2-emoji64-discriminator"
@@ -62,12 +59,6 @@ def _build_encoder(paths: Mapping[str, Path]):
     return load_encoder(paths[EMOJI_E])
 
 
-def _build_classifier(paths: Mapping[str, Path]):
-    from plugins.stylegan2.classifier import build_classifier  # owned by the emoji-data helper
-
-    return build_classifier(paths)
-
-
 def _in_manifest(weight_id: str) -> bool:
     try:
         return f"- id: {weight_id}\n" in (_REPO / "weights_manifest.yaml").read_text()
@@ -79,27 +70,22 @@ def _in_manifest(weight_id: str) -> bool:
 def register_models(register):
     register(ModelSpec(
         name=EMOJI, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR, build=_build_generator(EMOJI),
-        weights=(EMOJI,), offline=True,
+        weights=(EMOJI,),
         description="StyleGAN2 64 px trained on CPU on emoji faces (embedded); see weights/stylegan2-emoji64.md",
         related={"discriminator": EMOJI_D, "encoder": EMOJI_E, "classifier": CLASSIFIER,
                  "directions": "stylegan2-emoji64-directions"}))
     register(ModelSpec(
         name=EMOJI_D, family=FAMILY, interface=INTERFACE_DISCRIMINATOR, build=_build_discriminator,
-        weights=(EMOJI_D,), offline=True,
+        weights=(EMOJI_D,),
         description="The ResNet discriminator of stylegan2-emoji64 (realism logit; the -λ·D(G(w)) term)"))
     if (_REPO / "weights" / f"{EMOJI_E}.safetensors").is_file() and _in_manifest(EMOJI_E):
         register(ModelSpec(
-            name=EMOJI_E, family=FAMILY, interface=INTERFACE_ENCODER, build=_build_encoder,
-            weights=(EMOJI_E,), offline=True,
+            name=EMOJI_E, family=FAMILY, interface=INTERFACE_LATENT_ENCODER, build=_build_encoder,
+            weights=(EMOJI_E,),
             description="Image -> W+ encoder for stylegan2-emoji64 (offsets from w_avg); see weights/stylegan2-emoji64-encoder.md"))
-    # the classifier is the judge of edits (trained by plugins/stylegan2/train_classifier.py)
-    register(ModelSpec(
-        name=CLASSIFIER, family=FAMILY, interface=INTERFACE_CLASSIFIER, build=_build_classifier,
-        weights=(CLASSIFIER,), offline=True,
-        description="Emoji attribute classifier (skin tone, hair, gender, ...): the judge of edits"))
     for name, description in HUB_GENERATORS:
         register(ModelSpec(name=name, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR,
-                           build=_build_generator(name), weights=(name,), description=description, offline=False))
+                           build=_build_generator(name), weights=(name,), description=description))
 
 
 @hookimpl

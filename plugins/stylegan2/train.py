@@ -122,7 +122,7 @@ def load_training_images(kind: str, size: int, seed: int) -> torch.Tensor:
         disc = ((yy ** 2 + xx ** 2)[None] < r ** 2).float()[:, None]
         colour = torch.rand(n, 3, 1, 1, generator=g) * 2 - 1
         return disc * colour + (1 - disc)
-    from hub.data.emoji import ensure_emoji_dataset, load_emoji_arrays
+    from plugins.emoji.dataset import ensure_emoji_dataset, load_emoji_arrays
 
     ensure_emoji_dataset(resolution=size)
     arrays, _meta = load_emoji_arrays(resolution=size, split="train")
@@ -441,7 +441,7 @@ def classifier_diversity(g: Generator, n: int = 1000, psi: float = 1.0, seed: in
     path = REPO / "weights" / "emoji-attribute-classifier.safetensors"
     if not path.is_file():
         return None
-    from plugins.stylegan2.classifier import load_classifier
+    from plugins.emoji.classifier import load_classifier
 
     clf = load_classifier(path)
     gen = torch.Generator().manual_seed(seed)
@@ -605,7 +605,7 @@ def export(args) -> int:
 MODEL_CARD = """# stylegan2-emoji64
 
 StyleGAN2 (config-f skip generator, ResNet discriminator; Karras et al. 2020) at 64x64 px, trained from
-scratch on CPU by GAN Hub on the **train split** of the emoji-faces dataset (`hub/data/emoji.py`: Noto Color
+scratch on CPU by GAN Hub on the **train split** of the emoji-faces dataset (`plugins/emoji/dataset.py`: Noto Color
 Emoji "Smileys & Emotion" + "People & Body", all skin-tone / hair / gender variants, rendered on white; the
 held-out whole emoji were never shown to the model).
 

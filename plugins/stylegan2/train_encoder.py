@@ -268,7 +268,7 @@ def export(args) -> int:
     with torch.no_grad():
         E.w_avg.copy_(G.w_avg)
     if args.data == "emoji":
-        from hub.data.emoji import load_emoji_arrays
+        from plugins.emoji.dataset import load_emoji_arrays
 
         arr, _ = load_emoji_arrays(G.resolution, split="heldout")
         held = torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(127.5).sub(1)

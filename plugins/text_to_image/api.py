@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 
 from plugins.text_to_image.gan import Z_DIM, Generator, StyleEncoder, truncated_normal
-from plugins.text_to_image import MAX_PROMPT_CHARS
+from plugins.text_to_image.defaults import MAX_PROMPT_CHARS
 from plugins.text_to_image.text_encoder import TextEncoder
 
 MODEL_NAME = "text-to-image-emoji64"

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 
-MODEL_NAME = "text-to-image-emoji64"
-INTERFACE_TEXT_TO_IMAGE = "TextToImage"
-MAX_PROMPT_CHARS = 300  # a caption, not an essay: longer prompts get a plain error
+from hub.api import INTERFACE_TEXT_TO_IMAGE
+from plugins.text_to_image.defaults import MODEL_NAME
 
 
 def _build_model(paths):
@@ -33,7 +32,6 @@ def register_models(register):
         description="GAN-INT-CLS at 64 px trained on emoji captions (text encoder, G, style encoder S); "
                     "see weights/text-to-image-emoji64.md",
         related={"classifier": "emoji-attribute-classifier"},
-        offline=True,
     ))
 
 

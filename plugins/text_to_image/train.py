@@ -429,8 +429,8 @@ embeddings for G (GAN-INT, beta = 0.5) and a style encoder S(x) trained with ||z
 One file holds the text encoder (`text.*`), the EMA generator (`G.*`) and the style encoder (`S.*`), fp16.
 
 ## Data
-The emoji face/people dataset (`python -m hub.data.emoji --resolution 64`, Noto Color Emoji), split
-"train" minus `hub.data.emoji.compositional_holdout` (red hair + dark skin tone; woman + white hair;
+The emoji face/people dataset (`python -m plugins.emoji.dataset --resolution 64`, Noto Color Emoji), split
+"train" minus `plugins.emoji.dataset.compositional_holdout` (red hair + dark skin tone; woman + white hair;
 man + curly hair + medium skin tone; person + bald + light skin tone; woman + blond hair + medium-dark
 skin tone): {n_train} images. Captions: the dataset caption, the CLDR name, keywords and
 paraphrase templates built from the name-derived labels (`plugins/text_to_image/train_text.py`).

@@ -7,7 +7,7 @@ words and orders ("curly-haired woman, dark skin", "a dark-skinned woman with cu
 teach the encoder that an attribute phrase means the same wherever it stands, which is what lets
 an unseen combination of seen phrases compose.
 
-The compositional hold-out (``hub.data.emoji.compositional_holdout``) and the held-out split are
+The compositional hold-out (``plugins.emoji.dataset.compositional_holdout``) and the held-out split are
 excluded here too: neither their images nor their captions are seen by the encoder.
 """
 
@@ -83,7 +83,7 @@ def captions_for(meta: dict[str, Any]) -> list[str]:
 
 def training_set(resolution: int = 64) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Train split minus the compositional hold-out: (uint8 images, meta)."""
-    from hub.data.emoji import compositional_holdout, load_emoji_arrays
+    from plugins.emoji.dataset import compositional_holdout, load_emoji_arrays
 
     images, meta = load_emoji_arrays(resolution, "train")
     keep = [i for i, m in enumerate(meta) if not compositional_holdout(m)]

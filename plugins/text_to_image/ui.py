@@ -7,7 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from plugins.text_to_image import INTERFACE_TEXT_TO_IMAGE, MAX_PROMPT_CHARS, MODEL_NAME
+from hub.api import INTERFACE_TEXT_TO_IMAGE
+from plugins.text_to_image.defaults import MAX_PROMPT_CHARS, MODEL_NAME
 
 PREVIEW = 4  # 64 px samples are shown 4x larger, nearest neighbour, so the pixels stay honest
 

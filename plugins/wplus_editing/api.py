@@ -28,7 +28,7 @@ import torch
 from hub.nn import inversion as inv
 from hub.nn import latents as lat
 from hub.nn.latents import LatentFileError, load_latent  # re-exported
-from plugins.wplus_editing import INIT_CHOICES, METHODS  # the lecture's three ways back to the latent
+from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS
 
 __all__ = [
     "METHODS",

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
-#: The lecture's three inversion methods, and where optimisation starts (``api.inversion_config``).
-METHODS = ("optimisation", "encoder", "hybrid")
-INIT_CHOICES = ("w_avg", "random")
 
 
 def _build(ctx):

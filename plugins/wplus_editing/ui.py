@@ -127,7 +127,7 @@ def get_generator(ctx, model: str | None):
 
 
 def build(ctx) -> None:
-    from plugins.wplus_editing import INIT_CHOICES, METHODS
+    from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS
 
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown(
