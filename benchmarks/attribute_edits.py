@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.nn import inversion as inv  # noqa: E402
-from plugins.attribute_vectors.directions import load_directions  # noqa: E402
+from hub.nn import inversion as inv
+from plugins.attribute_vectors.directions import load_directions
 
 
 def random_like(direction: torch.Tensor, name: str) -> torch.Tensor:

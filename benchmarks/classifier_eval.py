@@ -18,10 +18,9 @@ import torch
 import torch.nn.functional as F
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from plugins.emoji.classifier import WEIGHT_ID, load_classifier  # noqa: E402
-from plugins.emoji.train_classifier import _gaussian_blur, evaluate, format_table, load_split  # noqa: E402
+from plugins.emoji.classifier import WEIGHT_ID, load_classifier
+from plugins.emoji.train_classifier import _gaussian_blur, evaluate, format_table, load_split
 
 
 def main(argv=None) -> int:

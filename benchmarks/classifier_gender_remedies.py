@@ -40,11 +40,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from plugins.emoji.dataset import heldout_bases, without_gender_words  # noqa: E402
-from plugins.emoji.classifier import AttributeClassifier, _conv_bn  # noqa: E402
-from plugins.emoji.train_classifier import (attribute_loss, augment, class_weights, evaluate,  # noqa: E402
+from plugins.emoji.dataset import heldout_bases, without_gender_words
+from plugins.emoji.classifier import AttributeClassifier, _conv_bn
+from plugins.emoji.train_classifier import (attribute_loss, augment, class_weights, evaluate,
                                                 format_table, learning_rate, load_split, per_base_misses,
                                                 sampling_weights)
 

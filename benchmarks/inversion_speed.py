@@ -25,15 +25,13 @@ import hashlib
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.nn import inversion as inv  # noqa: E402
+from hub.nn import inversion as inv
 
 
 def load_generator(args):

@@ -1,6 +1,6 @@
 """Held-out quality of the embedded SR models: per-image PSNR/SSIM (x4, Y channel, 4 px border shaved).
 
-    python benchmarks/srgan_quality.py [--figure weights/srgan-srgan-x4.png] [--models srgan-srresnet-x4,srgan-srgan-x4]
+    python benchmarks/srgan_quality.py [--figure plugins/srgan/weights/srgan-srgan-x4.png] [--models srgan-srresnet-x4,srgan-srgan-x4]
 
 Bicubic vs the embedded SRResNet vs the embedded SRGAN on the photos held out from training
 (plugins/srgan/data.py:HELD_OUT); LR = antialiased bicubic /4 of each photo. Also saves a crop comparison PNG.
@@ -9,11 +9,9 @@ Bicubic vs the embedded SRResNet vs the embedded SRGAN on the photos held out fr
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:

@@ -31,14 +31,12 @@ held-out procedural style, seed 10**6) to weights/<model>.png for the model card
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def time_generator(G, batch: int, repeats: int, bf16: bool = False) -> tuple[float, float]:
@@ -44,7 +43,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--train-steps", type=int, default=10)
-    p.add_argument("--weights", type=Path, default=REPO / "weights" / "stylegan2-emoji64.safetensors")
+    p.add_argument("--weights", type=Path, default=REPO / "plugins" / "stylegan2" / "weights" / "stylegan2-emoji64.safetensors")
     p.add_argument("--log", type=Path, default=Path.home() / ".cache/ganhub/train/stylegan2-emoji64/metrics.jsonl",
                    help="training metrics.jsonl to summarise (if present)")
     args = p.parse_args(argv)

@@ -1,6 +1,6 @@
 """Text-to-image speed on this CPU: milliseconds per 64 px image at batch 1 (bar: < 50 ms).
 
-    python benchmarks/text_to_image_speed.py [--threads 1] [--runs 50] [--weights weights/text-to-image-emoji64.safetensors]
+    python benchmarks/text_to_image_speed.py [--threads 1] [--runs 50] [--weights plugins/text_to_image/weights/text-to-image-emoji64.safetensors]
 
 Times the whole ``generate(prompt, n=1)`` call (text encoding + z + G + PIL conversion) and G alone,
 median of ``--runs`` after warm-up; also batch 16 per image, and ``restyle`` (S + G).
@@ -17,7 +17,6 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 CPU_MS: dict[int, float] = {}
@@ -39,7 +38,7 @@ def _median_ms(fn, runs: int) -> float:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", type=Path, default=REPO / "weights" / "text-to-image-emoji64.safetensors")
+    p.add_argument("--weights", type=Path, default=REPO / "plugins" / "text_to_image" / "weights" / "text-to-image-emoji64.safetensors")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", type=int, default=50)
     args = p.parse_args(argv)

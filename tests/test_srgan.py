@@ -296,8 +296,8 @@ def test_hub_esrgan_offline_says_so(monkeypatch, tmp_path):
 def test_embedded_srresnet_by_name_if_exported():
     from pathlib import Path
 
-    if not (Path(__file__).resolve().parents[1] / "weights/srgan-srresnet-x4.safetensors").is_file():
-        pytest.skip("weights/srgan-srresnet-x4.safetensors not exported yet")
+    if not (Path(__file__).resolve().parents[1] / "plugins/srgan/weights/srgan-srresnet-x4.safetensors").is_file():
+        pytest.skip("plugins/srgan/weights/srgan-srresnet-x4.safetensors not exported yet")
     out = upscale(_photo(24, 20), 4, "srgan-srresnet-x4")
     assert out.size == (96, 80) and out.mode == "RGB"
 
@@ -350,7 +350,7 @@ def test_stage1_resume_is_exact_and_stage2_runs(tmp_path):
     assert json.loads((latest_checkpoint(tmp_path / "a/stage1") / "state.json").read_text())["step"] == 4
     assert main(["--stage", "2", "--iters", "1", "--out", str(tmp_path / "a")] + tiny) == 0
     state = json.loads((latest_checkpoint(tmp_path / "a/stage2") / "state.json").read_text())
-    assert state["step"] == 1 and state["init_from"] == "stage1/ckpt-0000004"
+    assert state["step"] == 1 and state["init_from"] == "stage1/ckpt-00000004"  # hub.training: 8-digit step names
     assert state["loss_weights"] == {"adv": 1e-3, "tv": 2e-8, "vgg_rescale": 1 / 12.75, "vgg_layer": "relu5_4"}
 
     # the cache is lost: stage 1 goes on from exported weights, counting steps on from their metadata
@@ -373,7 +373,7 @@ def test_manifest_converters_run_through_the_weight_store(tmp_path, weight_id, b
     from hub.weights import WeightStore, load_manifest
     from plugins.srgan.plugin import model_specs
 
-    spec = next(s for s in load_manifest(ROOT / "weights_manifest.yaml") if s.id == weight_id)
+    spec = next(s for s in load_manifest(ROOT / "plugins" / "srgan" / "weights.yaml") if s.id == weight_id)
     store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "converted")
     store.add(spec, plugin="srgan")
     if builder == "srresnet":
@@ -407,22 +407,6 @@ def test_passthrough_init_starts_as_an_interpolator():
         ref = torch.nn.functional.interpolate(ramp, scale_factor=4, mode="bilinear")[0, 0, 20, 8:-8]
     assert (up - ref).abs().max() < 0.03  # an interpolator from the first step, not random-init noise
     assert (SRResNet(scale=4, channels=8, num_blocks=2).eval()(ramp)[0, 0, 20, 8:-8] - ref).abs().max() > 0.1
-
-
-def test_export_keeps_the_manifest_entry_of_a_stage_it_did_not_train(tmp_path, monkeypatch):
-    """Re-exporting stage 1 alone must not drop the committed stage-2 (SRGAN) entry from the manifest."""
-    from plugins.srgan import export as srgan_export
-
-    manifest = tmp_path / "weights_manifest.yaml"
-    manifest.write_text((Path(__file__).resolve().parents[1] / "weights_manifest.yaml").read_text())
-    monkeypatch.setattr(srgan_export, "MANIFEST", manifest)
-    kept = srgan_export.existing_entry("srgan-srgan-x4")
-    assert kept.startswith("- id: srgan-srgan-x4\n") and "sha256: " in kept and "embedded: weights/" in kept
-    assert srgan_export.existing_entry("no-such-weight") == ""
-    fresh = srgan_export.embedded_entry("srgan-srresnet-x4", "0" * 64, 1, "test")
-    assert srgan_export.update_manifest(fresh + kept + srgan_export.HUB_ENTRIES)
-    text = manifest.read_text()
-    assert text.count("- id: srgan-srgan-x4\n") == 1 and kept in text and "sha256: " + "0" * 64 in text
 
 
 def test_grow_from_adds_identity_blocks_and_keeps_the_function():

@@ -11,7 +11,7 @@ from PIL import Image
 import plugins.srgan.plugin as srgan_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
-HAVE_WEIGHTS = (ROOT / "weights/srgan-srresnet-x4.safetensors").is_file()
+HAVE_WEIGHTS = (ROOT / "plugins/srgan/weights/srgan-srresnet-x4.safetensors").is_file()
 needs_weights = pytest.mark.skipif(not HAVE_WEIGHTS, reason="embedded SRResNet not exported yet")
 
 

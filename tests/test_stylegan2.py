@@ -17,7 +17,7 @@ from plugins.stylegan2.convert import (convert_rosinality, infer_generator_confi
 from plugins.stylegan2.model import Discriminator, Generator
 
 TINY = dict(size=16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
-REPO_MANIFEST = __import__("pathlib").Path(__file__).resolve().parents[1] / "weights_manifest.yaml"
+REPO_MANIFEST = __import__("pathlib").Path(__file__).resolve().parents[1] / "plugins" / "stylegan2" / "weights.yaml"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -391,7 +391,7 @@ def test_training_smoke_resume_and_export(tmp_path):
 
 
 def test_plugin_import_is_light_and_registers():
-    code = ("import sys, plugins.stylegan2 as p; assert 'torch' not in sys.modules, 'torch imported';"
+    code = ("import sys, plugins.stylegan2.plugin as p; assert 'torch' not in sys.modules, 'torch imported';"
             "specs=[]; p.register_models(specs.append); names=[s.name for s in specs];"
             "assert 'stylegan2-emoji64' in names and 'stylegan2-ffhq-1024' in names, names;"
             "demos=[]; p.register_demos(demos.append); assert demos[0].id == 'stylegan2_sample';"

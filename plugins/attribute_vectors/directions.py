@@ -19,7 +19,7 @@ other image where that attribute is defined (label -1 = undefined is left out of
 
 ``--contrast matched`` takes the same difference inside groups of images that agree on every other
 label (``matched_mean_difference``), which removes confounds of the labelled set; measured against
-the plain formula in weights/stylegan2-emoji64-directions.md (the shipped file uses the plain one).
+the plain formula in plugins/stylegan2/weights/stylegan2-emoji64-directions.md (the shipped file uses the plain one).
 
 File layout: tensors ``direction.<name>`` float32 [num_ws, w_dim]; metadata ``format``
 ("ganhub-directions"), ``model``, ``source``, ``counts`` (JSON {name: [n_with, n_without]}),
@@ -45,7 +45,7 @@ import torch
 
 from plugins.attribute_vectors.defaults import DIRECTIONS_FORMAT as FORMAT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
 MIN_PER_SIDE = 4  # a direction needs at least this many images on each side
 
 
@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             n_desc = f"W+ inversions ({args.steps} steps) of {len(images)} labelled train-split emoji"
     contrast = matched_mean_difference if args.contrast == "matched" else mean_difference
     dirs, counts = contrast(latents, labels, attributes)
-    out = Path(args.out) if args.out else REPO_ROOT / "weights" / f"{args.model}-directions.safetensors"
+    out = Path(args.out) if args.out else WEIGHTS_DIR / f"{args.model}-directions.safetensors"
     cmd = "python -m plugins.attribute_vectors.directions " + " ".join(argv if argv is not None else sys.argv[1:])
     save_directions(out, dirs, model=args.model, source=args.source, counts=counts, latents=n_desc, command=cmd,
                     generator=generator_desc, contrast=args.contrast)

@@ -9,6 +9,8 @@ API: ``plugins.attribute_vectors.api``; computing/exporting: ``plugins.attribute
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
 
@@ -17,6 +19,11 @@ def _build(ctx):
     from plugins.attribute_vectors.ui import build
 
     build(ctx)
+
+
+@hookimpl
+def register_weights(register):
+    register(str(Path(__file__).with_name("weights.yaml")))
 
 
 @hookimpl

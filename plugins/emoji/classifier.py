@@ -18,6 +18,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 WEIGHT_ID = "emoji-attribute-classifier"
+#: The embedded weights (registered in plugins/emoji/weights.yaml).
+EMBEDDED = Path(__file__).resolve().with_name("weights") / f"{WEIGHT_ID}.safetensors"
 DEFAULT_CONFIG = {"resolution": 64, "widths": [24, 48, 96, 192, 256], "dropout": 0.2}
 
 

@@ -1,4 +1,4 @@
-"""``python -m plugins.srgan.train --export``: latest checkpoints -> weights/srgan-*.safetensors, cards, figures, manifest.
+"""``python -m plugins.srgan.train --export``: latest checkpoints -> plugins/srgan/weights/srgan-*.safetensors, cards, figures, sha256.
 
 Safe while training runs: it reads the checkpoint that ``latest.json`` points to (training keeps the two
 newest), writes every file to a temporary name first and renames it into place.
@@ -7,123 +7,15 @@ newest), writes every file to a temporary name first and renames it into place.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
-from plugins.srgan.train import REPO, WEIGHT_IDS, latest_checkpoint, load_generator
+from hub.training import atomic_write, export_embedded, latest_checkpoint
+from hub.weights import sha256_file
+from plugins.srgan.checkpoints import WEIGHT_IDS, load_generator
 
-MANIFEST = REPO / "weights_manifest.yaml"
-HEADER = "# --- srgan ---"
-
-# Hub sources (found on the Hub; repo ids/files/licences as their model cards state them).
-HUB_ENTRIES = """\
-- id: srgan-realesrgan-x4plus
-  source: {repo_id: EnclaveHost/realesrgan-x4plus-sd, filename: upscaler.safetensors, revision: null, repo_type: model}
-  embedded: null
-  sha256: d30241986d4f29502949e1b46558a8c2a42067605a78428229f758429c94dda4
-  size: null
-  license: BSD-3-Clause
-  format: safetensors
-  converter: null
-  description: Real-ESRGAN x4plus (xinntao v0.1.0 RealESRGAN_x4plus.pth, params_ema) as bare RRDBNet safetensors; loads into RRDBNet strict, no conversion (sha256 from the repo card)
-- id: srgan-esrgan-x4
-  source: {repo_id: databuzzword/esrgan, filename: RRDB_ESRGAN_x4.pth, revision: null, repo_type: model}
-  embedded: null
-  sha256: null
-  size: null
-  license: Apache-2.0
-  format: pickle
-  converter: plugins.srgan.convert:esrgan_old_to_rrdbnet
-  description: original ESRGAN x4 (Wang et al. 2018, xinntao/ESRGAN release) pickle mirrored on the Hub; old key layout mapped to RRDBNet by the converter; digest not yet seen
-- id: srgan-remacri-x4
-  source: {repo_id: OzzyGT/4xRemacri, filename: 4x_foolhardy_Remacri.safetensors, revision: null, repo_type: model}
-  embedded: null
-  sha256: null
-  size: null
-  license: CC-BY-NC-SA-4.0
-  format: safetensors
-  converter: plugins.srgan.convert:esrgan_old_to_rrdbnet
-  description: community ESRGAN-architecture x4 model (FoolhardyVEVO, non-commercial licence) as safetensors; ESRGAN key layout mapped to RRDBNet by the converter (no pickle)
-- id: srgan-srresnet-x4-imagenet
-  source: {repo_id: goodfellowliu/SRGAN-PyTorch, filename: SRResNet_x4-SRGAN_ImageNet.pth.tar, revision: null, repo_type: model}
-  embedded: null
-  sha256: null
-  size: null
-  license: Apache-2.0
-  format: pickle
-  converter: plugins.srgan.convert:srgan_pytorch_to_srresnet
-  description: SRResNet x4 (16 blocks x 64, as published) trained on ImageNet by the SRGAN-PyTorch port; inputs in [0,1]; converted to our SRResNet names
-- id: srgan-srgan-x4-imagenet
-  source: {repo_id: goodfellowliu/SRGAN-PyTorch, filename: SRGAN_x4-SRGAN_ImageNet.pth.tar, revision: null, repo_type: model}
-  embedded: null
-  sha256: null
-  size: null
-  license: Apache-2.0
-  format: pickle
-  converter: plugins.srgan.convert:srgan_pytorch_to_srresnet
-  description: SRGAN x4 generator (16 x 64) trained on ImageNet by the SRGAN-PyTorch port; converted to our SRResNet names
-- id: srgan-srresnet-x2-imagenet
-  source: {repo_id: goodfellowliu/SRGAN-PyTorch, filename: SRResNet_x2-SRGAN_ImageNet.pth.tar, revision: null, repo_type: model}
-  embedded: null
-  sha256: null
-  size: null
-  license: Apache-2.0
-  format: pickle
-  converter: plugins.srgan.convert:srgan_pytorch_to_srresnet
-  description: SRResNet x2 (16 x 64) trained on ImageNet by the SRGAN-PyTorch port; converted to our SRResNet names
-"""
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def embedded_entry(wid: str, sha: str, size: int, description: str) -> str:
-    return (f"- id: {wid}\n  source: null\n  embedded: weights/{wid}.safetensors\n  sha256: {sha}\n"
-            f"  size: {size}\n  license: Apache-2.0\n  format: safetensors\n  converter: null\n"
-            f"  description: {description}\n")
-
-
-def existing_entry(wid: str) -> str:
-    """The manifest's current entry for ``wid`` (its ``- id:`` line and indented lines), or ''."""
-    lines = MANIFEST.read_text().splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.rstrip("\n") == f"- id: {wid}":
-            j = i + 1
-            while j < len(lines) and lines[j].startswith("  "):
-                j += 1
-            return "".join(lines[i:j])
-    return ""
-
-
-def update_manifest(entries: str) -> bool:
-    """Replace the lines between ``# --- srgan ---`` and the next ``# --- `` header (or the end of ``weights:``)."""
-    lines = MANIFEST.read_text().splitlines(keepends=True)
-    try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == HEADER)
-    except StopIteration:
-        print(f"{MANIFEST} has no '{HEADER}' header; entries not written")
-        return False
-    end = start + 1
-    while end < len(lines) and not lines[end].startswith("# --- ") and not (
-            lines[end].strip() and not lines[end].startswith((" ", "-", "#"))):
-        end += 1
-    new = lines[:start + 1] + [entries] + lines[end:]
-    _atomic_write_bytes(MANIFEST, "".join(new).encode())
-    return True
+#: The plugin's own manifest: the embedded entries are rehashed there, the Hub entries are left alone.
+MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
 
 
 def _time_256(net, threads: int = 2) -> float:
@@ -210,7 +102,7 @@ trained from scratch on CPU in this repository by `plugins/srgan/train.py`.
 | data | {state['photos']} offline photos (fingerprint {state['fingerprint']}): scikit-image's bundled samples, Debian opencv-doc example photos, Debian lomiri-wallpapers-16.04 photographs (CC-BY/CC-BY-SA 4.0); random {state['crop']}x{state['crop']} HR crops with flips/rotations; LR = PIL bicubic /4 (antialiased) |
 | held out | {', '.join(HELD_OUT)} (never trained on) |
 | seed | {state['seed']} |
-| file | `weights/{wid}.safetensors`, sha256 `{sha}`, {size} bytes (fp32) |
+| file | `plugins/srgan/weights/{wid}.safetensors`, sha256 `{sha}`, {size} bytes (fp32) |
 
 Commands (resumable; each line resumed the previous checkpoint; stage 2 starts from the latest stage-1
 checkpoint and ran alongside the end of stage 1):
@@ -239,7 +131,7 @@ For reference, the paper's Set5 x4: bicubic 28.43, SRResNet 32.05, SRGAN 29.40 d
 - BN + PReLU exactly as published; Real-ESRGAN (`srgan-realesrgan-x4plus`) is the strong model when online.
 - Trained only for the bicubic degradation: real camera JPEG noise and blur are not removed (Real-ESRGAN does that).
 - {'PSNR-oriented: smooth, no invented texture.' if stage == 1 else 'GAN textures are invented: never use them where detail must be true (text, faces, evidence). After only hundreds of adversarial steps the added texture is mostly fine grain with some sub-pixel (checkerboard) pattern, not yet realistic texture; the random-VGG content loss (above) is part of why.'}
-- Figure: `weights/{wid}.png` (crops: original, bicubic, model(s)).
+- Figure: `plugins/srgan/weights/{wid}.png` (crops: original, bicubic, model(s)).
 """
 
 
@@ -249,8 +141,6 @@ def export(args) -> int:
     from plugins.srgan.evaluate import crop_figure, evaluate, markdown_table, summary
 
     torch.set_num_threads(2)
-    weights_dir = REPO / "weights"
-    weights_dir.mkdir(exist_ok=True)
     nets, states, cfgs = {}, {}, {}
     for stage in (1, 2):
         ckpt = latest_checkpoint(args.out / f"stage{stage}")
@@ -267,46 +157,27 @@ def export(args) -> int:
     names = {1: "SRResNet", 2: "SRGAN"}
     rows = evaluate({names[s]: n for s, n in nets.items()})
     mean = summary(rows)
-    entries = ""
-    from safetensors.torch import save_file
-
-    from hub.weights import replace_unless_same_tensors
-
     for stage in (1, 2):
         wid = WEIGHT_IDS[stage]
         if stage not in nets:
-            # A stage with no checkpoint here keeps its committed file, card and manifest entry.
-            entries += existing_entry(wid)
-            continue
+            continue  # a stage with no checkpoint here keeps its committed file, card and manifest entry
         net = nets[stage]
-        out = weights_dir / f"{wid}.safetensors"
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         sd = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
-        save_file(sd, str(tmp), metadata={"config": json.dumps(cfgs[stage]), "step": str(states[stage]["step"]),
-                                              "cpu_s": f"{states[stage].get('cpu_s', 0.0):.0f}",
-                                              "elapsed_s": f"{states[stage].get('elapsed_s', 0.0):.0f}",
-                                              "lr_history": json.dumps(states[stage].get("lr_history") or [])})
-        replace_unless_same_tensors(tmp, out)  # an unchanged stage keeps its file and manifest sha
-        sha, size = _sha256(out), out.stat().st_size
         t256 = _time_256(net)
         stage_rows = [r for r in rows if r["method"] in ("bicubic", names[stage])]
-        card = write_card(wid, stage, states[stage], cfgs[stage], markdown_table(stage_rows), mean, t256, sha, size)
-        _atomic_write_bytes(weights_dir / f"{wid}.md", card.encode())
+
+        def card(path: Path, stage: int = stage, wid: str = wid, t256: float = t256, stage_rows=stage_rows) -> str:
+            return write_card(wid, stage, states[stage], cfgs[stage], markdown_table(stage_rows), mean, t256,
+                              sha256_file(path), path.stat().st_size)
+
+        out = export_embedded(wid, sd, card, MANIFEST, metadata={
+            "config": json.dumps(cfgs[stage]), "step": str(states[stage]["step"]),
+            "cpu_s": f"{states[stage].get('cpu_s', 0.0):.0f}", "elapsed_s": f"{states[stage].get('elapsed_s', 0.0):.0f}",
+            "lr_history": json.dumps(states[stage].get("lr_history") or [])})
         fig_models = {names[s]: nets[s] for s in sorted(nets) if s <= stage}
-        fig = crop_figure(fig_models)
-        fig_path = weights_dir / f"{wid}.png"
-        tmp_png = fig_path.with_name(f".{fig_path.name}.{os.getpid()}.tmp.png")
-        fig.save(tmp_png, optimize=True)
-        os.replace(tmp_png, fig_path)
-        desc = (f"embedded {names[stage]} x4 ({cfgs[stage]['channels']}x{cfgs[stage]['num_blocks']}, step "
-                f"{states[stage]['step']}) trained on offline photos; see weights/{wid}.md")
-        entries += embedded_entry(wid, sha, size, desc)
-        print(f"{wid}: {out} sha256 {sha} size {size}; 256->1024 {t256:.2f} s; "
+        atomic_write(out.with_suffix(".png"), lambda tmp: crop_figure(fig_models).save(tmp, format="PNG", optimize=True))
+        print(f"{wid}: {out} sha256 {sha256_file(out)} size {out.stat().st_size}; 256->1024 {t256:.2f} s; "
               f"held-out {mean[names[stage]][0]:.2f} dB vs bicubic {mean['bicubic'][0]:.2f} dB")
-    entries += HUB_ENTRIES
     print(markdown_table(rows))
-    if args.no_manifest:
-        print(entries)
-    elif update_manifest(entries):
-        print(f"manifest section '{HEADER}' updated in {MANIFEST}")
+    print(f"rehashed the exported entries of {MANIFEST}")
     return 0

@@ -4,10 +4,12 @@ Model plugin and technique plugin at once: it registers the SR models (interface
 an ``nn.Module`` mapping a [-1, 1] LR image to a ``scale``-times larger [-1, 1] image, with a
 ``scale`` attribute), the "Super-resolution" tab and the ``srgan`` trainer. The Python API is
 ``plugins.srgan.infer.upscale(image, scale=4, model=...)``. Importing this package loads neither torch nor gradio.
-Weight entries live in the root ``weights_manifest.yaml`` under ``# --- srgan ---``.
+Its weight entries live in ``plugins/srgan/weights.yaml``, the embedded files in ``weights/`` beside it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 from hub.api import INTERFACE_SUPER_RESOLVER
@@ -51,9 +53,9 @@ def model_specs() -> list[ModelSpec]:
 
     specs = [
         spec("srgan-srresnet-x4", "srgan-srresnet-x4", _build_srresnet("srgan-srresnet-x4"),
-             "Embedded SRResNet x4 (MSE), trained on CPU on offline photos; see weights/srgan-srresnet-x4.md"),
+             "Embedded SRResNet x4 (MSE), trained on CPU on offline photos; see plugins/srgan/weights/srgan-srresnet-x4.md"),
         spec("srgan-srgan-x4", "srgan-srgan-x4", _build_srresnet("srgan-srgan-x4"),
-             "Embedded SRGAN x4 (VGG54 + adversarial), fine-tuned from the SRResNet; see weights/srgan-srgan-x4.md"),
+             "Embedded SRGAN x4 (VGG54 + adversarial), fine-tuned from the SRResNet; see plugins/srgan/weights/srgan-srgan-x4.md"),
         spec("srgan-realesrgan-x4plus", "srgan-realesrgan-x4plus", _build_rrdbnet("srgan-realesrgan-x4plus"),
              "Real-ESRGAN x4plus (RRDBNet 23 blocks, BSD-3-Clause), Hub safetensors loaded as published"),
         spec("srgan-esrgan-x4", "srgan-esrgan-x4", _build_rrdbnet("srgan-esrgan-x4"),
@@ -71,6 +73,11 @@ def model_specs() -> list[ModelSpec]:
              "SRResNet x2 16x64 trained on ImageNet by the SRGAN-PyTorch port (Apache-2.0); convert first"),
     ]
     return specs
+
+
+@hookimpl
+def register_weights(register):
+    register(str(Path(__file__).with_name("weights.yaml")))
 
 
 @hookimpl
@@ -107,4 +114,4 @@ def _train_main(argv):
 @hookimpl
 def register_trainers(register):
     register(TrainerSpec(name="srgan", main=_train_main,
-                         help="SRResNet (--stage 1, MSE) then SRGAN (--stage 2); --export writes weights/srgan-*"))
+                         help="SRResNet (--stage 1, MSE) then SRGAN (--stage 2); --export writes plugins/srgan/weights/srgan-*"))

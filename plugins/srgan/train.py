@@ -2,7 +2,7 @@
 
     python -m plugins.srgan.train --stage 1            # SRResNet, MSE, Adam 1e-4 (paper)
     python -m plugins.srgan.train --stage 2            # SRGAN from the latest stage-1 weights
-    python -m plugins.srgan.train --export             # weights/srgan-*.safetensors + cards + manifest
+    python -m plugins.srgan.train --export             # plugins/srgan/weights/srgan-*.safetensors + cards + manifest
 
 Paper defaults (Ledig et al. 2017, Sec. 3.2): 96x96 HR crops, batch 16, bicubic x4 LR, Adam beta1 0.9,
 lr 1e-4; stage 2: content = MSE of VGG19 phi_5,4 (relu5_4) features rescaled by 1/12.75,
@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
-CACHE = Path(os.environ.get("GANHUB_SRGAN_TRAIN_DIR", Path.home() / ".cache/ganhub/train/srgan"))
-REPO = Path(__file__).resolve().parents[2]
-WEIGHT_IDS = {1: "srgan-srresnet-x4", 2: "srgan-srgan-x4"}
+from hub.training import latest_checkpoint, load_checkpoint, save_checkpoint
+from plugins.srgan.checkpoints import CACHE, load_generator
 
 
 def parse(argv):
@@ -36,7 +33,6 @@ def parse(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stage", type=int, choices=(1, 2), default=1)
     p.add_argument("--export", action="store_true", help="write weights/ files and cards from the latest checkpoints")
-    p.add_argument("--no-manifest", action="store_true", help="with --export: print the manifest entries only")
     p.add_argument("--channels", type=int, default=32, help="generator width (published: 64)")
     p.add_argument("--blocks", type=int, default=8, help="residual blocks (published: 16)")
     p.add_argument("--d-channels", type=int, default=32, help="discriminator base width (published: 64)")
@@ -55,61 +51,11 @@ def parse(argv):
                    help="stage-1 init: PyTorch default (paper) or models.passthrough_init_ (starts as an interpolator)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="stage 1 with no checkpoint in --out: start G from exported weights (e.g. "
-                        "weights/srgan-srresnet-x4.safetensors), counting steps on from its metadata; Adam starts afresh")
+                        "plugins/srgan/weights/srgan-srresnet-x4.safetensors), counting steps on from its metadata; Adam starts afresh")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", type=Path, default=CACHE)
     return p.parse_args(argv)
-
-
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def latest_checkpoint(stage_dir: Path) -> Path | None:
-    try:
-        info = json.loads((stage_dir / "latest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    path = stage_dir / info["dir"]
-    return path if path.is_dir() else None
-
-
-def save_checkpoint(stage_dir: Path, step: int, modules: dict, optimizers: dict, state: dict) -> Path:
-    import torch
-    from safetensors.torch import save_file
-
-    final = stage_dir / f"ckpt-{step:07d}"
-    tmp = stage_dir / f".tmp-ckpt-{step:07d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for name, module in modules.items():
-        sd = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-        save_file(sd, str(tmp / f"{name}.safetensors"), metadata={"config": json.dumps(state["config"][name])})
-    torch.save({k: o.state_dict() for k, o in optimizers.items()}, tmp / "optim.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    pointer = stage_dir / ".latest.json.tmp"
-    pointer.write_text(json.dumps({"dir": final.name, "step": step, "time": time.time()}))
-    os.replace(pointer, stage_dir / "latest.json")
-    # keep the two newest: an export reading the previous one is never pulled from under it
-    old = sorted(p for p in stage_dir.glob("ckpt-*") if p.is_dir())[:-2]
-    for p in old:
-        shutil.rmtree(p, ignore_errors=True)
-    return final
-
-
-def load_generator(ckpt: Path, name: str = "G"):
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    from plugins.srgan.models import SRResNet
-
-    with safe_open(str(ckpt / f"{name}.safetensors"), "pt") as f:
-        cfg = json.loads(f.metadata()["config"])
-    model = SRResNet(**cfg)
-    model.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=True)
-    return model, cfg
 
 
 # ----------------------------------------------------------------------------- monitoring
@@ -226,14 +172,7 @@ def train(args) -> int:
     lr_history: list[list] = []
     ckpt = latest_checkpoint(stage_dir)
     if ckpt is not None:
-        from safetensors.torch import load_file
-
-        state = json.loads((ckpt / "state.json").read_text())
-        for name, module in modules.items():
-            module.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=True)
-        opt_state = torch.load(ckpt / "optim.pt", weights_only=True)
-        for name, opt in optimizers.items():
-            opt.load_state_dict(opt_state[name])
+        state = load_checkpoint(ckpt, modules, optimizers)
         step, elapsed, cpu_elapsed = state["step"], state["elapsed_s"], state.get("cpu_s", 0.0)
         init_from = state.get("init_from")
         lr_history = state.get("lr_history", [[0, state["lr"]]])

@@ -1,7 +1,7 @@
 """StyleGAN2: the GAN prior of GAN Hub (model plugin + the "Sample" tab + the ``stylegan2`` trainer).
 
 Models (interface ``LatentGenerator`` unless noted):
-* ``stylegan2-emoji64`` — embedded, trained here on the emoji-faces set (weights/stylegan2-emoji64.md);
+* ``stylegan2-emoji64`` — embedded, trained here on the emoji-faces set (plugins/stylegan2/weights/stylegan2-emoji64.md);
   companions ``stylegan2-emoji64-discriminator`` (interface ``Discriminator``: image -> realism logit),
   ``stylegan2-emoji64-encoder`` (interface ``LatentEncoder``: image -> W+) and
   ``emoji-attribute-classifier`` (interface ``AttributeClassifier``, registered by the emoji plugin);
@@ -10,7 +10,7 @@ Models (interface ``LatentGenerator`` unless noted):
   ``ganhub weights convert <id>`` once (pickle -> safetensors), then they load like the embedded one.
 
 Importing this package imports neither torch nor gradio; builders do the work on first use.
-Weight entries live in the root ``weights_manifest.yaml`` under ``# --- stylegan2 ---``.
+Its weight entries live in ``plugins/stylegan2/weights.yaml``, the embedded files in ``weights/`` beside it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 from hub.api import INTERFACE_DISCRIMINATOR, INTERFACE_LATENT_ENCODER, INTERFACE_LATENT_GENERATOR
 
 FAMILY = "stylegan2"
-_REPO = Path(__file__).resolve().parents[2]
 
 EMOJI = "stylegan2-emoji64"
 EMOJI_D = "stylegan2-emoji64-discriminator"
@@ -59,11 +58,9 @@ def _build_encoder(paths: Mapping[str, Path]):
     return load_encoder(paths[EMOJI_E])
 
 
-def _in_manifest(weight_id: str) -> bool:
-    try:
-        return f"- id: {weight_id}\n" in (_REPO / "weights_manifest.yaml").read_text()
-    except OSError:
-        return False
+@hookimpl
+def register_weights(register):
+    register(str(Path(__file__).with_name("weights.yaml")))
 
 
 @hookimpl
@@ -71,18 +68,17 @@ def register_models(register):
     register(ModelSpec(
         name=EMOJI, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR, build=_build_generator(EMOJI),
         weights=(EMOJI,),
-        description="StyleGAN2 64 px trained on CPU on emoji faces (embedded); see weights/stylegan2-emoji64.md",
+        description="StyleGAN2 64 px trained on CPU on emoji faces (embedded); see plugins/stylegan2/weights/stylegan2-emoji64.md",
         related={"discriminator": EMOJI_D, "encoder": EMOJI_E, "classifier": CLASSIFIER,
                  "directions": "stylegan2-emoji64-directions"}))
     register(ModelSpec(
         name=EMOJI_D, family=FAMILY, interface=INTERFACE_DISCRIMINATOR, build=_build_discriminator,
         weights=(EMOJI_D,),
         description="The ResNet discriminator of stylegan2-emoji64 (realism logit; the -λ·D(G(w)) term)"))
-    if (_REPO / "weights" / f"{EMOJI_E}.safetensors").is_file() and _in_manifest(EMOJI_E):
-        register(ModelSpec(
+    register(ModelSpec(
             name=EMOJI_E, family=FAMILY, interface=INTERFACE_LATENT_ENCODER, build=_build_encoder,
             weights=(EMOJI_E,),
-            description="Image -> W+ encoder for stylegan2-emoji64 (offsets from w_avg); see weights/stylegan2-emoji64-encoder.md"))
+            description="Image -> W+ encoder for stylegan2-emoji64 (offsets from w_avg); see plugins/stylegan2/weights/stylegan2-emoji64-encoder.md"))
     for name, description in HUB_GENERATORS:
         register(ModelSpec(name=name, family=FAMILY, interface=INTERFACE_LATENT_GENERATOR,
                            build=_build_generator(name), weights=(name,), description=description))

@@ -1,7 +1,7 @@
 """Train the StyleGAN2 generator/discriminator pair (resumable), and export embedded weights.
 
     python -m plugins.stylegan2.train                 # train (or resume) stylegan2-emoji64
-    python -m plugins.stylegan2.train --export        # write weights/stylegan2-emoji64*.{safetensors,png,md}
+    python -m plugins.stylegan2.train --export        # write plugins/stylegan2/weights/stylegan2-emoji64*.{safetensors,png,md}
     ganhub train stylegan2 ...                        # same arguments
 
 Recipe (StyleGAN2 / StyleGAN2-ADA "auto"/"cifar" settings, scaled to 64 px and a small set):
@@ -51,7 +51,8 @@ from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
 
-REPO = Path(__file__).resolve().parents[2]
+WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
+MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64"
 WEIGHT_ID = "stylegan2-emoji64"
 
@@ -100,7 +101,7 @@ def parse_args(argv=None):
     p.add_argument("--reset-g-to-ema", action="store_true",
                    help="one-off when resuming: restart the raw generator (and its Adam state) from the EMA weights")
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
-    p.add_argument("--export-dir", type=Path, default=REPO / "weights")
+    p.add_argument("--export-dir", type=Path, default=WEIGHTS_DIR)
     p.add_argument("--no-manifest", action="store_true", help="with --export: print sha256/size only")
     p.add_argument("--diversity-samples", type=int, default=1000, help="with --export: classifier samples (0 = skip)")
     p.add_argument("--export-which", choices=["ema", "raw"], default="ema",
@@ -438,7 +439,8 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 @torch.no_grad()
 def classifier_diversity(g: Generator, n: int = 1000, psi: float = 1.0, seed: int = 7) -> dict | None:
     """Label distribution of the attribute classifier over n samples (None if it is not trained yet)."""
-    path = REPO / "weights" / "emoji-attribute-classifier.safetensors"
+    from plugins.emoji.classifier import EMBEDDED as path
+
     if not path.is_file():
         return None
     from plugins.emoji.classifier import load_classifier
@@ -594,10 +596,10 @@ def export(args) -> int:
     entries = {WEIGHT_ID: (g_sha, g_path.stat().st_size), f"{WEIGHT_ID}-discriminator": (d_sha, d_path.stat().st_size)}
     for wid, (sha, size) in entries.items():
         print(f"{wid}: sha256 {sha} size {size}")
-    if not args.no_manifest and dest.resolve() == (REPO / "weights").resolve():
+    if not args.no_manifest and dest.resolve() == WEIGHTS_DIR:
         from hub.weights import rehash_manifest
 
-        rehash_manifest(REPO / "weights_manifest.yaml", list(entries))
+        rehash_manifest(MANIFEST, list(entries))
     print(f"exported {ckpt.name} (step {state['step']}, {kimg:.1f} kimg) -> {dest}; G {g_dtype}, fp16 PSNR {fp16_psnr:.1f} dB")
     return 0
 

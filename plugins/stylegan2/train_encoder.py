@@ -1,7 +1,7 @@
 """Train the image -> W+ encoder of a frozen StyleGAN2 generator (resumable), and export it.
 
     python -m plugins.stylegan2.train_encoder                   # train/resume against weights/stylegan2-emoji64
-    python -m plugins.stylegan2.train_encoder --export          # weights/stylegan2-emoji64-encoder.{safetensors,md}
+    python -m plugins.stylegan2.train_encoder --export          # plugins/stylegan2/weights/stylegan2-emoji64-encoder.{safetensors,md}
     ganhub train stylegan2-encoder ...
 
 Each step mixes two kinds of batch (generator frozen throughout):
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
 from hub.weights import sha256_file, tensors_sha256
 from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
-from plugins.stylegan2.train import (REPO, latest_checkpoint, load_optimizers, load_training_images,
+from plugins.stylegan2.train import (MANIFEST, WEIGHTS_DIR, latest_checkpoint, load_optimizers, load_training_images,
                                      save_checkpoint)
 
 DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
@@ -37,7 +37,7 @@ WEIGHT_ID = "stylegan2-emoji64-encoder"
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="ganhub train stylegan2-encoder", description=__doc__.split("\n\n")[0])
-    p.add_argument("--generator", type=Path, default=REPO / "weights" / "stylegan2-emoji64.safetensors")
+    p.add_argument("--generator", type=Path, default=WEIGHTS_DIR / "stylegan2-emoji64.safetensors")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--data", choices=["emoji", "random"], default="emoji")
     p.add_argument("--batch", type=int, default=8, help="generated images per step (plus as many real ones)")
@@ -58,7 +58,7 @@ def parse_args(argv=None):
                         "stylegan2-emoji64-encoder.safetensors), counting on from its step; Adam starts afresh. "
                         "Adapting the last encoder to a generator that trained on is much cheaper than a new one")
     p.add_argument("--export", action="store_true")
-    p.add_argument("--export-dir", type=Path, default=REPO / "weights")
+    p.add_argument("--export-dir", type=Path, default=WEIGHTS_DIR)
     p.add_argument("--no-manifest", action="store_true")
     p.add_argument("--eval-images", type=int, default=32, help="with --export: held-out images for the metrics")
     p.add_argument("--eval-steps", type=int, default=100, help="with --export: optimisation steps compared")
@@ -292,28 +292,11 @@ def export(args) -> int:
                     f"did not record)" if state.get("unrecorded_before_step") else ""), **metrics))
     print(json.dumps(metrics, indent=1))
     print(f"{WEIGHT_ID}: sha256 {sha} size {size}")
-    if not args.no_manifest and dest.resolve() == (REPO / "weights").resolve():
-        _manifest_entry(sha, size)
+    if not args.no_manifest and dest.resolve() == WEIGHTS_DIR:
+        from hub.weights import rehash_manifest
+
+        rehash_manifest(MANIFEST, [WEIGHT_ID])
     return 0
-
-
-def _manifest_entry(sha: str, size: int, manifest: Path = REPO / "weights_manifest.yaml") -> None:
-    from hub.weights import rehash_manifest
-
-    text = manifest.read_text()
-    if f"- id: {WEIGHT_ID}\n" not in text:
-        anchor = "- id: stylegan2-ffhq-1024\n"
-        entry = (f"- id: {WEIGHT_ID}\n  source: null\n  embedded: weights/{WEIGHT_ID}.safetensors\n"
-                 f"  sha256: {sha}\n  size: {size}\n  license: Apache-2.0\n  format: safetensors\n  converter: null\n"
-                 f"  description: image -> W+ encoder of stylegan2-emoji64 (offsets from w_avg); see weights/{WEIGHT_ID}.md\n")
-        if anchor not in text:
-            print(f"manifest: add an entry for {WEIGHT_ID} (sha256 {sha}, size {size}) by hand")
-            return
-        tmp = manifest.with_name(f".{manifest.name}.tmp")
-        tmp.write_text(text.replace(anchor, entry + anchor, 1))
-        os.replace(tmp, manifest)
-    else:
-        rehash_manifest(manifest, [WEIGHT_ID])
 
 
 CARD = """# stylegan2-emoji64-encoder
@@ -329,7 +312,7 @@ offsets from w_avg; `plugins/stylegan2/encoder.py`), trained with the generator 
 | generator | tensors sha256 `{g_sha}` (`hub.weights.tensors_sha256`: the weights, not the file's bytes; retrain when the generator changes) |
 | file | {size:.1f} MB float32, sha256 `{sha}` |
 
-Command: `python -m plugins.stylegan2.train_encoder` (resumes; `--init-from weights/stylegan2-emoji64-encoder.safetensors`
+Command: `python -m plugins.stylegan2.train_encoder` (resumes; `--init-from plugins/stylegan2/weights/stylegan2-emoji64-encoder.safetensors`
 adapts the last export when the cache is gone or the generator trained on), then `python -m plugins.stylegan2.train_encoder --export`.
 
 ## Reconstruction of {n} held-out emoji (never seen by G or E)

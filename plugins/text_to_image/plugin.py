@@ -4,10 +4,12 @@ Model plugin and technique plugin at once: it registers ``text-to-image-emoji64`
 ``TextToImage``: text encoder φ + generator G(z, φ(t)) + style encoder S(x), one embedded file),
 the "Text to image" tab and the ``text_to_image`` trainer. Python API: ``plugins.text_to_image.api``
 (``generate``, ``interpolate``, ``restyle``). Importing this package loads neither torch nor gradio.
-The weight entry lives in the root ``weights_manifest.yaml`` under ``# --- text_to_image ---``.
+Its weight entry lives in ``plugins/text_to_image/weights.yaml``, the embedded file in ``weights/`` beside it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 
@@ -22,6 +24,11 @@ def _build_model(paths):
 
 
 @hookimpl
+def register_weights(register):
+    register(str(Path(__file__).with_name("weights.yaml")))
+
+
+@hookimpl
 def register_models(register):
     register(ModelSpec(
         name=MODEL_NAME,
@@ -30,7 +37,7 @@ def register_models(register):
         build=_build_model,
         weights=(MODEL_NAME,),
         description="GAN-INT-CLS at 64 px trained on emoji captions (text encoder, G, style encoder S); "
-                    "see weights/text-to-image-emoji64.md",
+                    "see plugins/text_to_image/weights/text-to-image-emoji64.md",
         related={"classifier": "emoji-attribute-classifier"},
     ))
 
@@ -64,4 +71,4 @@ def _train_main(argv):
 def register_trainers(register):
     register(TrainerSpec(name="text_to_image", main=_train_main,
                          help="text encoder (joint embedding), then GAN-INT-CLS + style encoder; --export writes "
-                              "weights/text-to-image-emoji64.*"))
+                              "plugins/text_to_image/weights/text-to-image-emoji64.*"))

@@ -1,7 +1,7 @@
 """Train GAN-INT-CLS on the emoji captions, resumably; ``--export`` writes the embedded weights.
 
     python -m plugins.text_to_image.train                 # stage 1 (text encoder), then the GAN, until --steps
-    python -m plugins.text_to_image.train --export        # weights/text-to-image-emoji64.{safetensors,png,md}
+    python -m plugins.text_to_image.train --export        # plugins/text_to_image/weights/text-to-image-emoji64.{safetensors,png,md}
     ganhub train text_to_image ...                         # the same
 
 Stage 1 trains the text encoder with the joint embedding (``train_text.py``) and freezes it.
@@ -33,7 +33,8 @@ from typing import Any, Sequence
 import numpy as np
 
 DEFAULT_OUT = Path.home() / ".cache" / "ganhub" / "train" / "text_to_image"
-REPO = Path(__file__).resolve().parents[2]
+WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
+MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
 WEIGHT_ID = "text-to-image-emoji64"
 
 #: Fixed prompts for sample grids and the model card (the last two name withheld combinations).
@@ -280,7 +281,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sample-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--export", action="store_true", help="write the embedded weights from the latest checkpoint")
-    p.add_argument("--weights-dir", type=Path, default=REPO / "weights")
+    p.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
     p.add_argument("--eval-samples", type=int, default=16, help="samples per prompt for the card's eval table")
     args = p.parse_args(list(argv) if argv is not None else None)
 
@@ -355,8 +356,8 @@ def recalibrate_batchnorm(G, text_table, batches: int = 32, batch: int = 64, see
     G.eval()
 
 
-def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = REPO / "weights", eval_samples: int = 16,
-           manifest: Path | None = REPO / "weights_manifest.yaml") -> Path:
+def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = WEIGHTS_DIR, eval_samples: int = 16,
+           manifest: Path | None = MANIFEST) -> Path:
     """Latest checkpoint -> weights/<id>.safetensors (text encoder + G_ema + S, fp16), .png grid, .md card."""
     import torch
     from PIL import Image
@@ -395,7 +396,7 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = REPO / "weights", ev
     Image.fromarray(grid).save(weights_dir / f"{WEIGHT_ID}.png")
     eval_md = "(not measured: the attribute classifier weights are missing)"
     try:
-        from benchmarks.text_to_image_eval import evaluate, format_table
+        from plugins.text_to_image.evaluate import evaluate, format_table
 
         results = evaluate(model, samples_per_prompt=eval_samples)
         eval_md = format_table(results)
@@ -403,7 +404,7 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = REPO / "weights", ev
         eval_md = f"(not measured: {type(exc).__name__}: {exc})"
     size, sha = path.stat().st_size, _sha256(path)
     write_card(weights_dir / f"{WEIGHT_ID}.md", state, text_info, eval_md, size, sha, len(meta))
-    # The manifest names weights/<id>.safetensors: a scratch export (another weights_dir) leaves it alone.
+    # The plugin manifest names weights/<id>.safetensors: a scratch export (another weights_dir) leaves it alone.
     if manifest is not None and manifest.exists() and weights_dir.resolve() == (manifest.parent / "weights").resolve():
         from hub.weights import rehash_manifest
 
@@ -447,7 +448,7 @@ Half of every batch is drawn from the head-and-shoulders portraits (the only ima
 - Schedule: {schedule_md}
 - Compute: {cpu_h:.2f} CPU hours (1 thread on a shared 2-core machine), checkpoint of {state.get('time', '?')}.
 
-## Evaluation (benchmarks/text_to_image_eval.py, the embedded attribute classifier as judge)
+## Evaluation (plugins/text_to_image/evaluate.py, the embedded attribute classifier as judge)
 {eval_md}
 
 ## Limits
