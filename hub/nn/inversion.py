@@ -79,12 +79,16 @@ M = a pixel mask; ``masks["mse2"]`` defaults to 1 - ``masks["mse"]``)::
 every ``yield_every`` steps (and after the last), so a tab streams it, shows progress and
 cancels by closing it; it *returns* an ``InversionResult``. ``invert(...)`` runs it to the end.
 ``Inversion`` wraps both: iterate it to stream, then read ``.result``.
+
+A fourth method, Pivotal Tuning Inversion (``hub.nn.pti``), builds on these phases: it inverts to a
+pivot with them, then tunes the generator's weights around it. ``invert(G, x, method="pti")`` and
+``inversion_run(G, x, method="pti")`` reach it through this module (``METHODS``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import torch
@@ -108,6 +112,8 @@ __all__ = [
     "Inversion",
     "inversion_steps",
     "invert",
+    "inversion_run",
+    "METHODS",
     "scale_layers",
     "scale_steps",
     "phase_w_plus",
@@ -734,6 +740,29 @@ class Inversion(StreamingRun):
         return self.result
 
 
-def invert(G: Any, target: torch.Tensor, config: InversionConfig | None = None, **kwargs: Any) -> InversionResult:
-    """Run ``inversion_steps`` to the end and return the ``InversionResult``."""
-    return Inversion(G, target, config, **kwargs).run()
+#: Inversion methods beyond the engine's own phases: name -> "module:callable" building a
+#: ``StreamingRun`` from ``(G, target, config, **kwargs)``. "pti" is Pivotal Tuning Inversion
+#: (hub.nn.pti): the engine's phases find the pivot, then the generator's weights are tuned.
+METHODS: dict[str, str] = {"pti": "hub.nn.pti:PTI"}
+
+
+def inversion_run(G: Any, target: torch.Tensor, config: Any = None, *, method: str | None = None,
+                  **kwargs: Any) -> StreamingRun:
+    """A streaming inversion: the engine's ``Inversion`` (``method=None``), or the run of one of
+    ``METHODS`` (``method="pti"``: ``config`` is a ``hub.nn.pti.PTIConfig`` or the pivot's
+    ``InversionConfig``)."""
+    if method is None:
+        return Inversion(G, target, config, **kwargs)
+    if method not in METHODS:
+        raise ValueError(f"method must be None or one of {sorted(METHODS)}, not {method!r}")
+    import importlib
+
+    module, _, attr = METHODS[method].partition(":")
+    return getattr(importlib.import_module(module), attr)(G, target, config, **kwargs)
+
+
+def invert(G: Any, target: torch.Tensor, config: Any = None, *, method: str | None = None,
+           **kwargs: Any) -> InversionResult:
+    """Run an inversion to the end and return its result: ``inversion_steps`` by default, a method of
+    ``METHODS`` with ``method=`` (``"pti"`` returns a ``hub.nn.pti.PTIResult``)."""
+    return inversion_run(G, target, config, method=method, **kwargs).run()

@@ -490,7 +490,10 @@ class WeightStore:
         converter_ref, _, key = (spec.converter or "").partition("#")
         state = pick_state_dict(checkpoint, key or None)
         if converter_ref:
-            converted = _import_ref(converter_ref)(state)
+            convert = _import_ref(converter_ref)
+            # A converter that needs more than the selected state dict (e.g. rosinality's latent_avg,
+            # which sits beside g_ema) says so with ``wants_source`` and gets the whole checkpoint too.
+            converted = convert(state, source=checkpoint) if getattr(convert, "wants_source", False) else convert(state)
         else:
             converted = state
         tensors = _as_tensor_dict(converted, spec.id)

@@ -5,7 +5,13 @@ Upstream checkpoints (``{"g_ema": state_dict, "latent_avg": tensor, ...}``, opti
 ``torch.load``), which hands the checkpoint to :func:`convert_rosinality` (manifest converter
 ``plugins.stylegan2.convert:convert_rosinality``). Our module's parameter names are
 rosinality's, so conversion only keeps ``g_ema``, renames ``latent_avg`` to ``w_avg`` and
-fills it from 4096 mapped samples when a checkpoint has none.
+fills it from 4096 mapped samples only when the checkpoint has none.
+
+``latent_avg`` sits beside ``g_ema`` at the top of an upstream file, so a converter that is handed
+only ``checkpoint["g_ema"]`` (the manifest's ``#g_ema`` selector) cannot see it. The converter
+therefore accepts the whole checkpoint as ``source=`` and says so with ``wants_source = True``: a
+store that honours the flag (``hub.weights.WeightStore.convert``) passes it, and the upstream mean
+of W survives conversion bit for bit (truncation and the inversion's w_avg start then match upstream).
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ import torch
 
 from plugins.stylegan2.model import Discriminator, Generator, build_discriminator, build_generator
 
-__all__ = ["convert_rosinality", "to_rosinality", "infer_generator_config", "load_generator",
+__all__ = ["convert_rosinality", "latent_avg_tensor", "to_rosinality", "infer_generator_config", "load_generator",
            "load_discriminator", "save_generator"]
 
 
-def _g_ema_of(checkpoint: Mapping[str, Any]) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+def _g_ema_of(checkpoint: Mapping[str, Any], source: Mapping[str, Any] | None = None,
+              ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
     latent_avg = checkpoint.get("latent_avg")
+    if latent_avg is None and isinstance(source, Mapping):  # the whole upstream file: latent_avg is top level
+        latent_avg = source.get("latent_avg")
+        if latent_avg is None and isinstance(source.get("g_ema"), Mapping):
+            latent_avg = source["g_ema"].get("latent_avg")
     if isinstance(checkpoint.get("g_ema"), Mapping):
         state = dict(checkpoint["g_ema"])
     else:  # a bare g_ema state dict (what hub.weights.pick_state_dict hands over)
@@ -49,9 +60,14 @@ def infer_generator_config(state: Mapping[str, torch.Tensor]) -> dict:
     return dict(size=size, style_dim=int(style_dim), n_mlp=len(style_ids), channels=channels, lr_mlp=0.01)
 
 
-def convert_rosinality(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Upstream rosinality checkpoint (or bare g_ema dict) -> our Generator state dict (float32)."""
-    state, latent_avg = _g_ema_of(checkpoint)
+def convert_rosinality(checkpoint: Mapping[str, Any], source: Mapping[str, Any] | None = None,
+                       ) -> dict[str, torch.Tensor]:
+    """Upstream rosinality checkpoint (or bare g_ema dict) -> our Generator state dict (float32).
+
+    ``source``: the whole upstream checkpoint when ``checkpoint`` is only its ``g_ema`` entry; its
+    ``latent_avg`` becomes ``w_avg``. Only without any ``latent_avg`` is w_avg estimated (4096 samples).
+    """
+    state, latent_avg = _g_ema_of(checkpoint, source)
     cfg = infer_generator_config(state)
     out = {k: v.detach().float().contiguous() for k, v in state.items()}
     if latent_avg is None:  # compute the mean of W like rosinality's mean_latent
@@ -60,6 +76,21 @@ def convert_rosinality(checkpoint: Mapping[str, Any]) -> dict[str, torch.Tensor]
         latent_avg = g.mean_latent(4096)
     out["w_avg"] = latent_avg.detach().float().reshape(-1).contiguous()
     return out
+
+
+#: ``hub.weights.WeightStore.convert`` passes the whole upstream checkpoint as ``source=`` to a
+#: converter with this flag (the ``#g_ema`` selector alone would drop the top-level ``latent_avg``).
+convert_rosinality.wants_source = True  # type: ignore[attr-defined]
+
+
+def latent_avg_tensor(checkpoint: Any) -> torch.Tensor | None:
+    """The ``latent_avg`` of a rosinality checkpoint (top level or inside ``g_ema``), or None."""
+    if not isinstance(checkpoint, Mapping):
+        return None
+    t = checkpoint.get("latent_avg")
+    if t is None and isinstance(checkpoint.get("g_ema"), Mapping):
+        t = checkpoint["g_ema"].get("latent_avg")
+    return t if isinstance(t, torch.Tensor) else None
 
 
 def to_rosinality(state: Mapping[str, torch.Tensor]) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""Drag editing (hub.nn.drag) and the Drag tab's plugin."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hub.nn import drag as D
+from plugins.stylegan2.model import Generator
+
+TINY = dict(size=32, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 16, 32: 8})
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(2)
+    g = Generator(**TINY).eval().requires_grad_(False)
+    with torch.no_grad():
+        g.w_avg.copy_(g.mean_latent(256))
+    return g
+
+
+def _latent(G, seed=0):
+    z = torch.randn(1, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    return {"ws": G.mapping(z)[:, None].repeat(1, G.num_ws, 1), "noise": None}
+
+
+def test_drag_streams_moves_only_the_first_rows_and_stops(G):
+    lat = _latent(G)
+    run = D.drag(G, lat, [(10, 12)], [(18, 12)], config=D.DragConfig(max_steps=6, render_every=2, stop_distance=0))
+    steps = list(run)
+    r = run.result
+    assert [s.step for s in steps] == [1, 2, 3, 4, 5, 6]
+    assert [s.image is not None for s in steps] == [False, True, False, True, False, True]
+    rows = D.scale_layers([(1, 6)], G.num_ws)
+    moved = (r.ws - lat["ws"]).abs().sum(-1)[0]
+    assert all(moved[i] == 0 for i in range(G.num_ws) if i not in rows) and moved[list(rows)].sum() > 0
+    assert r.steps == 6 and not r.reached and len(r.history) == 6
+
+
+def test_drag_reached_and_stop(G):
+    r = D.drag(G, _latent(G), [(10, 12)], [(10.5, 12)]).run()  # already within a pixel
+    assert r.reached and r.steps == 0
+    calls = []
+    r = D.drag(G, _latent(G), [(5, 5)], [(25, 25)], stop=lambda: len(calls.append(1) or calls) > 3).run()
+    assert not r.completed and r.steps < 5
+
+
+def test_drag_validates_points(G):
+    with pytest.raises(ValueError, match="outside"):
+        D.drag(G, _latent(G), [(40, 3)], [(3, 3)]).run()
+    with pytest.raises(ValueError, match="one target"):
+        D.drag(G, _latent(G), [(3, 3), (4, 4)], [(5, 5)]).run()
+
+
+def test_mask_keeps_the_rest_closer(G):
+    lat = _latent(G, 3)
+    cfg = D.DragConfig(max_steps=8, stop_distance=0, lr=0.05)
+    mask = torch.zeros(32, 32)
+    mask[6:18, 6:22] = 1
+    with torch.no_grad():
+        before = G.synthesis(lat["ws"])
+    free = D.drag(G, lat, [(10, 12)], [(17, 12)], config=cfg).run()
+    held = D.drag(G, lat, [(10, 12)], [(17, 12)], mask=mask, config=cfg).run()
+    assert D.outside_psnr(before, held.image, mask) > D.outside_psnr(before, free.image, mask)
+
+
+def test_patch_match_and_draw_points():
+    torch.manual_seed(0)
+    img = torch.rand(1, 3, 32, 32) * 2 - 1
+    shifted = torch.roll(img, shifts=(2, 5), dims=(2, 3))
+    assert D.patch_match(img, shifted, (12, 14)) == (17.0, 16.0)
+    pil = D.draw_points(img, [(3, 3)], [(9, 9)], scale=4)
+    assert pil.size == (128, 128)
+
+
+def test_plugin_registers_the_drag_tab_and_it_builds():
+    import gradio as gr
+
+    from plugins.drag_editing import plugin, ui
+
+    demos = []
+    plugin.register_demos(demos.append)
+    assert demos[0].id == "drag_editing" and demos[0].title == "Drag"
+
+    class Ctx:
+        plugin = "drag_editing"
+        heavy_concurrency_id = "heavy"
+
+        def api_name(self, action):
+            return f"drag_editing_{action}"
+
+        def get_model(self, name):
+            raise AssertionError("the tab must not load a model while building")
+
+        def models_for(self, interface):
+            return ["stylegan2-emoji64"]
+
+    with gr.Blocks():
+        ui.build(Ctx())
+    h, t = __import__("plugins.drag_editing.api", fromlist=["x"]).parse_points([(1, 2), (3, 4), (5, 6)])
+    assert h == [(1.0, 2.0)] and t == [(3.0, 4.0)]
