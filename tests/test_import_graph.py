@@ -1,0 +1,182 @@
+"""The project's imports run one way: no cycles, no upward imports, nothing imports benchmarks/.
+
+Every ``import`` and ``from … import`` in hub/ and plugins/ counts, deferred ones (inside functions)
+included, since a deferred import is still a dependency. Layers, lowest first (docs/architecture.md):
+
+    contract  hub (the package facade), hub.api, hub.hookspecs
+    images    hub.images
+    weights   hub.weights.*
+    models    hub.models
+    nn        hub.nn.*              (shared building blocks: VGG taps, losses, the inversion engine)
+    plugins   hub.plugins           (the plugin manager: the one Hub)
+    shell     hub.app, hub.ui.*, hub.cli, hub.spaces*, hub.training.*, hub.remote, hub.testing
+    plugin    plugins.*             (built-in and third-party alike)
+
+A module may import its own layer or any layer below it. ``__main__`` modules are entry scripts
+that nothing imports, so they may call the shell.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+LAYERS = [
+    ("contract", ("hub", "hub.api", "hub.hookspecs")),
+    ("images", ("hub.images",)),
+    ("weights", ("hub.weights",)),
+    ("models", ("hub.models",)),
+    ("nn", ("hub.nn",)),
+    ("plugin manager", ("hub.plugins",)),
+    ("shell", ("hub.app", "hub.ui", "hub.cli", "hub.spaces", "hub.training", "hub.remote", "hub.testing")),
+    ("plugin", ("plugins",)),
+]
+
+
+def layer_of(module: str) -> int:
+    best, best_len = None, -1
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+                best, best_len = index, len(prefix)
+    assert best is not None, f"{module} is in no layer: add it to LAYERS and docs/architecture.md"
+    return best
+
+
+def project_modules(root: Path = ROOT) -> dict[str, Path]:
+    modules = {}
+    for base in ("hub", "plugins"):
+        for path in (root / base).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def imports_of(path: Path, name: str) -> set[str]:
+    """Dotted targets of every import in the file (``from a import b`` gives ``a`` and ``a.b``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def dependency_graph(root: Path = ROOT) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """``({module: {project modules it imports}}, {module: {benchmarks modules it imports}})``."""
+    modules = project_modules(root)
+    graph: dict[str, set[str]] = {}
+    benchmarks: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps = set()
+        for target in imports_of(path, name):
+            if target == "benchmarks" or target.startswith("benchmarks."):
+                benchmarks.setdefault(name, set()).add(target)
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                deps.add(target)
+        graph[name] = deps
+    return graph, benchmarks
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+            elif child not in index:
+                index[child] = low[child] = counter
+                counter += 1
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(graph.get(child, ())))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    bad = []
+    for module, deps in sorted(graph.items()):
+        if module.endswith(".__main__"):
+            continue
+        for dep in sorted(deps):
+            if layer_of(dep) > layer_of(module):
+                bad.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {dep} ({LAYERS[layer_of(dep)][0]})")
+    return bad
+
+
+def test_the_project_has_no_import_cycle():
+    graph, _ = dependency_graph()
+    assert cycles(graph) == []
+
+
+def test_no_module_imports_a_higher_layer():
+    graph, _ = dependency_graph()
+    assert upward_imports(graph) == []
+
+
+def test_nothing_imports_benchmarks():
+    _, benchmarks = dependency_graph()
+    assert benchmarks == {}
+
+
+@pytest.mark.parametrize("files,expected", [
+    ({"hub/__init__.py": "", "hub/nn/__init__.py": "", "hub/nn/a.py": "def f():\n    from hub.nn import b\n",
+      "hub/nn/b.py": "from hub.nn.a import f\n"}, "cycle"),
+    ({"hub/__init__.py": "", "hub/weights.py": "def f():\n    import hub.app\n", "hub/app.py": ""}, "upward"),
+    ({"hub/__init__.py": "", "plugins/__init__.py": "", "plugins/x/__init__.py": "",
+      "plugins/x/train.py": "from benchmarks.x_eval import evaluate\n"}, "benchmarks"),
+])
+def test_the_checks_catch_what_they_are_for(tmp_path, files, expected):
+    """The three checks fail on the shapes the restructure removed (a deferred import counts)."""
+    (tmp_path / "plugins").mkdir()
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    graph, benchmarks = dependency_graph(tmp_path)
+    found = {"cycle": bool(cycles(graph)), "upward": bool(upward_imports(graph)), "benchmarks": bool(benchmarks)}
+    assert [kind for kind, hit in found.items() if hit] == [expected]
