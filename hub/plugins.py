@@ -33,6 +33,7 @@ import pluggy
 import hub
 from hub import hookspecs
 from hub.api import DatasetSpec, Demo, ModelSpec, TrainerSpec, WeightSpec
+from hub.weights.env import BUILTIN_MANIFEST  # the core's own weights; each plugin registers its own
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -54,8 +55,6 @@ __all__ = [
 log = logging.getLogger("ganhub.plugins")
 
 ENTRY_POINT_GROUP = "ganhub"
-#: The repository's own manifest: every built-in weight file.
-BUILTIN_MANIFEST = Path(hub.__file__).resolve().parent.parent / "weights_manifest.yaml"
 #: Pseudo-plugin under which the core's own registrations (the built-in manifest) are recorded.
 CORE = "hub"
 

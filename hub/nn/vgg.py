@@ -178,7 +178,9 @@ def _embedded_path(arch: str) -> Path:
 
         return Path(resolve_weight(EMBEDDED_WEIGHT_IDS[arch]))
     except Exception:  # core not there yet, or manifest not merged: use the committed file directly
-        return REPO_ROOT / "weights" / f"{EMBEDDED_WEIGHT_IDS[arch]}.safetensors"
+        from hub.weights.env import BUILTIN_MANIFEST
+
+        return BUILTIN_MANIFEST.parent / "weights" / f"{EMBEDDED_WEIGHT_IDS[arch]}.safetensors"
 
 
 _embedded_cache: dict[tuple[str, int], dict[str, torch.Tensor]] = {}

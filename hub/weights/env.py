@@ -14,7 +14,11 @@ from urllib.parse import urlsplit
 log = logging.getLogger("ganhub.weights")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILTIN_MANIFEST = REPO_ROOT / "weights_manifest.yaml"
+#: The core's own manifest: at the top of a checkout; in an installed wheel, the copy the build put
+#: in ``hub/_core/`` (see setup.py), with the core's embedded weights beside it.
+BUILTIN_MANIFEST = next((p for p in (REPO_ROOT / "weights_manifest.yaml",
+                                     Path(__file__).resolve().parents[1] / "_core" / "weights_manifest.yaml")
+                         if p.is_file()), REPO_ROOT / "weights_manifest.yaml")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 FORMATS = ("safetensors", "pickle")
