@@ -166,6 +166,15 @@ class DemoContext(Protocol):
     def models_for(self, interface: str) -> list[str]:
         """Names of registered models that implement ``interface``, default first."""
 
+    def related_model(self, name: str, role: str) -> Any | None:
+        """The companion of model ``name`` in ``role`` (see ``RELATED_ROLES``), loaded; None if it has none."""
+
+    def related_name(self, name: str, role: str) -> str | None:
+        """What ``ModelSpec.related[role]`` of model ``name`` names (a model, or for "directions" a weight id)."""
+
+    def weight_path(self, weight_id: str) -> Path:
+        """The verified local file of a registered weight (a missing or tampered one is a readable error)."""
+
 
 #: ``edit(layer_index, activation) -> activation``; called for every synthesis layer.
 ActivationEdit = Callable[[int, "torch.Tensor"], "torch.Tensor"]

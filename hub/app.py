@@ -15,6 +15,7 @@ import re
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import gradio as gr
@@ -81,6 +82,26 @@ class DemoContextImpl:
 
     def models_for(self, interface: str) -> list[str]:
         return self.hub.models.models_for(interface)
+
+    def related_name(self, name: str, role: str) -> str | None:
+        from hub.models import UnknownModelError
+
+        try:
+            return self.hub.models.spec(name).related.get(role)
+        except UnknownModelError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def related_model(self, name: str, role: str) -> Any | None:
+        target = self.related_name(name, role)
+        return None if target is None else self.get_model(target)
+
+    def weight_path(self, weight_id: str) -> Path:
+        from hub.weights import WeightUnavailable
+
+        try:
+            return Path(self.hub.weights.resolve(weight_id))
+        except (KeyError, WeightUnavailable) as exc:
+            raise gr.Error(str(exc).strip("'\"")) from exc
 
 
 def public_api_names(blocks: gr.Blocks, fn_ids: Sequence[int] | None = None) -> list[str]:

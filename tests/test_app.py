@@ -86,6 +86,41 @@ def test_context_api_name_and_models():
     assert isinstance(ctx, DemoContext)
 
 
+def test_context_gives_tabs_companions_and_weight_files(tmp_path):
+    """What tabs used to reach through ctx.hub: a model's related companions and verified weight files."""
+    import hashlib
+
+    from hub import ModelSpec, WeightSpec, hookimpl
+
+    good = tmp_path / "dirs.safetensors"
+    good.write_bytes(b"not really safetensors, but a file with a digest")
+
+    class Gen:
+        name = "gen"
+
+        @hookimpl
+        def register_weights(self, register):
+            register(WeightSpec(id="gen-dirs", filename=good.name, embedded=str(good),
+                                sha256=hashlib.sha256(good.read_bytes()).hexdigest()))
+            register(WeightSpec(id="gen-bad", filename=good.name, embedded=str(good), sha256="0" * 64))
+
+        @hookimpl
+        def register_models(self, register):
+            register(ModelSpec("gen", family="g", interface="Toy", build=lambda paths: object(),
+                               related={"encoder": "tiny-c", "directions": "gen-dirs"}))
+
+    hub = make_hub([fx.TinyModels(), fx.ImageFx(), Gen()])
+    ctx = DemoContextImpl(hub, hub.demos["imagefx-invert"], {})
+    assert ctx.related_model("gen", "encoder") is hub.get_model("tiny-c")
+    assert ctx.related_model("gen", "classifier") is None and ctx.related_name("gen", "classifier") is None
+    assert ctx.related_name("gen", "directions") == "gen-dirs"
+    assert ctx.weight_path("gen-dirs") == good
+    with pytest.raises(gr.Error, match="gen-bad"):  # a digest mismatch is a sentence, not a traceback
+        ctx.weight_path("gen-bad")
+    with pytest.raises(gr.Error, match="no model is registered as 'ghost'"):
+        ctx.related_name("ghost", "encoder")
+
+
 def test_status_tables_show_plugins_weights_models_and_device(monkeypatch):
     monkeypatch.setenv("GANHUB_DEVICE", "cpu")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,8 +44,10 @@ print(json.dumps({
 @pytest.mark.slow
 def test_built_wheel_carries_the_embedded_weights_and_works_offline(tmp_path):
     wheels = tmp_path / "wheels"
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools would pack stale files left there
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
                     str(wheels), str(ROOT)], check=True, cwd=tmp_path)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     wheel = next(wheels.glob("ganhub-*.whl"))
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)

@@ -15,7 +15,6 @@ images without it (``plugins.attribute_vectors.directions`` computes and documen
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
@@ -37,23 +36,17 @@ __all__ = [
 ]
 
 
-def model_directions(model: str, hub: Any = None) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """The shipped directions of a registered model (``ModelSpec.related["directions"]``, a weight id)."""
-    if hub is None:
-        from hub.plugins import get_hub
+def model_directions(model: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The shipped directions of a model registered in the process-wide hub (its
+    ``ModelSpec.related["directions"]``, a weight id): a convenience for scripts; tabs resolve the
+    file through their ``DemoContext`` and call ``load_directions``."""
+    from hub.plugins import get_hub
 
-        hub = get_hub()
+    hub = get_hub()
     weight_id = hub.models.spec(model).related.get("directions")
     if not weight_id:
         raise LookupError(f"{model} ships no attribute directions (no 'directions' in its ModelSpec.related)")
-    path = hub.weights.resolve(weight_id) if hasattr(hub, "weights") else _resolve(weight_id)
-    return load_directions(path)
-
-
-def _resolve(weight_id: str) -> Path:
-    from hub import resolve_weight
-
-    return Path(resolve_weight(weight_id))
+    return load_directions(hub.weights.resolve(weight_id))
 
 
 def resolve_layers(G: Any, layers: str | Sequence[int] | None) -> tuple[int, ...] | None:

@@ -32,12 +32,11 @@ def _directions(ctx, model: str | None) -> tuple[list[str], dict]:
 
     if not model:
         return [], {}
-    hub = getattr(ctx, "hub", None)
     try:
-        weight_id = hub.models.spec(model).related.get("directions")
+        weight_id = ctx.related_name(model, "directions")
         if not weight_id:
             return [], {}
-        with safe_open(str(hub.weights.resolve(weight_id)), "numpy") as f:
+        with safe_open(str(ctx.weight_path(weight_id)), "numpy") as f:
             meta = dict(f.metadata() or {})
             names = sorted(k[len("direction."):] for k in f.keys() if k.startswith("direction."))
     except Exception:
@@ -175,8 +174,9 @@ def build(ctx) -> None:
             raise gr.Error("Sample a face or invert a photo first.")
         start = load_slot(G, path, "start")
         try:
-            dirs = _api().model_directions(model_name, getattr(ctx, "hub", None))[0]
-        except (LookupError, ValueError):
+            weight_id = ctx.related_name(model_name, "directions")
+            dirs = _api().load_directions(ctx.weight_path(weight_id))[0] if weight_id else {}
+        except (LookupError, ValueError, gr.Error):
             dirs = {}
         names = sorted(dirs)
         chosen = {n: float(a) for n, a in zip(names, alphas) if a}

@@ -27,13 +27,8 @@ def _api():
 
 def related_model(ctx, model: str, role: str):
     """The companion model (encoder, discriminator, classifier) of ``model``, or None."""
-    hub = getattr(ctx, "hub", None)
-    if hub is None:
-        from hub.plugins import get_hub
-
-        hub = get_hub()
     try:
-        return hub.models.related_model(model, role)
+        return ctx.related_model(model, role)
     except Exception:  # an unknown model or a missing/tampered companion weight: the tab goes on without it
         return None
 
