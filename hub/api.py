@@ -45,6 +45,7 @@ __all__ = [
     "INTERFACE_SUPER_RESOLVER",
     "INTERFACE_STYLE_TRANSFER",
     "INTERFACE_TEXT_TO_IMAGE",
+    "INTERFACE_VGG_FEATURES",
     "RELATED_ROLES",
 ]
 
@@ -57,6 +58,9 @@ INTERFACE_ATTRIBUTE_CLASSIFIER = "AttributeClassifier"
 INTERFACE_SUPER_RESOLVER = "SuperResolver"
 INTERFACE_STYLE_TRANSFER = "StyleTransfer"
 INTERFACE_TEXT_TO_IMAGE = "TextToImage"
+#: The core's VGG feature taps (``hub.nn.vgg.vgg_features``): ``vgg19`` and ``vgg16``, registered by the
+#: core so that a Demo whose losses use them declares them like any other model.
+INTERFACE_VGG_FEATURES = "VGGFeatures"
 
 #: The roles of ``ModelSpec.related`` that the built-in techniques read, and what each names:
 #: a model name, except ``directions``, which names a weight id.
@@ -65,6 +69,7 @@ RELATED_ROLES = {
     "discriminator": "the Discriminator trained with this generator (a realism term for edits)",
     "classifier": "an AttributeClassifier that judges this generator's samples and edits",
     "directions": "a weight id: labelled latent directions (safetensors) for this generator",
+    "imagenet": "a weight id: the ImageNet weights a VGG feature model uses where the Hub is reachable",
 }
 
 
@@ -115,8 +120,12 @@ class ModelSpec:
 class Demo:
     """A tab. ``build(ctx)`` creates its components inside an open ``gr.Tab``.
 
-    ``models`` names the model specs (or interfaces, prefixed ``"interface:"``)
-    the demo may load; the Spaces generator and the Plugins tab read it.
+    ``models`` names the model specs (or interfaces, prefixed ``"interface:"``) the demo may load,
+    the core's VGG feature models (``"vgg19"``, ``"vgg16"``) included when its losses use them; the
+    Spaces generator and the Plugins tab read it. ``heavy``: a request runs an optimisation (an
+    inversion, Gatys, a drag), so a Space of this demo is suggested a GPU. ``space``: the Space card
+    (``emoji``, ``short``, ``tags``, ``papers``, ``limits``) of the plugin's generated Space.
+    Nothing reads a plugin's source or widget labels to find these out.
     """
 
     id: str
@@ -125,6 +134,8 @@ class Demo:
     order: int = 100
     description: str = ""
     models: tuple[str, ...] = ()
+    heavy: bool = False
+    space: Mapping[str, Any] = field(default_factory=dict)
     plugin: str = ""
 
 

@@ -32,7 +32,7 @@ import pluggy
 
 import hub
 from hub import hookspecs
-from hub.api import DatasetSpec, Demo, ModelSpec, TrainerSpec, WeightSpec
+from hub.api import INTERFACE_VGG_FEATURES, DatasetSpec, Demo, ModelSpec, TrainerSpec, WeightSpec
 from hub.weights.env import BUILTIN_MANIFEST  # the core's own weights; each plugin registers its own
 
 __all__ = [
@@ -60,6 +60,24 @@ CORE = "hub"
 
 # Hooks in the order they are called: weights first, so models can be checked against them.
 HOOKS = ("register_weights", "register_models", "register_demos", "register_trainers", "register_datasets")
+
+
+def _vgg_builder(arch: str) -> Callable[[Mapping[str, Path]], Any]:
+    def build(paths: Mapping[str, Path]) -> Any:
+        from hub.nn.vgg import vgg_features  # resolves the ImageNet weights where reachable, else the embedded
+
+        return vgg_features(arch)
+
+    return build
+
+
+def core_models() -> list[ModelSpec]:
+    """What the core itself registers: the VGG feature taps that perceptual and style losses use."""
+    return [ModelSpec(name=arch, family="vgg", interface=INTERFACE_VGG_FEATURES, build=_vgg_builder(arch),
+                      weights=(f"{arch}-random",), related={"imagenet": f"{arch}-tv-in1k"},
+                      description=f"{arch.upper()} feature taps of the losses: ImageNet weights from the Hub where "
+                                  f"reachable, else the embedded seeded random {arch.upper()}")
+            for arch in ("vgg19", "vgg16")]
 
 
 class PluginError(RuntimeError):
@@ -181,6 +199,9 @@ class Hub:
             if self._manifest is not None:
                 start = time.perf_counter()
                 self._call_register(CORE, "weights", self._manifest)
+                for spec in core_models():
+                    if all(wid in self.weights for wid in spec.weights):
+                        self._call_register(CORE, "models", spec)
                 core.load_seconds = time.perf_counter() - start
             if self.use_entry_points:
                 self._load_entry_points()

@@ -67,88 +67,12 @@ DIST = "ganhub"
 GANHUB_REQUIREMENT = "ganhub=={version}"
 
 COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
-#: Markers in a plugin's run-time sources (training/export files excluded).
-HEAVY_MARKERS = ("hub.nn.inversion", "hub.nn import inversion", "torch.optim")  # per-request optimisation
-VGG_MARKERS = ("hub.nn.vgg", "hub.nn.inversion", "hub.nn import inversion", "vgg_features", "VGGFeatures")
-_OFFLINE_FILES = re.compile(r"^(train|export|evaluate|convert|benchmark)")
 
-#: Card text for the built-in plugins (the paper, the emoji ...). A plugin module may define its own
-#: ``SPACE = {...}`` with the same keys; it wins over this table (that is how a third party sets them).
-BUILTIN_CARDS: dict[str, dict[str, Any]] = {
-    "stylegan2": dict(
-        emoji="🎲", short="StyleGAN2 samples: seeds, truncation, style mixing",
-        tags=["stylegan2", "image-generation"],
-        papers=["Karras et al., *Analyzing and Improving the Image Quality of StyleGAN*, CVPR 2020, "
-                "[arXiv:1912.04958](https://arxiv.org/abs/1912.04958)"],
-        limits=["The embedded generator is 64 px and trained on CPU on emoji faces: it shows the technique, "
-                "not photo quality. The public NVIDIA generators are non-commercial and need "
-                "`ganhub weights convert ID` once (pickle → safetensors)."]),
-    "wplus_editing": dict(
-        emoji="🪄", short="GAN inversion into W+ and latent editing",
-        tags=["gan-inversion", "image-editing", "stylegan2"],
-        papers=["Abdal, Qin, Wonka, *Image2StyleGAN: How to Embed Images Into the StyleGAN Latent Space?*, "
-                "ICCV 2019, [arXiv:1904.03189](https://arxiv.org/abs/1904.03189)",
-                "Zhu et al., *Generative Visual Manipulation on the Natural Image Manifold* (iGAN), ECCV 2016, "
-                "[arXiv:1609.03552](https://arxiv.org/abs/1609.03552)"],
-        limits=["Inversion is an optimisation: on CPU it takes tens of seconds; photos far from the "
-                "generator's domain (emoji faces for the embedded model) invert poorly."]),
-    "attribute_vectors": dict(
-        emoji="🎚️", short="Latent attribute vectors as sliders",
-        tags=["latent-space", "image-editing", "stylegan2"],
-        papers=["White, *Sampling Generative Networks*, 2016, [arXiv:1609.04468](https://arxiv.org/abs/1609.04468)",
-                "Radford, Metz, Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, "
-                "ICLR 2016, [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)"],
-        limits=["A mean-difference direction mixes correlated attributes (entanglement); directions exist "
-                "only for generators whose model names `related[\"directions\"]`."]),
-    "i2s_plusplus": dict(
-        emoji="🧩", short="Image2StyleGAN++: crossover, scribbles, local edits",
-        tags=["gan-inversion", "image-editing", "stylegan2"],
-        papers=["Abdal, Qin, Wonka, *Image2StyleGAN++: How to Edit the Embedded Images?*, CVPR 2020, "
-                "[arXiv:1911.11544](https://arxiv.org/abs/1911.11544)"],
-        limits=["Every edit is a masked optimisation in W+ and noise space: slow on CPU, and bounded by "
-                "what the generator can draw."]),
-    "inpainting": dict(
-        emoji="🩹", short="GAN-prior image completion (inpainting)",
-        tags=["inpainting", "gan-inversion", "stylegan2"],
-        papers=["Yeh et al., *Semantic Image Inpainting with Deep Generative Models*, CVPR 2017, "
-                "[arXiv:1607.07539](https://arxiv.org/abs/1607.07539)",
-                "Abdal, Qin, Wonka, *Image2StyleGAN++: How to Edit the Embedded Images?*, CVPR 2020, "
-                "[arXiv:1911.11544](https://arxiv.org/abs/1911.11544)"],
-        limits=["The hole is filled with what the generator knows: content outside its domain cannot be "
-                "completed; large holes give plausible, not faithful, content."]),
-    "srgan": dict(
-        emoji="🔍", short="SRResNet / SRGAN / ESRGAN x2-x4 super-resolution",
-        tags=["super-resolution", "srgan", "esrgan"],
-        papers=["Ledig et al., *Photo-Realistic Single Image Super-Resolution Using a GAN*, CVPR 2017, "
-                "[arXiv:1609.04802](https://arxiv.org/abs/1609.04802)",
-                "Wang et al., *ESRGAN: Enhanced Super-Resolution GANs*, ECCV Workshops 2018, "
-                "[arXiv:1809.00219](https://arxiv.org/abs/1809.00219)",
-                "Wang et al., *Real-ESRGAN*, ICCV Workshops 2021, [arXiv:2107.10833](https://arxiv.org/abs/2107.10833)"],
-        limits=["The embedded SRResNet is small and briefly trained on CPU; the Hub models are far better "
-                "but some are non-commercial (see the licences) and pickles need a one-time conversion."]),
-    "style_transfer": dict(
-        emoji="🖌️", short="AdaIN and Gatys style transfer, texture synthesis",
-        tags=["style-transfer", "adain", "texture-synthesis"],
-        papers=["Huang, Belongie, *Arbitrary Style Transfer in Real-time with AdaIN*, ICCV 2017, "
-                "[arXiv:1703.06868](https://arxiv.org/abs/1703.06868)",
-                "Gatys, Ecker, Bethge, *Image Style Transfer Using Convolutional Neural Networks*, CVPR 2016",
-                "Gatys, Ecker, Bethge, *Texture Synthesis Using CNNs*, NeurIPS 2015, "
-                "[arXiv:1505.07376](https://arxiv.org/abs/1505.07376)"],
-        limits=["Offline there is no ImageNet VGG: Gatys and texture synthesis use the embedded seeded random "
-                "VGG, and AdaIN an encoder trained here from it on a few dozen photos. Styles transfer colour "
-                "and texture statistics, with weaker structure than the paper's."]),
-    "text_to_image": dict(
-        emoji="💬", short="GAN-INT-CLS text-to-image on emoji",
-        tags=["text-to-image", "gan-cls"],
-        papers=["Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016, "
-                "[arXiv:1605.05396](https://arxiv.org/abs/1605.05396)"],
-        limits=["Trained on a small emoji caption set at 64 px: it follows the caption vocabulary of "
-                "that set only."]),
-    HUB_SPACE: dict(
-        emoji="🧪", short="GAN image-editing techniques, one tab each",
-        tags=["image-editing", "stylegan2", "super-resolution", "style-transfer"],
-        papers=[], limits=[]),
-}
+#: The card of the ``hub`` Space (all tabs); each plugin's own Space card is its ``Demo.space``.
+HUB_CARD: dict[str, Any] = dict(
+    emoji="🧪", short="GAN image-editing techniques, one tab each",
+    tags=["image-editing", "stylegan2", "super-resolution", "style-transfer"],
+    papers=[], limits=[])
 
 
 # ----------------------------------------------------------------------------- planning
@@ -208,17 +132,6 @@ def _module(hub_: Any, plugin: str) -> Any:
     return hub_.pm.get_plugin(plugin) if hub_.pm.has_plugin(plugin) else None
 
 
-def _sources(module: Any) -> str:
-    """Run-time source text of a plugin (its package minus training/export/convert files)."""
-    file = getattr(module, "__file__", None)
-    if not file:
-        return ""
-    path = Path(file)
-    files = sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
-    return "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files
-                     if not _OFFLINE_FILES.match(f.name))
-
-
 def _first_paragraph(text: str | None) -> str:
     return " ".join((text or "").strip().split("\n\n", 1)[0].split())
 
@@ -246,18 +159,6 @@ def _needs(hub_: Any, demos: Sequence[Demo]) -> tuple[list[ModelSpec], list[str]
     return sorted(seen.values(), key=lambda s: s.name), extra_weights
 
 
-def _vgg_weight_ids() -> list[str]:
-    """The weight ids hub.nn.vgg resolves (its ``*_WEIGHT_IDS`` dicts), read without importing torch."""
-    import ast
-
-    ids: list[str] = []
-    tree = ast.parse((REPO_ROOT / "hub" / "nn" / "vgg.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "").endswith("WEIGHT_IDS") for t in node.targets):
-            ids += [v for v in ast.literal_eval(node.value).values() if v not in ids]
-    return sorted(ids)
-
-
 def _rel(path: str) -> str:
     """A manifest path relative to the repository root (the manifest stores them absolute once parsed)."""
     try:
@@ -266,18 +167,20 @@ def _rel(path: str) -> str:
         return Path(path).name
 
 
-def _hardware(sources: Mapping[str, str]) -> tuple[str, str]:
-    heavy = sorted(p for p, text in sources.items() if any(m in text for m in HEAVY_MARKERS))
+def _hardware(demos: Sequence[Demo]) -> tuple[str, str]:
+    heavy = sorted({d.plugin for d in demos if d.heavy})
     if heavy:
         return "zero-a10g", (f"{', '.join(heavy)} run(s) a per-request optimisation (GAN inversion or "
                              "image optimisation): a GPU makes it interactive, and ZeroGPU gives one per call")
     return "cpu-basic", "one forward pass per request on small models: 2 vCPU answer in seconds"
 
 
-def _card(module: Any, plugin: str) -> dict[str, Any]:
-    card = dict(BUILTIN_CARDS.get(plugin, {}))
-    card.update(getattr(module, "SPACE", None) or {})
-    return card
+def _card(hub_: Any, plugin: str) -> dict[str, Any]:
+    """The plugin's Space card: the ``space`` of its first demo that declares one."""
+    for demo in hub_.sorted_demos():
+        if demo.plugin == plugin and demo.space:
+            return dict(demo.space)
+    return {}
 
 
 def _requirements(hub_: Any, plugins: Iterable[str], requirement: str) -> list[str]:
@@ -295,20 +198,20 @@ def _requirements(hub_: Any, plugins: Iterable[str], requirement: str) -> list[s
 def _plan(hub_: Any, name: str, tab_plugins: list[str], requirement: str, title: str | None = None) -> SpacePlan:
     demos = [d for d in hub_.sorted_demos() if d.plugin in tab_plugins]
     models, extra = _needs(hub_, demos)
-    plugin_order = list(tab_plugins) + sorted({m.plugin for m in models} - set(tab_plugins))
+    from hub.plugins import CORE
+
+    # the core's own models (the VGG taps) come with the core, not with a plugin
+    plugin_order = list(tab_plugins) + sorted({m.plugin for m in models} - set(tab_plugins) - {CORE})
     modules = {p: getattr(_module(hub_, p), "__name__", None) or _entry_points()[p].value for p in plugin_order}
-    sources = {p: _sources(_module(hub_, p)) for p in tab_plugins}
     weight_ids: list[str] = []
     for spec in models:
         weight_ids += [w for w in spec.weights if w not in weight_ids]
     weight_ids += [w for w in extra if w not in weight_ids]
-    if any(any(m in text for m in VGG_MARKERS) for text in sources.values()):
-        weight_ids += [w for w in _vgg_weight_ids() if w not in weight_ids]
     known = {spec.id: spec for spec in hub_.weights.specs()}
     weights = sorted((known[w] for w in weight_ids if w in known), key=lambda s: s.id)
-    hardware, why = _hardware(sources)
-    cards = {p: _card(_module(hub_, p), p) for p in tab_plugins}
-    card = _card(None, name) if name == HUB_SPACE else cards[tab_plugins[0]]
+    hardware, why = _hardware(demos)
+    cards = {p: _card(hub_, p) for p in tab_plugins}
+    card = dict(HUB_CARD) if name == HUB_SPACE else cards[tab_plugins[0]]
     if title is None:
         title = " · ".join(d.title for d in demos) or name
     docs = {p: _first_paragraph(getattr(_module(hub_, p), "__doc__", "")) for p in tab_plugins}

@@ -15,6 +15,18 @@ from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🎚️", short="Latent attribute vectors as sliders",
+    tags=["latent-space", "image-editing", "stylegan2"],
+    papers=["White, *Sampling Generative Networks*, 2016, [arXiv:1609.04468](https://arxiv.org/abs/1609.04468)",
+            "Radford, Metz, Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, "
+            "ICLR 2016, [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)"],
+    limits=["A mean-difference direction mixes correlated attributes (entanglement); directions exist "
+            "only for generators whose model names `related[\"directions\"]`."],
+)
+
+
 def _build(ctx):
     from plugins.attribute_vectors.ui import build
 
@@ -35,5 +47,7 @@ def register_demos(register):
         order=21,
         description="Sliders along attribute directions (mean latent with minus without the attribute) "
                     "on an inverted photo or a random sample; define your own from two image sets.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
+        heavy=True,
+        space=SPACE,
     ))

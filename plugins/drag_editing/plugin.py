@@ -9,6 +9,16 @@ from hub import Demo, hookimpl
 from hub.api import INTERFACE_LATENT_GENERATOR
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🫳", short="DragGAN: drag points on a generated or inverted image",
+    tags=["draggan", "image-editing", "stylegan2"],
+    papers=["Pan et al., *Drag Your GAN: Interactive Point-based Manipulation on the Generative Image "
+            "Manifold*, SIGGRAPH 2023, [arXiv:2305.10973](https://arxiv.org/abs/2305.10973)"],
+    limits=["Every drag is an optimisation of the W+ code: slow on CPU, and it can only move what the "
+            "generator can draw; on the 64 px embedded model handles move a few pixels, not whole parts."])
+
+
 def _build(ctx):
     from plugins.drag_editing.ui import build
 
@@ -21,4 +31,4 @@ def register_demos(register):
         id="drag_editing", title="Drag", build=_build, order=45,
         description="DragGAN: click handle and target points (and paint the region allowed to move) on a "
                     "generated or inverted image; the W+ code is optimised until each handle reaches its target.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",)))
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"), heavy=True, space=SPACE))

@@ -11,6 +11,17 @@ from __future__ import annotations
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🧩", short="Image2StyleGAN++: crossover, scribbles, local edits",
+    tags=["gan-inversion", "image-editing", "stylegan2"],
+    papers=["Abdal, Qin, Wonka, *Image2StyleGAN++: How to Edit the Embedded Images?*, CVPR 2020, "
+            "[arXiv:1911.11544](https://arxiv.org/abs/1911.11544)"],
+    limits=["Every edit is a masked optimisation in W+ and noise space: slow on CPU, and bounded by "
+            "what the generator can draw."],
+)
+
+
 def _build(ctx):
     from plugins.i2s_plusplus.ui import build
 
@@ -27,5 +38,7 @@ def register_demos(register):
         description="Masked W+ and noise optimisation (Image2StyleGAN++): best-quality reconstruction, "
                     "crossover of two images under a mask, local edits from colour scribbles, local "
                     "style transfer and activation-tensor feature transfer.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
+        heavy=True,
+        space=SPACE,
     ))

@@ -11,6 +11,19 @@ from __future__ import annotations
 from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🩹", short="GAN-prior image completion (inpainting)",
+    tags=["inpainting", "gan-inversion", "stylegan2"],
+    papers=["Yeh et al., *Semantic Image Inpainting with Deep Generative Models*, CVPR 2017, "
+            "[arXiv:1607.07539](https://arxiv.org/abs/1607.07539)",
+            "Abdal, Qin, Wonka, *Image2StyleGAN++: How to Edit the Embedded Images?*, CVPR 2020, "
+            "[arXiv:1911.11544](https://arxiv.org/abs/1911.11544)"],
+    limits=["The hole is filled with what the generator knows: content outside its domain cannot be "
+            "completed; large holes give plausible, not faithful, content."],
+)
+
+
 def _build(ctx):
     from plugins.inpainting.ui import build
 
@@ -27,5 +40,7 @@ def register_demos(register):
         description="Image2StyleGAN++ inpainting: masked W+ (paper rows 1-9, 17-18) then noise, from the "
                     "encoder's code of the Telea-filled image, the mean face or N random starts, beside "
                     "OpenCV Telea / Navier-Stokes. Pixels outside the hole are returned untouched.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
+        heavy=True,
+        space=SPACE,
     ))

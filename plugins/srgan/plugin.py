@@ -15,6 +15,20 @@ from hub import Demo, ModelSpec, TrainerSpec, hookimpl
 from hub.api import INTERFACE_SUPER_RESOLVER
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🔍", short="SRResNet / SRGAN / ESRGAN x2-x4 super-resolution",
+    tags=["super-resolution", "srgan", "esrgan"],
+    papers=["Ledig et al., *Photo-Realistic Single Image Super-Resolution Using a GAN*, CVPR 2017, "
+            "[arXiv:1609.04802](https://arxiv.org/abs/1609.04802)",
+            "Wang et al., *ESRGAN: Enhanced Super-Resolution GANs*, ECCV Workshops 2018, "
+            "[arXiv:1809.00219](https://arxiv.org/abs/1809.00219)",
+            "Wang et al., *Real-ESRGAN*, ICCV Workshops 2021, [arXiv:2107.10833](https://arxiv.org/abs/2107.10833)"],
+    limits=["The embedded SRResNet is small and briefly trained on CPU; the Hub models are far better "
+            "but some are non-commercial (see the licences) and pickles need a one-time conversion."],
+)
+
+
 def _load(path):
     from safetensors.torch import load_file
 
@@ -102,6 +116,7 @@ def register_demos(register):
         description="Upscale photos x2/x4 with SRResNet, SRGAN or Hub ESRGAN-family weights; tiled for any "
                     "size; compare against bicubic; 'degrade then restore' shows PSNR/SSIM as in the paper.",
         models=(f"interface:{INTERFACE_SUPER_RESOLVER}",),
+        space=SPACE,
     ))
 
 

@@ -37,6 +37,18 @@ HUB_GENERATORS = (
 )
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🎲", short="StyleGAN2 samples: seeds, truncation, style mixing",
+    tags=["stylegan2", "image-generation"],
+    papers=["Karras et al., *Analyzing and Improving the Image Quality of StyleGAN*, CVPR 2020, "
+            "[arXiv:1912.04958](https://arxiv.org/abs/1912.04958)"],
+    limits=["The embedded generator is 64 px and trained on CPU on emoji faces: it shows the technique, "
+            "not photo quality. The public NVIDIA generators are non-commercial and need "
+            "`ganhub weights convert ID` once (pickle → safetensors)."],
+)
+
+
 def _build_generator(weight_id: str):
     def build(paths: Mapping[str, Path]):
         from plugins.stylegan2.convert import load_generator
@@ -93,7 +105,7 @@ def register_demos(register):
 
     register(Demo(id="stylegan2_sample", title="Sample", build=build, order=10,
                   description="Random samples from a StyleGAN2: seeds, truncation ψ, style mixing by layer range.",
-                  models=(f"interface:{INTERFACE_LATENT_GENERATOR}",)))
+                  models=(f"interface:{INTERFACE_LATENT_GENERATOR}",), space=SPACE))
 
 
 @hookimpl

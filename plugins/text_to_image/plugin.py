@@ -17,6 +17,17 @@ from hub.api import INTERFACE_TEXT_TO_IMAGE
 from plugins.text_to_image.defaults import MODEL_NAME
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="💬", short="GAN-INT-CLS text-to-image on emoji",
+    tags=["text-to-image", "gan-cls"],
+    papers=["Reed et al., *Generative Adversarial Text to Image Synthesis*, ICML 2016, "
+            "[arXiv:1605.05396](https://arxiv.org/abs/1605.05396)"],
+    limits=["Trained on a small emoji caption set at 64 px: it follows the caption vocabulary of "
+            "that set only."],
+)
+
+
 def _build_model(paths):
     from plugins.text_to_image.api import build
 
@@ -58,6 +69,7 @@ def register_demos(register):
         description="Type a caption, get emoji (GAN-INT-CLS): batches by seed with truncation, "
                     "interpolation between two prompts, and 'style from image' through the style encoder S(x).",
         models=(f"interface:{INTERFACE_TEXT_TO_IMAGE}",),
+        space=SPACE,
     ))
 
 

@@ -12,6 +12,19 @@ from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
 
 
 
+#: The card of this plugin's generated Space (``ganhub spaces build``).
+SPACE = dict(
+    emoji="🪄", short="GAN inversion into W+ and latent editing",
+    tags=["gan-inversion", "image-editing", "stylegan2"],
+    papers=["Abdal, Qin, Wonka, *Image2StyleGAN: How to Embed Images Into the StyleGAN Latent Space?*, "
+            "ICCV 2019, [arXiv:1904.03189](https://arxiv.org/abs/1904.03189)",
+            "Zhu et al., *Generative Visual Manipulation on the Natural Image Manifold* (iGAN), ECCV 2016, "
+            "[arXiv:1609.03552](https://arxiv.org/abs/1609.03552)"],
+    limits=["Inversion is an optimisation: on CPU it takes tens of seconds; photos far from the "
+            "generator's domain (emoji faces for the embedded model) invert poorly."],
+)
+
+
 def _build(ctx):
     from plugins.wplus_editing.ui import build
 
@@ -28,5 +41,7 @@ def register_demos(register):
         description="Invert an image (optimisation, encoder or hybrid; W+ then noise), morph two "
                     "images, mix coarse/middle/fine styles, transfer expressions, truncate, and "
                     "edit with colour scribbles (iGAN). Latents download as safetensors.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}",),
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
+        heavy=True,
+        space=SPACE,
     ))
