@@ -22,6 +22,7 @@ from hub.api import (
     ModelSpec,
     TrainerSpec,
     WeightSpec,
+    steps_gpu_seconds,
 )
 from hub.hookspecs import PROJECT
 
@@ -73,5 +74,6 @@ __all__ = [
     "ModelSpec",
     "TrainerSpec",
     "WeightSpec",
+    "steps_gpu_seconds",
     *_LAZY,
 ]

@@ -47,6 +47,9 @@ __all__ = [
     "INTERFACE_TEXT_TO_IMAGE",
     "INTERFACE_VGG_FEATURES",
     "RELATED_ROLES",
+    "StepsGPUSeconds",
+    "steps_gpu_seconds",
+    "DEFAULT_GPU_SECONDS",
 ]
 
 #: Interface names a ``ModelSpec`` is registered under; each is the name of a Protocol below, which
@@ -123,7 +126,10 @@ class Demo:
     ``models`` names the model specs (or interfaces, prefixed ``"interface:"``) the demo may load,
     the core's VGG feature models (``"vgg19"``, ``"vgg16"``) included when its losses use them; the
     Spaces generator and the Plugins tab read it. ``heavy``: a request runs an optimisation (an
-    inversion, Gatys, a drag), so a Space of this demo is suggested a GPU. ``space``: the Space card
+    inversion, Gatys, a drag), so a Space of this demo is suggested a GPU. ``gpu_seconds``: ZeroGPU
+    seconds per heavy action (the action given to ``ctx.api_name``), a number or a function of the
+    handler's arguments by parameter name (``hub.steps_gpu_seconds`` builds the usual one); an
+    undeclared heavy action gets a fixed default. ``space``: the Space card
     (``emoji``, ``short``, ``tags``, ``papers``, ``limits``) of the plugin's generated Space.
     Nothing reads a plugin's source or widget labels to find these out.
     """
@@ -135,6 +141,7 @@ class Demo:
     description: str = ""
     models: tuple[str, ...] = ()
     heavy: bool = False
+    gpu_seconds: Mapping[str, Any] = field(default_factory=dict)
     space: Mapping[str, Any] = field(default_factory=dict)
     plugin: str = ""
 
@@ -290,3 +297,44 @@ class TextToImage(Protocol):
     def encode(self, prompts: Sequence[str]) -> "torch.Tensor": ...
 
     def __call__(self, z: "torch.Tensor", text_emb: "torch.Tensor") -> "torch.Tensor": ...
+
+
+#: ZeroGPU seconds for a heavy handler whose plugin did not derive its own from the job and that
+#: declares no step-count parameters to derive it from.
+DEFAULT_GPU_SECONDS = 60
+#: Job-derived ZeroGPU durations (``steps_gpu_seconds``): a base for loading and one forward pass, plus
+#: seconds per optimisation step the user asked for (a 64-1024 px StyleGAN2 + VGG step is 5-60 ms on
+#: an H200 slice), capped at ZeroGPU's own ceiling.
+BASE_GPU_SECONDS = 20
+GPU_SECONDS_PER_STEP = 0.05
+MAX_GPU_SECONDS = 300
+
+
+class StepsGPUSeconds:
+    """ZeroGPU seconds of a job from its step counts: ``BASE_GPU_SECONDS`` plus ``GPU_SECONDS_PER_STEP``
+    for each step in the handler parameters ``steps``, times the parameters ``times`` (variations,
+    batch), capped at ``MAX_GPU_SECONDS``. Called with the handler's arguments by name; odd values
+    (a string, None) count as zero, so a bad request is refused by the handler, not by the shim."""
+
+    def __init__(self, steps: Sequence[str], times: Sequence[str] = ()) -> None:
+        self.params = tuple(steps) + tuple(times)
+        self.steps, self.times = tuple(steps), tuple(times)
+
+    @staticmethod
+    def _number(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return 0.0
+        return number if number == number and number > 0 else 0.0  # NaN and negatives count as nothing
+
+    def __call__(self, **arguments: Any) -> float:
+        steps = sum(self._number(arguments.get(name)) for name in self.steps)
+        for name in self.times:
+            steps *= max(1.0, self._number(arguments.get(name)))
+        return min(MAX_GPU_SECONDS, BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * steps)
+
+
+def steps_gpu_seconds(*steps: str, times: Sequence[str] = ()) -> StepsGPUSeconds:
+    """The usual ``Demo.gpu_seconds`` value: seconds from the handler parameters that count steps."""
+    return StepsGPUSeconds(steps, times)

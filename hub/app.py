@@ -10,6 +10,7 @@ handed out and records any stray one as an error on the plugin that made it.
 from __future__ import annotations
 
 import html
+import inspect
 import os
 import re
 import sys
@@ -20,31 +21,28 @@ from typing import Any, Callable, Sequence
 
 import gradio as gr
 
-from hub.api import Demo
+from hub.api import DEFAULT_GPU_SECONDS, Demo
 from hub.models import gpu
 from hub.plugins import Hub, get_hub, set_default_hub
 
-__all__ = ["HEAVY", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl"]
+__all__ = ["HEAVY", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl",
+           "gpu_duration"]
 
 #: ``concurrency_id`` shared by every CPU/GPU-heavy event; the queue runs one at a time.
 HEAVY = "heavy"
 HEAVY_LIMIT = 1
 #: Concurrency of the other (light) events, each on its own queue.
 LIGHT_LIMIT = 2
-#: ZeroGPU seconds for a heavy handler whose plugin did not derive its own from the job and that
-#: has no step-count inputs to derive it from.
-DEFAULT_GPU_SECONDS = 60
-#: Job-derived ZeroGPU durations (``job_seconds``): a base for loading and one forward pass, plus
-#: seconds per optimisation step the user asked for (a 64-1024 px StyleGAN2 + VGG step is 5-60 ms on
-#: an H200 slice), capped at ZeroGPU's own ceiling.
-BASE_GPU_SECONDS = 20
-GPU_SECONDS_PER_STEP = 0.05
-MAX_GPU_SECONDS = 300
 PLUGINS_TAB_ID = "plugins-and-weights"
 #: A tab that takes longer than this to build gets a notice in the Plugins tab.
 SLOW_BUILD_SECONDS = 1.0
 #: Modules a tab must not import while it is built (they cost seconds of start-up).
 HEAVY_MODULES = ("torch",)
+
+
+def _api_prefix(plugin: str) -> str:
+    """The ``{plugin}`` part of the plugin's api names."""
+    return re.sub(r"\W+", "_", plugin).strip("_") or "plugin"
 
 
 class DemoContextImpl:
@@ -56,7 +54,7 @@ class DemoContextImpl:
         self.hub = hub
         self.demo = demo
         self.plugin = demo.plugin
-        self._prefix = re.sub(r"\W+", "_", demo.plugin).strip("_") or "plugin"
+        self._prefix = _api_prefix(demo.plugin)
         self._issued = issued  # app-wide: api name -> plugin that asked for it
 
     def api_name(self, action: str) -> str:
@@ -111,30 +109,26 @@ def public_api_names(blocks: gr.Blocks, fn_ids: Sequence[int] | None = None) -> 
             if fn.fn is not None and fn.api_visibility != "private" and isinstance(fn.api_name, str)]
 
 
-def job_seconds(labels: Sequence[str | None]) -> Callable[..., float] | int:
-    """A ZeroGPU duration for a handler whose inputs carry these labels: derived from the job.
-
-    Inputs labelled "... steps ..." add ``GPU_SECONDS_PER_STEP`` per step; an input labelled
-    "number of ..." (variations, batch) multiplies the steps. Without step inputs the duration is the
-    fixed ``DEFAULT_GPU_SECONDS``. The callable gets the handler's own arguments (ZeroGPU's contract).
-    """
-    lowered = [(label or "").lower() for label in labels]
-    steps_at = [i for i, label in enumerate(lowered) if "steps" in label]
-    times_at = [i for i, label in enumerate(lowered) if "number of" in label]
-    if not steps_at:
+def gpu_duration(handler: Callable[..., Any], declared: Any) -> Callable[..., float] | float:
+    """ZeroGPU's duration for ``handler`` from its demo's declaration: a number as is; a function gets
+    the handler's arguments bound to its parameter names. Raises ``ValueError`` when the declaration
+    names a parameter the handler does not have (a renamed parameter must not go unnoticed)."""
+    if declared is None:
         return DEFAULT_GPU_SECONDS
+    if not callable(declared):
+        return float(declared)
+    signature = inspect.signature(handler)
+    missing = [name for name in getattr(declared, "params", ()) if name not in signature.parameters]
+    if missing:
+        raise ValueError(f"gpu_seconds names parameters {missing} that {getattr(handler, '__name__', handler)} "
+                         f"does not take (it takes {list(signature.parameters)})")
 
-    def number(args: tuple, i: int) -> float:
+    def duration(*args: Any, **kwargs: Any) -> float:
         try:
-            return max(0.0, float(args[i]))
-        except (IndexError, TypeError, ValueError):
-            return 0.0
-
-    def duration(*args, **_kwargs) -> float:
-        steps = sum(number(args, i) for i in steps_at)
-        for i in times_at:
-            steps *= max(1.0, number(args, i))
-        return min(MAX_GPU_SECONDS, BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * steps)
+            bound = signature.bind_partial(*args, **kwargs).arguments
+        except TypeError:
+            return DEFAULT_GPU_SECONDS
+        return float(declared(**bound))
 
     return duration
 
@@ -299,15 +293,22 @@ def build_app(
                     _build_tab(blocks, hub, demo, issued)
             report, outputs = _plugins_tab(hub)
         blocks.load(report, None, outputs, api_visibility="private")
+    declared = {f"{_api_prefix(demo.plugin)}_{action}": (demo, value)
+                for demo in hub.sorted_demos() for action, value in demo.gpu_seconds.items()}
     for fn in blocks.fns.values():
         if fn.concurrency_id == HEAVY:
             fn.concurrency_limit = HEAVY_LIMIT
-            # Every heavy event goes through the ZeroGPU shim, its duration derived from the step
-            # counts the user chose; a plugin that decorated its handler with hub.gpu(duration=...)
-            # keeps its own (gpu() skips marked fns).
+            # Every heavy event goes through the ZeroGPU shim, its duration the one its demo declared
+            # for that action; a plugin that decorated its handler with hub.gpu(duration=...) keeps its
+            # own (gpu() skips marked fns).
             if fn.fn is not None:
-                labels = [getattr(block, "label", None) for block in fn.inputs]
-                fn.fn = gpu(duration=job_seconds(labels))(fn.fn)
+                demo, value = declared.get(fn.api_name, (None, None))
+                try:
+                    duration = gpu_duration(fn.fn, value)
+                except ValueError as exc:
+                    hub.record_error(demo.plugin, f"demo {demo.id!r}: {exc}")
+                    duration = DEFAULT_GPU_SECONDS
+                fn.fn = gpu(duration=duration)(fn.fn)
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app

@@ -173,12 +173,30 @@ def test_tab_build_that_imports_torch_gets_a_notice(monkeypatch, tmp_path):
     assert app.ganhub.statuses["eager"].ok  # a notice, not an error
 
 
-def test_zerogpu_duration_is_derived_from_the_step_counts():
-    from hub.app import BASE_GPU_SECONDS, DEFAULT_GPU_SECONDS, GPU_SECONDS_PER_STEP, MAX_GPU_SECONDS, job_seconds
+def test_zerogpu_duration_is_derived_from_the_declared_step_parameters():
+    from hub import steps_gpu_seconds
+    from hub.api import BASE_GPU_SECONDS, DEFAULT_GPU_SECONDS, GPU_SECONDS_PER_STEP, MAX_GPU_SECONDS
+    from hub.app import gpu_duration
 
-    assert job_seconds(["Image", "Seed"]) == DEFAULT_GPU_SECONDS  # nothing to derive it from
-    duration = job_seconds(["Image", "W+ steps", "Noise steps", "Variations: number of fills"])
+    def handler(model, w_steps, noise_steps, variations=1, progress=None):
+        return None
+
+    assert gpu_duration(handler, None) == DEFAULT_GPU_SECONDS  # nothing declared
+    assert gpu_duration(handler, 42) == 42.0
+    duration = gpu_duration(handler, steps_gpu_seconds("w_steps", "noise_steps", times=("variations",)))
     assert duration(None, 100, 50, 2) == BASE_GPU_SECONDS + GPU_SECONDS_PER_STEP * 300
-    assert duration(None, 1000, 600, 1) > duration(None, 100, 60, 1)
-    assert duration(None, 10 ** 9, 0, 1) == MAX_GPU_SECONDS
-    assert duration(None, "bad", None) == BASE_GPU_SECONDS  # odd values never break the handler
+    assert duration(None, 100, 50, variations=2) == duration(None, 100, 50, 2)  # by name, not position
+    assert duration(None, 1000, 600) > duration(None, 100, 60)
+    assert duration(None, 10 ** 9, 0) == MAX_GPU_SECONDS
+    assert duration(None, "bad", float("nan")) == BASE_GPU_SECONDS  # odd values never break the handler
+    with pytest.raises(ValueError, match=r"\['steps'\].*does not take"):
+        gpu_duration(handler, steps_gpu_seconds("steps"))  # a renamed parameter is caught at build time
+
+
+def test_every_declared_gpu_duration_names_real_handler_parameters():
+    """The built-in tabs' gpu_seconds declarations match their handlers (a mismatch is a plugin error)."""
+    app = make_app(entry_points=True)
+    assert not [e for p, errs in app.ganhub.errors.items() for e in errs if "gpu_seconds" in e]
+    declared = {f"{d.plugin}_{action}" for d in app.ganhub.demos.values() for action in d.gpu_seconds}
+    heavy = {fn.api_name for fn in app.fns.values() if fn.concurrency_id == HEAVY}
+    assert declared and declared <= heavy

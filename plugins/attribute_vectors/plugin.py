@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
+from hub import Demo, INTERFACE_LATENT_GENERATOR, hookimpl, steps_gpu_seconds
 
 
 
@@ -49,5 +49,6 @@ def register_demos(register):
                     "on an inverted photo or a random sample; define your own from two image sets.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
+        gpu_seconds={"invert": steps_gpu_seconds("steps_"), "direction_from_sets": steps_gpu_seconds("steps_")},
         space=SPACE,
     ))

@@ -5,7 +5,7 @@ Cheap to import: no torch, no gradio; the tab's module is imported when the app 
 
 from __future__ import annotations
 
-from hub import Demo, hookimpl
+from hub import Demo, hookimpl, steps_gpu_seconds
 from hub.api import INTERFACE_LATENT_GENERATOR
 
 
@@ -31,4 +31,5 @@ def register_demos(register):
         id="drag_editing", title="Drag", build=_build, order=45,
         description="DragGAN: click handle and target points (and paint the region allowed to move) on a "
                     "generated or inverted image; the W+ code is optimised until each handle reaches its target.",
-        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"), heavy=True, space=SPACE))
+        models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"), heavy=True,
+        gpu_seconds={"drag": steps_gpu_seconds("max_steps")}, space=SPACE))

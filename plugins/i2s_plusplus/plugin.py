@@ -8,7 +8,7 @@ Technique plugin: one tab, no models; every ``LatentGenerator`` works in it. The
 
 from __future__ import annotations
 
-from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
+from hub import Demo, INTERFACE_LATENT_GENERATOR, hookimpl, steps_gpu_seconds
 
 
 #: The card of this plugin's generated Space (``ganhub spaces build``).
@@ -40,5 +40,8 @@ def register_demos(register):
                     "style transfer and activation-tensor feature transfer.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
+        gpu_seconds={"reconstruct": steps_gpu_seconds("w", "n"), "crossover": steps_gpu_seconds("w", "n"),
+                     "scribbles": steps_gpu_seconds("e", "w", "n"), "local_style": steps_gpu_seconds("e", "w", "n"),
+                     "feature_transfer": steps_gpu_seconds("e", "n")},
         space=SPACE,
     ))

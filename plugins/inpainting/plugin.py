@@ -8,7 +8,7 @@ Technique plugin: one tab, no models; every ``LatentGenerator`` works in it. The
 
 from __future__ import annotations
 
-from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
+from hub import Demo, INTERFACE_LATENT_GENERATOR, hookimpl, steps_gpu_seconds
 
 
 #: The card of this plugin's generated Space (``ganhub spaces build``).
@@ -42,5 +42,6 @@ def register_demos(register):
                     "OpenCV Telea / Navier-Stokes. Pixels outside the hole are returned untouched.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
+        gpu_seconds={"inpaint": steps_gpu_seconds("w_", "n_"), "variations": steps_gpu_seconds("w_", "n_", times=("k_",))},
         space=SPACE,
     ))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub import Demo, ModelSpec, TrainerSpec, hookimpl
+from hub import Demo, ModelSpec, TrainerSpec, hookimpl, steps_gpu_seconds
 
 from hub.api import INTERFACE_TEXT_TO_IMAGE
 from plugins.text_to_image.defaults import MODEL_NAME
@@ -69,6 +69,7 @@ def register_demos(register):
         description="Type a caption, get emoji (GAN-INT-CLS): batches by seed with truncation, "
                     "interpolation between two prompts, and 'style from image' through the style encoder S(x).",
         models=(f"interface:{INTERFACE_TEXT_TO_IMAGE}",),
+        gpu_seconds={"interpolate": steps_gpu_seconds("steps_v")},
         space=SPACE,
     ))
 

@@ -8,7 +8,7 @@ engine in ``hub.nn.inversion``. Importing this package loads neither torch nor g
 
 from __future__ import annotations
 
-from hub import INTERFACE_LATENT_GENERATOR, Demo, hookimpl
+from hub import Demo, INTERFACE_LATENT_GENERATOR, hookimpl, steps_gpu_seconds
 
 
 
@@ -43,5 +43,6 @@ def register_demos(register):
                     "edit with colour scribbles (iGAN). Latents download as safetensors.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
+        gpu_seconds={"invert": steps_gpu_seconds("steps_", "nsteps_"), "scribble_edit": steps_gpu_seconds("steps_")},
         space=SPACE,
     ))
