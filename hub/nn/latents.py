@@ -58,6 +58,26 @@ def to_w_plus(ws: torch.Tensor, num_ws: int) -> torch.Tensor:
     return ws
 
 
+def as_latent(x: Any) -> dict[str, Any]:
+    """An inversion result (anything with ``.ws`` and ``.noise``) | {"ws", "noise"} | W+ tensor ->
+    {"ws": [N, num_ws, w_dim], "noise": list | None}."""
+    if isinstance(x, torch.Tensor):
+        return {"ws": x, "noise": None}
+    if isinstance(x, Mapping):
+        return {"ws": x["ws"], "noise": x.get("noise")}
+    if hasattr(x, "ws"):
+        return {"ws": x.ws, "noise": getattr(x, "noise", None)}
+    raise TypeError(f"not a latent: {type(x).__name__}")
+
+
+def save_latent_of(path: str | Path, latent: Any, G: Any = None, model: str = "", **meta: Any) -> Path:
+    """``save_latent`` of any latent ``as_latent`` accepts; an inversion result's PSNR goes in the meta."""
+    a = as_latent(latent)
+    if isinstance(getattr(latent, "psnr", None), (int, float)):
+        meta.setdefault("psnr", round(float(latent.psnr), 3))
+    return save_latent(path, a["ws"], a["noise"], G=G, model=model, **meta)
+
+
 def save_latent(path: str | Path, ws: torch.Tensor, noise: Sequence[torch.Tensor] | None = None,
                 G: Any = None, model: str = "", **meta: Any) -> Path:
     """Write a latent file; ``G`` (optional) fills in and checks the shape metadata."""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from plugins.wplus_editing.ui import (
-    get_generator, load_slot, model_dropdown, parse_rows, related_model, show, user_error, write_latent,
-)
+from hub.ui import generator as get_generator
+from hub.ui import load_slot, model_dropdown, parse_rows, related_model, show, user_error, write_latent
 
 MAX_SLIDERS = 24
 

@@ -8,15 +8,15 @@ layers painted in ``gr.ImageEditor`` (image_mode RGBA, type pil), via ``hub.imag
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator
 
 import gradio as gr
 
-from hub import INTERFACE_LATENT_GENERATOR
-from plugins.wplus_editing.ui import related_model
+from hub.ui import (PREVIEW_SIZE, editor_mask, generator, mask_editor, model_dropdown, need, png, related_model,
+                    show, step_preset, steps_slider, stream)
+from hub.ui import parse_indices as ints
 
 EXAMPLES = Path(__file__).parent / "examples"
-PREVIEW = 256
+PREVIEW = PREVIEW_SIZE
 EMBED_LABEL = "Embedding steps (W+, all rows, from the encoder when the model has one; paper: not given)"
 PALETTE = ["#e53935", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#000000", "#ffffff", "#6d4c41"]
 
@@ -28,127 +28,12 @@ def _api():
     return api
 
 
-# ------------------------------------------------------------------------------ shared helpers (inpainting reuses)
+# ------------------------------------------------------------------------------ helpers
 
 
 def example(name: str) -> str | None:
     p = EXAMPLES / name
     return str(p) if p.is_file() else None
-
-
-def show(img, size: int = PREVIEW):
-    """PIL at display size (nearest neighbour, so the pixels stay honest)."""
-    from PIL import Image
-
-    if img is None:
-        return None
-    return img if img.width >= size else img.resize((size, size), Image.NEAREST)
-
-
-def model_dropdown(ctx):
-    names = ctx.models_for(INTERFACE_LATENT_GENERATOR)
-    return gr.Dropdown(names, value=names[0] if names else None, label="Generator",
-                       info="Every registered LatentGenerator works here." if names else
-                       "No LatentGenerator is registered (is the stylegan2 plugin enabled?)")
-
-
-def generator(ctx, name: str | None):
-    if not name:
-        raise gr.Error("Choose a generator first (no LatentGenerator is registered).")
-    return ctx.get_model(name)
-
-
-def mask_editor(label: str, brush_colours=("#ff00ff",)) -> gr.ImageEditor:
-    """An editor whose painted layers' alpha is the mask (RGBA, PIL)."""
-    return gr.ImageEditor(label=label, type="pil", image_mode="RGBA", height=320, format="png",
-                          sources=("upload", "clipboard"), layers=False, transforms=(),
-                          brush=gr.Brush(colors=list(brush_colours), color_mode="defaults"))
-
-
-def editor_mask(value: Any, what: str):
-    """(background PIL RGB, mask [H,W]) of an editor value, with a plain sentence when empty."""
-    from hub.images import mask_from_editor
-
-    if value is None or (isinstance(value, dict) and value.get("background") is None):
-        raise gr.Error(f"Upload {what} into the editor first.")
-    bg, mask = mask_from_editor(value, what=what)
-    if float(mask.max()) <= 0:
-        raise gr.Error(f"Paint the region on {what} with the brush first.")
-    return bg, mask
-
-
-def need(img, what: str):
-    if img is None:
-        raise gr.Error(f"Upload {what} first.")
-    return img
-
-
-def ints(text: str, upper: int, what: str) -> tuple[int, ...] | None:
-    """"" -> None; "2,3" / "0-4, 8-9" -> sorted ints, each checked against ``upper``."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    out: set[int] = set()
-    try:
-        for part in text.replace(";", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "-" in part:
-                a, b = (int(v) for v in part.split("-", 1))
-                out.update(range(a, b + 1))
-            else:
-                out.add(int(part))
-    except ValueError:
-        raise gr.Error(f"{what} {text!r}: write numbers like '2,3' or '0-4'.") from None
-    bad = sorted(r for r in out if not 0 <= r < upper)
-    if bad:
-        raise gr.Error(f"{what} {bad} do not exist: valid values are 0-{upper - 1}.")
-    return tuple(sorted(out))
-
-
-def stream(gen: Iterator, progress, finish: Callable[[Any], tuple], n_extra: int):
-    """Drive an application generator: yield (preview, status, *no-change) per progress item, then
-    ``finish(result)``. ValueErrors from the API become gr.Error messages."""
-    from hub.images import to_pil
-    from plugins.i2s_plusplus.api import Run
-
-    run = Run(gen)
-    keep = (gr.update(),) * n_extra
-    try:
-        for p in run:
-            progress((p.step, p.total), desc=p.stage)
-            psnr = p.losses.get("psnr")
-            extra = f" · PSNR to target {psnr:.2f} dB" if psnr is not None else ""
-            yield (show(to_pil(p.image)), f"**{p.stage}** · step {p.step}/{p.total}{extra}", *keep)
-    except ValueError as exc:
-        raise gr.Error(str(exc).splitlines()[0]) from None
-    finally:
-        run.close()
-    yield finish(run.result)
-
-
-def png(img, name: str) -> str:
-    from hub.images import save_png
-
-    return save_png(img, name)
-
-
-def steps_slider(value: int, label: str, maximum: int = 2000, step: int = 10):
-    return gr.Slider(0, maximum, value=value, step=step, label=label)
-
-
-FAST, PAPER = "Fast (default, fits < 60 s on CPU)", "Paper (slow)"
-
-
-def step_preset(sliders: list, fast: list[int], paper: list[int]) -> gr.Radio:
-    """A "Fast / Paper (slow)" switch that sets the step sliders: the defaults scaled for a CPU, or the
-    paper's own counts (minutes to tens of minutes per edit on a CPU)."""
-    preset = gr.Radio([FAST, PAPER], value=FAST, label="Step counts",
-                      info="Paper: the published counts " + " + ".join(str(v) for v in paper) + ".")
-    preset.change(lambda v: [gr.update(value=n) for n in (paper if v == PAPER else fast)], preset, sliders,
-                  api_visibility="private")
-    return preset
 
 
 # ------------------------------------------------------------------------------ the tab

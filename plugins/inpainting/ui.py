@@ -11,8 +11,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from plugins.i2s_plusplus.ui import PREVIEW, generator, model_dropdown, png, show, step_preset, stream
-from plugins.wplus_editing.ui import related_model
+from hub.ui import PREVIEW_SIZE as PREVIEW
+from hub.ui import generator, model_dropdown, png, related_model, show, step_preset, stream
 
 EXAMPLES = Path(__file__).parent / "examples"
 START_ENCODER = "encoder of the Telea-filled image"
@@ -88,7 +88,7 @@ def build(ctx) -> None:
         return G, img, hole
 
     def options(rows_, grow_, sigma_, mse_, perc_, mse2_, nlr_, w_, n_, G):
-        from plugins.i2s_plusplus.ui import ints
+        from hub.ui import parse_indices as ints
 
         return dict(rows=ints(rows_, G.num_ws, "W+ rows"), grow=None if grow_ in (None, "") else int(grow_),
                     sigma=None if sigma_ in (None, "") else float(sigma_), mse=float(mse_), perceptual=float(perc_),

@@ -27,7 +27,8 @@ import torch
 
 from hub.nn import inversion as inv
 from hub.nn import latents as lat
-from hub.nn.latents import LatentFileError, load_latent  # re-exported
+from hub.nn.latents import LatentFileError, as_latent, load_latent  # re-exported
+from hub.nn.latents import save_latent_of as save_latent  # re-exported: any latent, with its PSNR
 from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS
 
 __all__ = [
@@ -55,21 +56,8 @@ __all__ = [
 ]
 
 
-def as_latent(x: Any) -> dict[str, Any]:
-    """InversionResult | {"ws", "noise"} | W+ tensor -> {"ws": [N, num_ws, w_dim], "noise": list | None}."""
-    if isinstance(x, inv.InversionResult):
-        return {"ws": x.ws, "noise": x.noise}
-    if isinstance(x, Mapping):
-        return {"ws": x["ws"], "noise": x.get("noise")}
-    if isinstance(x, torch.Tensor):
-        return {"ws": x, "noise": None}
-    raise TypeError(f"not a latent: {type(x).__name__}")
-
-
 def image_tensor(G: Any, image: Any, what: str = "image") -> torch.Tensor:
     """Any uploaded image -> [1, 3, R, R] in [-1, 1] at the generator's resolution (centre crop)."""
-    from PIL import Image
-
     from hub.images import load_image, to_tensor
 
     img = load_image(image, what=what)
@@ -238,14 +226,6 @@ def truncate(G: Any, latent: Any, psi: float = 0.7, layers: Sequence[int] | None
     a = as_latent(latent)
     ws = lat.to_w_plus(a["ws"], int(G.num_ws))
     return {"ws": lat.truncate(ws, G.w_avg.to(ws.device), psi, layers), "noise": a["noise"]}
-
-
-def save_latent(path: str | Path, latent: Any, G: Any = None, model: str = "", **meta: Any) -> Path:
-    """Write a latent (W+ and its noise maps, if any) as a safetensors file."""
-    a = as_latent(latent)
-    if isinstance(latent, inv.InversionResult):
-        meta.setdefault("psnr", round(latent.psnr, 3))
-    return lat.save_latent(path, a["ws"], a["noise"], G=G, model=model, **meta)
 
 
 def constrained_edit(

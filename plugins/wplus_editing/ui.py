@@ -6,13 +6,12 @@ can download any of them and upload it again later to continue editing.
 
 from __future__ import annotations
 
-from typing import Any
 
 import gradio as gr
 
-from hub import INTERFACE_LATENT_GENERATOR
-
-PREVIEW_SIZE = 256  # px shown (the 64 px models are upscaled with nearest neighbour for display)
+from hub.ui import (PREVIEW_SIZE, load_slot, loss_frame, model_dropdown, parse_rows, related_model, show, user_error,
+                    write_latent)
+from hub.ui import generator as get_generator
 
 
 def _api():
@@ -20,102 +19,6 @@ def _api():
     from plugins.wplus_editing import api
 
     return api
-
-
-# ------------------------------------------------------------------------------ shared helpers
-
-
-def related_model(ctx, model: str, role: str):
-    """The companion model (encoder, discriminator, classifier) of ``model``, or None."""
-    try:
-        return ctx.related_model(model, role)
-    except Exception:  # an unknown model or a missing/tampered companion weight: the tab goes on without it
-        return None
-
-
-def show(img, size: int = PREVIEW_SIZE):
-    """PIL at display size (nearest, so pixels stay honest)."""
-    from PIL import Image
-
-    if img is None:
-        return None
-    return img if img.width >= size else img.resize((size, size), Image.NEAREST)
-
-
-def user_error(exc: Exception) -> gr.Error:
-    return gr.Error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-
-def load_slot(G, path, what: str):
-    from plugins.wplus_editing import api
-
-    if not path:
-        raise gr.Error(f"Latent {what} is empty: invert an image (or draw a random sample) into slot {what} first.")
-    try:
-        return _api().load_latent(path, G)
-    except (_api().LatentFileError, ValueError) as exc:
-        raise user_error(exc) from None
-
-
-def write_latent(G, latent, model: str, name: str, **meta) -> str:
-    import tempfile
-    from pathlib import Path
-
-    from plugins.wplus_editing import api
-
-    folder = Path(tempfile.mkdtemp(prefix="ganhub-latent-"))  # one folder per file: clean download names
-    return str(_api().save_latent(folder / f"{name}.safetensors", latent, G=G, model=model, **meta))
-
-
-def parse_rows(text: str, G) -> tuple[int, ...] | None:
-    """"" -> None (all rows); "coarse|middle|fine" -> that group; "2,3" / "0-4, 8-9" -> rows."""
-    from hub.nn.inversion import layer_groups
-
-    text = (text or "").strip().lower()
-    if not text or text == "all":
-        return None
-    groups = layer_groups(G)
-    rows: set[int] = set()
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if part in groups:
-            rows.update(groups[part])
-            continue
-        try:
-            if "-" in part:
-                a, b = (int(v) for v in part.split("-", 1))
-                rows.update(range(a, b + 1))
-            else:
-                rows.add(int(part))
-        except ValueError:
-            raise gr.Error(f"Rows {text!r}: use numbers like '2,3' or '0-4', or coarse / middle / fine.") from None
-    bad = [r for r in rows if not 0 <= r < G.num_ws]
-    if bad:
-        raise gr.Error(f"Rows {bad} do not exist: this model has W+ rows 0-{G.num_ws - 1}.")
-    return tuple(sorted(rows))
-
-
-def loss_frame(history: list[dict], keys=("total", "mse", "perceptual", "mse2", "style", "latent")):
-    import pandas as pd
-
-    rows = [{"step": int(h["step"]), "loss": float(h[k]), "term": k}
-            for h in history for k in keys if k in h]
-    return pd.DataFrame(rows or [{"step": 0, "loss": 0.0, "term": "total"}])
-
-
-def model_dropdown(ctx):
-    names = ctx.models_for(INTERFACE_LATENT_GENERATOR)
-    return gr.Dropdown(names, value=names[0] if names else None, label="Generator",
-                       info="Every registered LatentGenerator works here." if names else
-                       "No LatentGenerator is registered (is the stylegan2 plugin enabled?)")
-
-
-def get_generator(ctx, model: str | None):
-    if not model:
-        raise gr.Error("Choose a generator first (no LatentGenerator is registered).")
-    return ctx.get_model(model)
 
 
 # ------------------------------------------------------------------------------ the tab
@@ -135,7 +38,6 @@ def build(ctx) -> None:
         slot_a = gr.File(label="Latent A", file_types=[".safetensors"], type="filepath", height=90)
         slot_b = gr.File(label="Latent B", file_types=[".safetensors"], type="filepath", height=90)
         slot_c = gr.File(label="Latent C", file_types=[".safetensors"], type="filepath", height=90)
-    slots = {"A": slot_a, "B": slot_b, "C": slot_c}
 
     # ------------------------------------------------------------------ invert
     with gr.Tab("Invert"):
@@ -340,8 +242,6 @@ def build(ctx) -> None:
         load_btn.click(do_load, [model, slot_a], editor, api_visibility="private", **heavy)
 
         def do_edit(model_name, a, value, steps_, lr_, l1, l2, keep, rows_):
-            import numpy as np
-
             from hub.images import scribbles_from_editor, to_pil
 
             G = get_generator(ctx, model_name)

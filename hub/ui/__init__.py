@@ -1,0 +1,24 @@
+"""The tab kit: what every technique tab builds with, so that a tab is layout and wiring only.
+
+* ``hub.ui.components``: the generator dropdown, nearest-neighbour display of small images, PNG
+  output, the mask editor, step sliders with a Fast / Paper preset, the loss plot's frame;
+* ``hub.ui.inputs``: plain-sentence errors, required inputs, the mask of an editor value, the W+ row
+  parser ("coarse", "0-4, 8") and index lists;
+* ``hub.ui.latents``: latent files as slots (load with a readable error, write for download);
+* ``hub.ui.streaming``: drive a streaming run (``hub.nn.inversion.StreamingRun``) with progress and a
+  Stop that closes it.
+
+Importing it imports gradio but not torch: tabs build at start-up, torch loads at the first event.
+"""
+
+from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, loss_frame, mask_editor, model_dropdown, png, show,
+                               step_preset, steps_slider)
+from hub.ui.inputs import editor_mask, generator, need, parse_indices, parse_rows, related_model, user_error
+from hub.ui.latents import load_slot, write_latent
+from hub.ui.streaming import stream
+
+__all__ = [
+    "FAST", "PAPER", "PREVIEW_SIZE", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
+    "steps_slider", "editor_mask", "generator", "need", "parse_indices", "parse_rows", "related_model", "user_error",
+    "load_slot", "write_latent", "stream",
+]

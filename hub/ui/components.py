@@ -1,0 +1,66 @@
+"""Components every technique tab shares."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from hub.api import INTERFACE_LATENT_GENERATOR
+
+#: Pixels a result is shown at: the 64 px models are enlarged with nearest neighbour for display
+#: (the downloaded PNG keeps the true size).
+PREVIEW_SIZE = 256
+FAST, PAPER = "Fast (default, fits < 60 s on CPU)", "Paper (slow)"
+
+
+def model_dropdown(ctx, interface: str = INTERFACE_LATENT_GENERATOR, label: str = "Generator") -> gr.Dropdown:
+    """Every registered model of ``interface``, the offline default first."""
+    names = ctx.models_for(interface)
+    return gr.Dropdown(names, value=names[0] if names else None, label=label,
+                       info=f"Every registered {interface} works here." if names else
+                       f"No {interface} is registered (is its plugin enabled?)")
+
+
+def show(img, size: int = PREVIEW_SIZE):
+    """PIL at display size (nearest neighbour, so the pixels stay honest)."""
+    from PIL import Image
+
+    if img is None:
+        return None
+    return img if img.width >= size else img.resize((size, size), Image.NEAREST)
+
+
+def png(img, name: str) -> str:
+    """A PNG file of ``img`` for download (exact pixels)."""
+    from hub.images import save_png
+
+    return save_png(img, name)
+
+
+def mask_editor(label: str, brush_colours=("#ff00ff",)) -> gr.ImageEditor:
+    """An editor whose painted layers' alpha is the mask (RGBA, PIL)."""
+    return gr.ImageEditor(label=label, type="pil", image_mode="RGBA", height=320, format="png",
+                          sources=("upload", "clipboard"), layers=False, transforms=(),
+                          brush=gr.Brush(colors=list(brush_colours), color_mode="defaults"))
+
+
+def steps_slider(value: int, label: str, maximum: int = 2000, step: int = 10) -> gr.Slider:
+    return gr.Slider(0, maximum, value=value, step=step, label=label)
+
+
+def step_preset(sliders: list, fast: list[int], paper: list[int]) -> gr.Radio:
+    """A "Fast / Paper (slow)" switch that sets the step sliders: the defaults scaled for a CPU, or the
+    paper's own counts (minutes to tens of minutes per edit on a CPU)."""
+    preset = gr.Radio([FAST, PAPER], value=FAST, label="Step counts",
+                      info="Paper: the published counts " + " + ".join(str(v) for v in paper) + ".")
+    preset.change(lambda v: [gr.update(value=n) for n in (paper if v == PAPER else fast)], preset, sliders,
+                  api_visibility="private")
+    return preset
+
+
+def loss_frame(history: list[dict], keys=("total", "mse", "perceptual", "mse2", "style", "latent")):
+    """A long-format frame (step, loss, term) of an optimisation's history, for ``gr.LinePlot``."""
+    import pandas as pd
+
+    rows = [{"step": int(h["step"]), "loss": float(h[k]), "term": k}
+            for h in history for k in keys if k in h]
+    return pd.DataFrame(rows or [{"step": 0, "loss": 0.0, "term": "total"}])
