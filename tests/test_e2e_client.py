@@ -44,7 +44,7 @@ def test_every_public_endpoint_of_the_app_answers(tmp_path, launch):
         assert "Device in use" in header
         states = {row[0]: row[3] for row in plugins["data"]}
         assert states["imagefx"] == "ok" and states["tiny"] == "ok"
-        assert {row[0] for row in models["data"]} == {"tiny-a", "tiny-b", "tiny-c"}
+        assert {row[0] for row in models["data"]} == {"tiny-a", "tiny-b", "tiny-c", "vgg19", "vgg16"}
 
     calls = {"/imagefx_invert": check_invert, "/imagefx_blur": check_blur, "/hub_status": check_status}
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == set(calls)

@@ -17,7 +17,7 @@ BROKEN_DIST = Path(__file__).resolve().parent / "fixtures" / "broken_dist"
 def test_good_plugins_register_everything():
     hub = make_hub([fx.ImageFx(), fx.TinyModels()], strict=True)
     assert set(hub.demos) == {"imagefx-invert", "imagefx-blur"}
-    assert hub.models.names() == ["tiny-a", "tiny-b", "tiny-c"]
+    assert hub.models.names() == ["vgg19", "vgg16", "tiny-a", "tiny-b", "tiny-c"]  # the core's VGG taps first
     assert set(hub.trainers) == {"tiny"}
     assert hub.errors == {}
     assert hub.demos["imagefx-blur"].plugin == "imagefx"  # the registry fills in the owner
@@ -38,6 +38,8 @@ def test_builtin_manifest_is_loaded_into_the_store():
     listed = [entry["id"] for entry in (yaml.safe_load(BUILTIN_MANIFEST.read_text())["weights"] or [])]
     assert [spec.id for spec in hub.weights.specs()] == listed
     assert hub.statuses[CORE].registered["weights"] == listed
+    assert hub.statuses[CORE].registered["models"] == ["vgg19", "vgg16"]
+    assert hub.models.spec("vgg19").offline and hub.models.spec("vgg19").related == {"imagenet": "vgg19-tv-in1k"}
 
 
 def test_raising_hook_is_recorded_and_the_plugins_other_hooks_still_run():
