@@ -1,4 +1,4 @@
-"""Attribute edits judged by the embedded attribute classifier (issue 4's bars).
+"""Attribute edits judged by the embedded attribute classifier (the inversion quality bars).
 
 For every shipped direction d (``ModelSpec.related["directions"]``) and each alpha:
   * flip rate: among faces whose reconstruction the classifier does NOT read as the target class,

@@ -1,4 +1,4 @@
-"""Inversion speed and reconstruction quality on held-out emoji (issue 4's quality bars).
+"""Inversion speed and reconstruction quality on held-out emoji (the inversion quality bars).
 
 Prints:
   * steps/s of W+ (MSE + VGG-16 perceptual) and of noise (Mk_n) optimisation, batch 1, this CPU;

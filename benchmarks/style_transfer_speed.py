@@ -12,7 +12,7 @@ FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (2 per multipl
 pads, ReLUs, pools and AdaIN are negligible), for exactly the modules timed. The peak is the best of
 a few fp32 ``torch.matmul`` of 2048x2048 matrices and 3x3 256->256 convolutions on the same thread count. Times are the best of
 ``--repeats`` runs (median printed too): the machine is shared, so the best run is the closest to what
-the code costs. Bars (issue 9): 512^2 < 3 s, 256^2 < 1 s; Gatys 200 steps at 256^2 < 60 s.
+the code costs. Bars: 512^2 < 3 s, 256^2 < 1 s; Gatys 200 steps at 256^2 < 60 s.
 """
 
 from __future__ import annotations

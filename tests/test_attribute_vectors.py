@@ -1,4 +1,4 @@
-"""plugins.attribute_vectors: seed 000's mean-difference directions, applying them, files, sets."""
+"""plugins.attribute_vectors: mean-difference attribute directions, applying them, files, sets."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ any model that satisfies ``hub.api.LatentGenerator``.
 
 An inversion is a sequence of *phases*. Each phase optimises exactly ONE variable:
 
-* ``"z"``  -- one z per image, pushed through ``G.mapping`` (seed 000, method 1 in Z);
+* ``"z"``  -- one z per image, pushed through ``G.mapping`` (optimisation in Z, as in iGAN, Zhu et al. 2016);
 * ``"w"``  -- one w per image, broadcast to all ``num_ws`` style inputs;
 * ``"w+"`` -- one w per style input (Image2StyleGAN), optionally only the rows in ``layers``
   (Image2StyleGAN++'s binary W+ mask ``w_m``: the masked-W+ building block ``W_l``);
@@ -17,7 +17,7 @@ Noise is optimised AFTER the latent, never jointly: Image2StyleGAN++ (Sec. 3.1, 
 that joint optimisation overfits noise and that optimising w after n drops PSNR from 39.5 to
 20 dB. ``InversionConfig`` refuses a latent phase after a noise phase.
 
-The loss (Image2StyleGAN++ Eq. 1, plus seed 000's iGAN terms) is a weighted sum of
+The loss (Image2StyleGAN++ Eq. 1, plus iGAN's terms, Zhu et al. 2016) is a weighted sum of
 
 * ``mse``        lambda_mse1 * MSE over M_m of (G - x)               pixel MSE to the target x
 * ``mse2``       lambda_mse2 * MSE over (1 - M_m) of (G - y)         pixel MSE to the second image y
@@ -55,7 +55,7 @@ Scaling of the published defaults to our models (the docstrings of the presets r
   ``scale_steps`` divides every published step count by ``STEP_DIVISOR`` (5): 5000 -> 1000,
   3000 -> 600, 1000 -> 200, 200 -> 40.
 
-The three ways back to the latent (seed 000 / the lecture):
+The three ways back to the latent (optimisation, encoder, hybrid; Zhu et al. 2016, iGAN):
 
 1. optimisation from ``w_avg`` or a random start (``init="w_avg" | "random" | "uniform"``);
 2. the encoder alone (``init="encoder"`` with no phases);
@@ -195,7 +195,7 @@ class InversionConfig:
     init: ``"w_avg"`` (the mean face), ``"random"`` (mapping of a random z per image),
     ``"uniform"`` (w_avg + U[-init_range, init_range] per W+ row: Image2StyleGAN++ samples
     U[-1, 1] / U[-0.4, 0.4] in W+; we centre the box on w_avg because our W is not centred at 0),
-    ``"encoder"`` (needs ``encoder=``; the lecture's method 2, or method 3 with phases).
+    ``"encoder"`` (needs ``encoder=``; the encoder method, or the hybrid one with phases).
     An explicit ``init_ws`` / ``init_z`` passed to the engine overrides ``init``.
     """
 

@@ -15,7 +15,7 @@ The edits (all on W+ tensors [N, num_ws, w_dim]; W [N, w_dim] is broadcast first
   ``mix_layers``      style mixing: rows ``layers`` come from B (Karras et al. 2019);
   ``transfer``        expression / attribute transfer w1 + lambda (w3 - w2) (Image2StyleGAN Sec. 6.3);
   ``truncate``        w_avg + psi (w - w_avg) (Karras et al. 2019, "truncation trick");
-  ``apply_direction`` w + alpha d on chosen rows (seed 000's En(x) + z_long).
+  ``apply_direction`` w + alpha d on chosen rows (En(x) + z_long: the encoder's code plus an attribute vector).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
     edited = api.apply_direction(G, face, dirs["hair:red"], 1.0, layers="fine")   # colour rows only
     d_new = api.direction_from_sets(G, with_images, without_images)  # a user-defined attribute
 
-A direction is seed 000's z_long: mean latent of images with the attribute minus mean latent of
+A direction is the attribute vector z_long (White 2016): mean latent of images with the attribute minus mean latent of
 images without it (``plugins.attribute_vectors.directions`` computes and documents them).
 """
 
@@ -116,7 +116,7 @@ def direction_from_sets(G: Any, with_images: Sequence[Any], without_images: Sequ
                         encoder: Callable | None = None, steps: int = inv.scale_steps(1000),
                         perceptual: float = 1.0, seed: int = 0) -> torch.Tensor:
     """A user-defined attribute: mean W+ of the "with" set minus mean W+ of the "without" set
-    (seed 000's formula; the latents from ``latents_of_images``). Returns [num_ws, w_dim]."""
+    (the mean-difference formula; the latents from ``latents_of_images``). Returns [num_ws, w_dim]."""
     if len(with_images) < 1 or len(without_images) < 1:
         raise ValueError("give at least one image with the attribute and one without it")
     pos = latents_of_images(G, with_images, encoder=encoder, steps=steps, perceptual=perceptual, seed=seed)

@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="use a plugins.stylegan2.train checkpoint ('latest' or a folder) instead of the registered weights")
     ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
     ap.add_argument("--contrast", choices=("all", "matched"), default="all",
-                    help="all: seed 000's formula over the whole split; matched: within groups that agree on "
+                    help="all: the mean-difference formula over the whole split; matched: within groups that agree on "
                          "every other label (matched_mean_difference)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Attribute vectors: seed 000's mean-difference directions (smiling, glasses, hair colour ...),
+"""Attribute vectors: mean-difference latent directions (White 2016; Radford et al. 2016) (smiling, glasses, hair colour ...),
 shipped precomputed per model, applied with one slider per attribute to an inverted photo or a
 random sample; plus user-defined directions from two uploaded sets ("with" / "without").
 

@@ -67,7 +67,7 @@ def _describe(classifier, G, latent) -> str:
 def build(ctx) -> None:
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     gr.Markdown("Move a face along **attribute directions**: d = mean latent of faces *with* the attribute − mean "
-                "latent of faces *without* it (seed 000's z_long, in W+). Start from a random sample or an "
+                "latent of faces *without* it (the attribute vector z_long of White 2016, in W+). Start from a random sample or an "
                 "uploaded photo (inverted first), then use the sliders.")
     model = model_dropdown(ctx)
     first = model.value if isinstance(model.value, str) else None

@@ -1,8 +1,7 @@
 """Train the emoji attribute classifier on the TRAIN split only; evaluate on the held-out emoji.
 
-    cd /work/main && nice -n 10 setsid nohup /work/venv/bin/python -m plugins.emoji.train_classifier \\
-        > ~/.cache/ganhub/train/classifier/log.txt 2>&1 &
-    python -m plugins.emoji.train_classifier --export      # latest checkpoint -> weights/ + card + manifest
+    nohup nice -n 10 ganhub train emoji-classifier > ~/.cache/ganhub/train/classifier/log.txt 2>&1 &
+    ganhub train emoji-classifier --export    # latest checkpoint -> plugins/emoji/weights/ + card + sha256
 
 Seeded and resumable: the same command continues from ~/.cache/ganhub/train/classifier/ (model and
 BatchNorm buffers in safetensors, optimizer and RNG state via torch.save, step in state.json).

@@ -476,7 +476,7 @@ def scribble_edit(G: Any, image: Any, colours: Any, stroke_mask: Any, *, rows: S
 
     The paper fits both stages to the scribbled image; we split each MSE into a mean outside the strokes
     (to the photo) and a mean inside them, so a thin stroke is not outweighed by the rest of the image.
-    With ``encoder`` the embedding starts from En(photo) (the lecture's method 3) instead of w_avg.
+    With ``encoder`` the embedding starts from En(photo) (the hybrid method of iGAN, Zhu et al. 2016) instead of w_avg.
     Inside the strokes the noise stage fits ``noise_target``: ``"scribbled"`` (the paper: the stroke
     colours, which the middle W+ rows of a small model express only partly) or ``"edit"`` (the W_l
     result: noise then only restores detail, and the colour moves less).

@@ -154,7 +154,7 @@ def build(ctx) -> None:
     with gr.Tab("Local edits (scribbles)"):
         gr.Markdown("Paint colour strokes on the photo. The photo is embedded, then only the **middle W+ rows** "
                     "(paper 4–6 of 18, scaled) move towards your strokes, then the noise restores the detail. "
-                    "For seed 000's iGAN constrained edit (latent L2 + discriminator realism), use the "
+                    "For iGAN's constrained edit (Zhu et al. 2016) (latent L2 + discriminator realism), use the "
                     "**Scribble edit (iGAN)** sub-tab of *Inversion & W+ editing*.")
         with gr.Row():
             with gr.Column():

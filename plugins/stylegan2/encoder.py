@@ -1,4 +1,4 @@
-"""Image -> W+ encoder for a StyleGAN2 generator (the lecture's "method 2", and the start of "method 3").
+"""Image -> W+ encoder for a StyleGAN2 generator (iGAN's encoder method, Zhu et al. 2016, and the start of its hybrid method).
 
 A residual CNN (StyleGAN2-D-like blocks without the stddev layer) reads the image at the
 generator's resolution; heads read three feature levels, like pSp's map2style split
