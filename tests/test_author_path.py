@@ -68,7 +68,7 @@ def test_author_path_from_template_to_a_served_space(tmp_path):
         from test_spaces import schema_errors
 
         assert schema_errors(meta) == [] and meta["sdk"] == "gradio"
-        assert "'cats': 'ganhub_cats'" in (space / "app.py").read_text()
+        assert "'cats': 'ganhub_cats.plugin'" in (space / "app.py").read_text()
 
         port = free_port()
         server = subprocess.Popen(["bash", "-c", serve], cwd=project, env=_env(GRADIO_SERVER_PORT=str(port)),

@@ -87,7 +87,8 @@ def test_external_plugin_installed_with_pip_gets_a_tab_and_answers(tmp_path, lau
 
     app = make_app(hub=Hub(allow=["pixelart"], block=[], strict=True))  # found through its entry point only
     status = app.ganhub.statuses["pixelart"]
-    assert status.ok and status.version == "0.1.0" and "ganhub-example" in status.source
+    assert status.ok and status.version == "0.2.0" and "ganhub-example" in status.source
+    assert status.registered["weights"] == ["pixelart-pico8-palette"]  # its own weights.yaml, as built-ins
     assert ("Pixel art", "pixelart") in [(b.label, b.id) for b in app.blocks.values() if isinstance(b, gr.Tab)]
     _picture(tmp_path / "in.png", 64, 64)
     client = Client(launch(app), verbose=False)
@@ -96,3 +97,9 @@ def test_external_plugin_installed_with_pip_gets_a_tab_and_answers(tmp_path, lau
     assert art.shape == (64, 64, 3) and len(np.unique(art.reshape(-1, 3), axis=0)) <= 4
     blocks = art.reshape(8, 8, 8, 8, 3)
     assert (blocks == blocks[:, :1, :, :1]).all()
+    out = client.predict(handle_file(str(tmp_path / "in.png")), 8, 4, False, "PICO-8 (16 colours)",
+                         api_name="/pixelart_pixelate")  # the shipped palette, a verified weight
+    from ganhub_example.palettes import pico8
+
+    colours = {tuple(c) for c in np.unique(np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3), axis=0).tolist()}
+    assert colours <= {tuple(c) for c in pico8().tolist()}

@@ -1,10 +1,12 @@
-"""GAN Hub plugin ``pixelart``: the hookimpls only (cheap to import; numpy loads on first use)."""
+"""GAN Hub example plugin ``pixelart``: pixel art by block averaging and palette quantisation.
+
+Registration (hookimpls only) lives in ``ganhub_example.plugin``, the module the entry point names;
+the technique in ``ganhub_example.pixelart`` (numpy loads on first use).
+"""
 
 from __future__ import annotations
 
-from hub import Demo, hookimpl
-
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name):  # the Python API, imported on first touch
@@ -13,20 +15,3 @@ def __getattr__(name):  # the Python API, imported on first touch
 
         return getattr(pixelart, name)
     raise AttributeError(name)
-
-
-def _build_tab(ctx):
-    from ganhub_example.ui import build
-
-    build(ctx)
-
-
-@hookimpl
-def register_demos(register):
-    register(Demo(
-        id="pixelart",
-        title="Pixel art",
-        build=_build_tab,
-        order=900,
-        description="Block averaging + k-means palette quantisation (+ optional Floyd–Steinberg dithering)",
-    ))

@@ -78,8 +78,10 @@ def quantize(small: np.ndarray, palette: np.ndarray, *, dither: bool = False) ->
 
 
 def pixelate(image: Image.Image, pixel_size: int = 8, colors: int = 16, *, dither: bool = False,
-             seed: int = 0) -> Image.Image:
-    """Pixel-art version of ``image`` (same size, cropped to a multiple of ``pixel_size``)."""
+             seed: int = 0, palette: np.ndarray | None = None) -> Image.Image:
+    """Pixel-art version of ``image`` (same size, cropped to a multiple of ``pixel_size``).
+
+    ``palette`` ([K, 3] RGB) quantises to those colours; without it, to ``colors`` found by k-means."""
     if pixel_size < 1 or colors < 1:
         raise ValueError("pixel_size and colors must be at least 1")
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
@@ -88,6 +90,6 @@ def pixelate(image: Image.Image, pixel_size: int = 8, colors: int = 16, *, dithe
         raise ValueError(f"the image is smaller than one {pixel_size}×{pixel_size} pixel block")
     blocks = rgb[:height, :width].reshape(height // pixel_size, pixel_size, width // pixel_size, pixel_size, 3)
     small = blocks.mean(axis=(1, 3))  # the average colour of every block
-    palette = kmeans_palette(small, colors, seed=seed)
+    palette = kmeans_palette(small, colors, seed=seed) if palette is None else np.asarray(palette, np.float32)
     art = quantize(small, palette, dither=dither)
     return Image.fromarray(art.repeat(pixel_size, 0).repeat(pixel_size, 1), "RGB")

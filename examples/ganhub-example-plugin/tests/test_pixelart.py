@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import ganhub_example
+import ganhub_example.plugin as ganhub_example
+from ganhub_example.palettes import PALETTE_FILE, load_palette, pico8
 from ganhub_example.pixelart import kmeans_palette, pixelate, quantize
 
 
@@ -49,3 +50,15 @@ def test_registers_one_demo():
 
     hub = make_hub([("pixelart", ganhub_example)], strict=True)
     assert list(hub.demos) == ["pixelart"] and hub.demos["pixelart"].plugin == "pixelart"
+
+
+def test_the_shipped_palette_is_a_verified_weight_and_quantises_to_it():
+    from hub.testing import make_hub
+
+    hub = make_hub([("pixelart", ganhub_example)], strict=True)
+    assert hub.statuses["pixelart"].registered["weights"] == ["pixelart-pico8-palette"]
+    path = hub.weights.resolve("pixelart-pico8-palette")  # sha256-checked against weights.yaml
+    assert path == PALETTE_FILE and (load_palette(path) == pico8()).all()
+    art = np.asarray(pixelate(_gradient(), pixel_size=8, palette=load_palette(path)))
+    allowed = {tuple(c) for c in pico8().tolist()}
+    assert {tuple(c) for c in np.unique(art.reshape(-1, 3), axis=0).tolist()} <= allowed

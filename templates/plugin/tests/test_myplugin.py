@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-import ganhub_myplugin
+import ganhub_myplugin.plugin as ganhub_myplugin
 from ganhub_myplugin.technique import posterize
 from hub.testing import launch_for_test, make_app, make_hub
 
