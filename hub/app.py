@@ -293,6 +293,9 @@ def build_app(
                     _build_tab(blocks, hub, demo, issued)
             report, outputs = _plugins_tab(hub)
         blocks.load(report, None, outputs, api_visibility="private")
+    from hub.ui.validation import guard_inputs
+
+    guard_inputs(blocks)  # every public input is checked on the server, whoever wrote the tab
     declared = {f"{_api_prefix(demo.plugin)}_{action}": (demo, value)
                 for demo in hub.sorted_demos() for action, value in demo.gpu_seconds.items()}
     for fn in blocks.fns.values():

@@ -42,6 +42,7 @@ __all__ = [
     "ImageError",
     "UnsafePathError",
     "load_image",
+    "check_image_file",
     "load_image_rgba",
     "mask_from_editor",
     "mask_from_alpha",
@@ -357,6 +358,13 @@ def _bound(im: Image.Image, max_side: int | None, what: str) -> Image.Image:
     out.info["ganhub_notice"] = message
     notify(message, "info")
     return out
+
+
+def check_image_file(source: Any, *, what: str = "image") -> None:
+    """Refuse, with the same sentence ``load_image`` would give, an upload that is not an image we can
+    read: not decodable, a decompression bomb, more than ``GANHUB_MAX_PIXELS``, or smaller than
+    ``MIN_SIDE``. The server checks every image input with it before Gradio decodes the file."""
+    _open(source, what, None).close()
 
 
 def load_image(source: Any, *, max_side: int | None = None, what: str = "image") -> Image.Image:
