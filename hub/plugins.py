@@ -383,25 +383,20 @@ class Hub:
         self.demos[item.id] = dataclasses.replace(item, plugin=plugin)
         self.statuses[plugin].registered["demos"].append(item.id)
 
+    def _add_named(self, plugin: str, item: Any, kind: type, registry: dict, what: str, key: str) -> None:
+        """Add a command spec (a trainer, a dataset builder) under its unique ``name``."""
+        if not isinstance(item, kind):
+            raise TypeError(f"expected a {kind.__name__}, got {type(item).__name__}")
+        if item.name in registry:
+            raise ValueError(f"{what} {item.name!r} is already registered by plugin {registry[item.name].plugin!r}")
+        registry[item.name] = dataclasses.replace(item, plugin=plugin)
+        self.statuses[plugin].registered[key].append(item.name)
+
     def _add_trainers(self, plugin: str, item: TrainerSpec) -> None:
-        if not isinstance(item, TrainerSpec):
-            raise TypeError(f"expected a TrainerSpec, got {type(item).__name__}")
-        if item.name in self.trainers:
-            raise ValueError(
-                f"trainer {item.name!r} is already registered by plugin {self.trainers[item.name].plugin!r}"
-            )
-        self.trainers[item.name] = dataclasses.replace(item, plugin=plugin)
-        self.statuses[plugin].registered["trainers"].append(item.name)
+        self._add_named(plugin, item, TrainerSpec, self.trainers, "trainer", "trainers")
 
     def _add_datasets(self, plugin: str, item: DatasetSpec) -> None:
-        if not isinstance(item, DatasetSpec):
-            raise TypeError(f"expected a DatasetSpec, got {type(item).__name__}")
-        if item.name in self.datasets:
-            raise ValueError(
-                f"dataset {item.name!r} is already registered by plugin {self.datasets[item.name].plugin!r}"
-            )
-        self.datasets[item.name] = dataclasses.replace(item, plugin=plugin)
-        self.statuses[plugin].registered["datasets"].append(item.name)
+        self._add_named(plugin, item, DatasetSpec, self.datasets, "dataset", "datasets")
 
     # ----------------------------------------------------------------- status
     def _status(self, name: str, *, version: str = "", source: str = "") -> PluginStatus:

@@ -202,12 +202,13 @@ def test_use_plugins_registers_for_one_block_only():
 def test_the_plugin_template_registers_strictly(monkeypatch):
     root = Path(__file__).resolve().parent.parent
     monkeypatch.syspath_prepend(str(root / "templates" / "plugin"))
-    import ganhub_myplugin
+    import ganhub_myplugin.plugin as ganhub_myplugin  # the registration module, as the entry point names it
 
     from hub.testing import make_app
 
     app = make_app([("myplugin", ganhub_myplugin)], strict=True)
     assert "myplugin_posterize" in app.ganhub_api_names
+    assert app.ganhub.statuses["myplugin"].registered["weights"] == []  # its own (empty) weights.yaml
 
 
 class _AsksForTheHub:
