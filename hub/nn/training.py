@@ -5,9 +5,10 @@ generators, so a run is the same stream on any device."""
 from __future__ import annotations
 
 import signal
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import torch
+if TYPE_CHECKING:  # run control needs no torch; placing nets imports it
+    import torch
 
 #: The trainers' --device help: the choice is hub.models.choose_device's.
 DEVICE_HELP = "cpu, cuda, cuda:1, mps or auto (default: $GANHUB_DEVICE, else auto: CUDA, MPS, CPU)"
@@ -22,6 +23,8 @@ def place_for_training(preferred: "str | torch.device | None", nets: Iterable[to
     tensor to its parameter's device. On CUDA, matmuls and convolutions may use TF32 (what cuDNN
     already does for convolutions by default; the 10-bit mantissa is far below these losses' noise).
     """
+    import torch
+
     from hub.models import choose_device
 
     device = choose_device(preferred)

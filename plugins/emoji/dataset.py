@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from hub.weights import sha256_file
+
 __all__ = [
     "ATTRIBUTES",
     "SKIN_TONES",
@@ -476,14 +478,6 @@ def dataset_dir(resolution: int = 64, root: Path | str | None = None) -> Path:
     return Path(root or data_root()) / f"emoji{resolution}"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def catalog() -> tuple[list[dict[str, Any]], list[str]]:
     """Every kept emoji as a labelled, split record (no pixels yet), and the names dropped because
     they do not shape to one glyph with a bitmap."""
@@ -537,9 +531,9 @@ def build(resolution: int = 64, root: Path | str | None = None, *, names: Iterab
             "heldout": sum(r["split"] == "heldout" for r in records),
             "subset": names is not None or limit is not None,
             "dropped": dropped,
-            "images_sha256": _sha256_file(tmp / "images.npy"),
-            "meta_sha256": _sha256_file(tmp / "meta.jsonl"),
-            "font_sha256": _sha256_file(FONT_PATH), "emoji_test_sha256": _sha256_file(EMOJI_TEST_PATH),
+            "images_sha256": sha256_file(tmp / "images.npy"),
+            "meta_sha256": sha256_file(tmp / "meta.jsonl"),
+            "font_sha256": sha256_file(FONT_PATH), "emoji_test_sha256": sha256_file(EMOJI_TEST_PATH),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         def same(m: dict | None) -> bool:

@@ -27,7 +27,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from hub.training import export_embedded
+from hub.training import atomic_write, export_embedded
 from hub.weights import sha256_file
 from plugins.emoji.classifier import WEIGHT_ID, AttributeClassifier, load_classifier, metadata_for
 
@@ -177,22 +177,16 @@ def format_table(results: dict[str, dict]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Checkpoints
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_checkpoint(ckpt: Path, model, opt, g: torch.Generator, state: dict) -> None:
     from safetensors.torch import save_file
 
     ckpt.mkdir(parents=True, exist_ok=True)
-    _atomic(ckpt / "model.safetensors",
+    atomic_write(ckpt / "model.safetensors",
             lambda p: save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(p),
                                 metadata=metadata_for(model)))
-    _atomic(ckpt / "optim.pt", lambda p: torch.save({"opt": opt.state_dict(), "rng": g.get_state(),
+    atomic_write(ckpt / "optim.pt", lambda p: torch.save({"opt": opt.state_dict(), "rng": g.get_state(),
                                                      "torch_rng": torch.get_rng_state()}, p))
-    _atomic(ckpt / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+    atomic_write(ckpt / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
 
 def load_checkpoint(ckpt: Path, model, opt, g: torch.Generator) -> dict | None:

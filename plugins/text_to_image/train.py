@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import os
 import random
@@ -31,6 +30,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from hub.training import atomic_write
+from hub.weights import sha256_file
 
 DEFAULT_OUT = Path.home() / ".cache" / "ganhub" / "train" / "text_to_image"
 WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
@@ -52,12 +54,6 @@ SAMPLE_PROMPTS = [
 
 def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 class Trainer:
@@ -200,13 +196,13 @@ class Trainer:
         import torch
         from safetensors.torch import save_file
 
-        _atomic_write_bytes(self.out_dir / "ckpt.safetensors", lambda p: save_file(self.state_tensors(), str(p)))
+        atomic_write(self.out_dir / "ckpt.safetensors", lambda p: save_file(self.state_tensors(), str(p)))
         opt = {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict(), "s": self.opt_s.state_dict()}
-        _atomic_write_bytes(self.out_dir / "ckpt_opt.pt", lambda p: torch.save(opt, p))
+        atomic_write(self.out_dir / "ckpt_opt.pt", lambda p: torch.save(opt, p))
         state = {"step": self.step_count, "cpu_seconds": self.cpu_seconds, "config": self.cfg,
                  "schedule": self.schedule,
                  "g_config": self.G.config(), "last": self.last, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        _atomic_write_bytes(self.out_dir / "ckpt.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+        atomic_write(self.out_dir / "ckpt.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     def resume(self) -> None:
         import torch
@@ -314,14 +310,6 @@ def train(argv: Sequence[str] | None = None) -> int:
 
 # ---- export ------------------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save_weights(path: Path, text_encoder, G, S, step: int = 0) -> Path:
     """One fp16 safetensors file: ``text.*``, ``G.*``, ``S.*`` and the configs in its metadata."""
     from safetensors.torch import save_file
@@ -332,7 +320,7 @@ def save_weights(path: Path, text_encoder, G, S, step: int = 0) -> Path:
             out[prefix + k] = v.detach().half().contiguous() if v.is_floating_point() else v.detach().contiguous()
     config = {"text": text_encoder.config(), "G": G.config(), "S": S.config(), "step": step}
     path = Path(path)
-    _atomic_write_bytes(path, lambda p: save_file(out, str(p), metadata={"config": json.dumps(config)}))
+    atomic_write(path, lambda p: save_file(out, str(p), metadata={"config": json.dumps(config)}))
     os.chmod(path, 0o644)
     return path
 
@@ -402,7 +390,7 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = WEIGHTS_DIR, eval_sa
         eval_md = format_table(results)
     except Exception as exc:  # noqa: BLE001 - the card says why the table is missing
         eval_md = f"(not measured: {type(exc).__name__}: {exc})"
-    size, sha = path.stat().st_size, _sha256(path)
+    size, sha = path.stat().st_size, sha256_file(path)
     write_card(weights_dir / f"{WEIGHT_ID}.md", state, text_info, eval_md, size, sha, len(meta))
     # The plugin manifest names weights/<id>.safetensors: a scratch export (another weights_dir) leaves it alone.
     if manifest is not None and manifest.exists() and weights_dir.resolve() == (manifest.parent / "weights").resolve():
