@@ -317,4 +317,24 @@ def build_app(
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app
     blocks.ganhub_api_names = dict(issued)  # type: ignore[attr-defined]
     env_limit = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT")
-    return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT)
+    return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT, max_size=queue_max_size())
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def queue_max_size() -> int:
+    """Requests that may wait in the queue (``GANHUB_QUEUE_MAX_SIZE``, default 32); past it a request
+    is turned away at once with Gradio's "queue is full" instead of waiting behind hours of work."""
+    return _env_int("GANHUB_QUEUE_MAX_SIZE", 32)
+
+
+def launch_settings() -> dict[str, Any]:
+    """What every launch of the hub passes to ``Blocks.launch``: the upload size limit
+    (``GANHUB_MAX_UPLOAD``, default 25 MB; larger uploads are refused before they reach a handler)."""
+    return {"max_file_size": os.environ.get("GANHUB_MAX_UPLOAD") or "25mb", "ssr_mode": False}

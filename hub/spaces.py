@@ -557,7 +557,10 @@ def launch_space(blocks: Any, **kwargs: Any) -> Any:
         print(f"ganhub: notice: {notice}", file=sys.stderr)
     for name, errors in blocks.ganhub.errors.items():
         print(f"ganhub: plugin {name!r}: {errors[0].splitlines()[0]}", file=sys.stderr)
-    kwargs.setdefault("ssr_mode", False)
+    from hub.app import launch_settings
+
+    for key, value in launch_settings().items():
+        kwargs.setdefault(key, value)
     return blocks.launch(**kwargs)
 
 

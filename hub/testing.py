@@ -77,8 +77,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 @contextlib.contextmanager
 def launch_for_test(app: Any, *, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
     """Serve ``app`` on a free local port without blocking; yields its URL and closes it after."""
+    from hub.app import launch_settings
+
     _, url, _ = app.launch(server_name=host, server_port=port or free_port(host), prevent_thread_lock=True,
-                           quiet=True, share=False, inbrowser=False, ssr_mode=False)
+                           quiet=True, share=False, inbrowser=False, **launch_settings())
     try:
         yield url
     finally:

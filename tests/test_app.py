@@ -8,7 +8,7 @@ import pytest
 import ganhub_fixture_plugins as fx
 from hub.app import HEAVY, PLUGINS_TAB_ID, DemoContextImpl, build_app, public_api_names, status_tables
 from hub.plugins import PluginError
-from hub.testing import make_app, make_hub
+from hub.testing import launch_for_test, make_app, make_hub
 
 
 def _tabs(app):
@@ -65,6 +65,30 @@ def test_queue_and_the_shared_heavy_concurrency_id():
     assert all(fn.concurrency_limit == 1 for fn in heavy)
     cancels = [fn for fn in app.fns.values() if fn.fn is None and fn.cancels]
     assert cancels, "the blur tab's Stop button cancels the streaming event"
+
+
+def test_queue_length_and_upload_size_are_bounded(monkeypatch):
+    from hub.app import launch_settings
+
+    assert make_app([fx.ImageFx()])._queue.max_size == 32
+    monkeypatch.setenv("GANHUB_QUEUE_MAX_SIZE", "5")
+    assert make_app([fx.ImageFx()])._queue.max_size == 5
+    assert launch_settings()["max_file_size"] == "25mb"
+    monkeypatch.setenv("GANHUB_MAX_UPLOAD", "1mb")
+    assert launch_settings()["max_file_size"] == "1mb"
+
+
+def test_an_upload_over_the_limit_is_refused_before_any_handler(tmp_path, monkeypatch):
+    from gradio_client import Client, handle_file
+
+    monkeypatch.setenv("GANHUB_MAX_UPLOAD", "50kb")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + b"\0" * 200_000)
+    app = make_app([fx.ImageFx()])
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        with pytest.raises(Exception, match="(?i)file size|too large|exceeds|maximum"):
+            client.predict(handle_file(str(big)), 2, api_name="/imagefx_blur")
 
 
 def test_context_api_name_and_models():

@@ -93,6 +93,10 @@ def test_latent_files_are_validated(G, tmp_path):
     save_file({"weight": torch.zeros(2)}, str(foreign))
     with pytest.raises(api.LatentFileError, match="not a GAN Hub latent"):
         api.load_latent(foreign, G)
+    many = api.save_latent(tmp_path / "many.safetensors", {"ws": a["ws"].repeat(17, 1, 1), "noise": None})
+    with pytest.raises(api.LatentFileError, match="holds 17 latent codes; at most 16"):
+        api.load_latent(many, G)  # thousands of codes in one upload would cost gigabytes
+    assert api.load_latent(api.save_latent(tmp_path / "16.safetensors", {"ws": a["ws"].repeat(16, 1, 1)}), G)["ws"].shape[0] == 16
 
 
 def test_invert_api_from_pil(G):

@@ -58,6 +58,16 @@ def to_w_plus(ws: torch.Tensor, num_ws: int) -> torch.Tensor:
     return ws
 
 
+def max_codes() -> int:
+    """How many codes one latent file may hold: ``GANHUB_MAX_LATENT_CODES`` (default 16)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get("GANHUB_MAX_LATENT_CODES", "16")))
+    except ValueError:
+        return 16
+
+
 def as_latent(x: Any) -> dict[str, Any]:
     """An inversion result (anything with ``.ws`` and ``.noise``) | {"ws", "noise"} | W+ tensor ->
     {"ws": [N, num_ws, w_dim], "noise": list | None}."""
@@ -131,6 +141,10 @@ def load_latent(path: str | Path, G: Any = None, model: str | None = None) -> di
     ws = tensors["ws"].float()
     if ws.dim() != 3:
         raise LatentFileError(f"'ws' in {path.name} has shape {tuple(ws.shape)}; expected [N, num_ws, w_dim]")
+    if ws.shape[0] > max_codes():
+        # every code is rendered or optimised on: thousands of them in one upload cost gigabytes
+        raise LatentFileError(f"{path.name} holds {ws.shape[0]} latent codes; at most {max_codes()} are accepted "
+                              "(set GANHUB_MAX_LATENT_CODES to change it)")
     if not torch.isfinite(ws).all():
         raise LatentFileError(f"'ws' in {path.name} contains NaN or infinite values")
     noise_keys = sorted((k for k in tensors if k.startswith("noise.")), key=lambda k: int(k.split(".")[1]))
