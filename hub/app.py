@@ -284,7 +284,8 @@ def build_app(
         hub.strict = strict
     hub.load()
     issued: dict[str, str] = {"hub_status": "hub"}
-    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
+    # Gradio's copies of uploads and results: swept every 10 minutes, kept for an hour
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         gr.Markdown(f"# {title}\nGAN image-editing techniques, one tab each. "
                     "Every tab is a plugin; see *Plugins & weights* for what is installed.")
         with gr.Tabs():

@@ -43,6 +43,7 @@ __all__ = [
     "UnsafePathError",
     "load_image",
     "check_image_file",
+    "output_folder",
     "load_image_rgba",
     "mask_from_editor",
     "mask_from_alpha",
@@ -555,6 +556,28 @@ def safe_name(name: str, default: str = "result") -> str:
     return stem or default
 
 
+def output_folder() -> Path:
+    """A fresh folder for one result's files, under this process's output folder.
+
+    Results are copied into Gradio's cache when they are returned, so ours are only needed for a
+    while: every call first removes result folders older than ``GANHUB_OUTPUT_MINUTES`` (default 60),
+    so a busy server keeps a bounded number of them instead of one temporary folder per request.
+    """
+    import time
+
+    root = _out_dir()
+    cutoff = time.time() - 60 * _env_int("GANHUB_OUTPUT_MINUTES", 60)
+    for old in root.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # removed by a concurrent request
+            pass
+    folder = safe_join(root, uuid.uuid4().hex[:12])
+    folder.mkdir()
+    return folder
+
+
 def save_png(img: Any, name: str = "result") -> str:
     """Write ``img`` (PIL, tensor in [-1, 1] or array) as a lossless PNG; return its path.
 
@@ -570,9 +593,7 @@ def save_png(img: Any, name: str = "result") -> str:
     else:
         pil = load_image(img, what="result")
     stem = safe_name(re.sub(r"\.png$", "", str(name), flags=re.I))
-    folder = safe_join(_out_dir(), uuid.uuid4().hex[:12])
-    folder.mkdir()
-    path = safe_join(folder, f"{stem}.png")
+    path = safe_join(output_folder(), f"{stem}.png")
     pil.save(path, format="PNG")
     return str(path)
 

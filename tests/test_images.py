@@ -268,3 +268,18 @@ def test_safe_join_refuses_escapes(tmp_path):
     with pytest.raises(ValueError):
         I.safe_join(base, "a", "..", "..")
     os.fspath(I.safe_join(base, "a/../b"))  # stays inside: allowed
+
+
+def test_result_folders_are_swept_after_their_time(monkeypatch):
+    """A busy server keeps a bounded number of result folders, not one temporary folder per request."""
+    import os
+    import time
+
+    from hub.images import output_folder, save_png
+
+    first = Path(save_png(Image.new("RGB", (8, 8)), "a")).parent
+    old = time.time() - 2 * 3600
+    os.utime(first, (old, old))
+    monkeypatch.setenv("GANHUB_OUTPUT_MINUTES", "60")
+    second = output_folder()
+    assert second.is_dir() and second.parent == first.parent and not first.exists()

@@ -20,11 +20,8 @@ def load_slot(G, path, what: str) -> dict:
 
 
 def write_latent(G, latent, model: str, name: str, **meta) -> str:
-    """Save ``latent`` as ``<name>.safetensors`` in its own temporary folder (a clean download name)."""
-    import tempfile
-    from pathlib import Path
-
+    """Save ``latent`` as ``<name>.safetensors`` in its own output folder (a clean download name)."""
+    from hub.images import output_folder, safe_name
     from hub.nn.latents import save_latent_of
 
-    folder = Path(tempfile.mkdtemp(prefix="ganhub-latent-"))
-    return str(save_latent_of(folder / f"{name}.safetensors", latent, G=G, model=model, **meta))
+    return str(save_latent_of(output_folder() / f"{safe_name(name)}.safetensors", latent, G=G, model=model, **meta))
