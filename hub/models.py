@@ -25,8 +25,6 @@ __all__ = [
     "ModelRegistry",
     "module_nbytes",
     "choose_device",
-    "get_model",
-    "models_for",
     "gpu",
 ]
 
@@ -37,6 +35,11 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 class DuplicateModelError(ValueError):
     """A second model spec under a name that is already taken."""
+
+
+#: Exceptions a builder raises on a damaged or mismatched weight file (safetensors, torch, Python).
+_UNREADABLE = {"SafetensorError", "HeaderTooLarge", "RuntimeError", "OSError", "ValueError", "EOFError",
+               "KeyError", "UnpicklingError"}
 
 
 class UnknownModelError(KeyError):
@@ -171,7 +174,19 @@ class ModelRegistry:
                     self._cache.move_to_end(key)
                     return self._cache[key][0]
             paths = {weight_id: self.store.resolve(weight_id) for weight_id in spec.weights}
-            model = spec.build(paths)
+            try:
+                model = spec.build(paths)
+            except Exception as exc:
+                # A file that passed its sha256 check (or a user override, which has none) but does not
+                # load: say which model and files, plainly, rather than a safetensors traceback.
+                from hub.weights import WeightUnavailable
+
+                if isinstance(exc, WeightUnavailable) or type(exc).__name__ not in _UNREADABLE:
+                    raise
+                files = ", ".join(str(p) for p in paths.values())
+                raise WeightUnavailable(f"The weights of model '{name}' could not be read ({files}): "
+                                        f"{str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}. "
+                                        "Replace or remove the file and try again.", next(iter(paths), None)) from exc
             if hasattr(model, "to") and hasattr(model, "parameters"):
                 model = model.to(target).eval()
                 for parameter in model.parameters():

@@ -258,6 +258,28 @@ def test_tampered_weight_is_refused_with_a_readable_error(tmp_path):
         ctx.get_model("fixture-linear-model")
 
 
+def test_a_damaged_override_file_is_a_sentence_not_a_traceback(tmp_path, monkeypatch):
+    """A user override (GANHUB_WEIGHTS_DIR) is not held to the manifest's digest; a damaged one must
+    still end in a plain sentence naming the model, not an unhandled SafetensorError."""
+    import gradio as gr
+
+    from hub.api import Demo
+    from hub.app import DemoContextImpl
+    from hub.weights import WeightUnavailable
+
+    _write_weights(tmp_path, torch.zeros(2, 3))
+    override = tmp_path / "override"
+    override.mkdir()
+    (override / "fixture-linear.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
+    monkeypatch.setenv("GANHUB_WEIGHTS_DIR", str(override))
+    hub = make_hub([_ManifestPlugin(tmp_path)], strict=True)
+    with pytest.raises(WeightUnavailable, match="weights of model 'fixture-linear-model' could not be read"):
+        hub.get_model("fixture-linear-model")
+    ctx = DemoContextImpl(hub, Demo("x", "x", lambda ctx: None, plugin="withweights"), {})
+    with pytest.raises(gr.Error, match="could not be read"):
+        ctx.get_model("fixture-linear-model")
+
+
 def test_threads_setting_reaches_torch(monkeypatch):
     import torch
 
