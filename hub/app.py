@@ -187,10 +187,17 @@ def _device_text() -> str:
     return f"**Device in use:** `{device}` ({preference})"
 
 
-def _offline() -> bool:
-    from hub.weights import hf_offline
+def _offline() -> str:
+    """Why the Hub cannot be used, or "": HF_HUB_OFFLINE, or an endpoint that does not answer."""
+    from hub.weights import hf_endpoint, hf_offline
+    from hub.weights.env import _endpoint_reachable
 
-    return hf_offline()
+    if hf_offline():
+        return "HF_HUB_OFFLINE is set"
+    endpoint = hf_endpoint()
+    if not _endpoint_reachable(endpoint):
+        return f"the Hugging Face Hub at {endpoint} does not answer"
+    return ""
 
 
 def _size(nbytes: Any) -> str:
@@ -216,8 +223,9 @@ def status_tables(hub: Hub) -> tuple[str, list[list[str]], list[list[str]], list
             row = [spec.id, spec.repo_id or "", where, _size(spec.size), spec.license, repr(exc)]
         missing += where == "missing"
         weight_rows.append(row)
-    if _offline():
-        lines.append("**Offline** (HF_HUB_OFFLINE is set): weights come only from the override folder, "
+    offline = _offline()
+    if offline:
+        lines.append(f"**Offline** ({offline}): weights come only from the override folder, "
                      "the embedded copies and the local cache; anything else says it is not available offline.")
     if missing:
         lines.append(f"**{missing} weight file(s) not available locally**; they download on first use when "

@@ -162,6 +162,19 @@ def test_status_tables_show_plugins_weights_models_and_device(monkeypatch):
     assert loaded == {"tiny-a": "cpu", "tiny-b": "", "tiny-c": "", "vgg19": "", "vgg16": ""}
 
 
+def test_an_unreachable_endpoint_shows_the_same_offline_notice(monkeypatch):
+    from hub import weights as W
+    from hub.testing import free_port
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("GANHUB_NET_TIMEOUT", "0.5")
+    W._PROBES.clear()
+    header = status_tables(make_hub([fx.TinyModels()]))[0]
+    assert "**Offline** (the Hugging Face Hub at http://127.0.0.1:" in header and "does not answer" in header
+    W._PROBES.clear()
+
+
 def test_build_app_with_an_allowlist_builds_a_fresh_default_hub():
     from hub.plugins import get_hub, set_default_hub
 
