@@ -301,3 +301,26 @@ def test_every_embedded_weight_has_its_model_card_beside_it():
             if not card.is_file() or "python" not in card.read_text():  # a card names the command that made it
                 missing.append(spec.id)
     assert not missing, f"embedded weights without a model card (with its command): {missing}"
+
+
+def test_an_upstream_pickle_not_on_the_hub_converts_from_a_local_file(tmp_path):
+    """An entry may name an upstream pickle that no Hub repo holds (its publisher's download): it is
+    listed, says how to get it, and converts with --from; only pickles may omit the repo."""
+    import torch
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("version: 1\nweights:\n- id: up\n  source: {repo_id: null, filename: up.pth}\n"
+                        "  embedded: null\n  sha256: null\n  format: pickle\n  converter: hub.weights:pick_state_dict\n")
+    store = W.WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "conv")
+    store.add_manifest(manifest)
+    assert store.status("up").source == "upstream file up.pth (not on the Hub)"
+    with pytest.raises(W.WeightUnavailable, match=r"not on the Hugging Face Hub \(up.pth\).*--from FILE"):
+        store.resolve("up")
+    upstream = tmp_path / "up.pth"
+    torch.save({"w": torch.ones(2)}, upstream)
+    out = store.convert("up", source_file=upstream)
+    assert store.resolve("up") == out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nweights:\n- id: b\n  source: {repo_id: null, filename: b.safetensors}\n  format: safetensors\n")
+    with pytest.raises(W.ManifestError, match="needs a repo_id"):
+        W.load_manifest(bad)

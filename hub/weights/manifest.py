@@ -40,8 +40,11 @@ def _parse_entry(raw: Any, index: int, base: Path, origin: str) -> tuple[WeightS
     source = raw.get("source") or {}
     if not isinstance(source, dict) or set(source) - _SOURCE_KEYS:
         raise ManifestError(f"{where}: 'source' must be null or a mapping of {sorted(_SOURCE_KEYS)}")
-    if source and not (source.get("repo_id") and source.get("filename")):
-        raise ManifestError(f"{where}: 'source' needs both repo_id and filename")
+    if source and not source.get("filename"):
+        raise ManifestError(f"{where}: 'source' needs a filename")
+    if source and not source.get("repo_id") and raw.get("format") != "pickle":
+        # only an upstream pickle may name a file that is not on the Hub: the user brings it to convert
+        raise ManifestError(f"{where}: 'source' needs a repo_id (only a pickle converted with --from may omit it)")
     embedded = raw.get("embedded")
     if embedded is not None:
         embedded_path = Path(str(embedded)).expanduser()

@@ -51,7 +51,8 @@ def _human(size: int | None) -> str:
 
 def _source_str(spec: WeightSpec) -> str:
     if not spec.repo_id:
-        return "embedded only"
+        return f"upstream file {spec.filename} (not on the Hub)" if spec.format == "pickle" and not spec.embedded \
+            else "embedded only"
     prefix = "" if spec.repo_type == "model" else f"{spec.repo_type}s/"
     return f"hf://{prefix}{spec.repo_id}/{spec.filename}@{spec.revision or 'main'}"
 
@@ -274,9 +275,12 @@ class WeightStore:
                 return self.convert(spec.id, download=download), "converted", ""
             except WeightUnavailable as exc:
                 return self._fall_back(spec, standin, exc)
+        how = (f"Run `ganhub weights convert {spec.id}` once (it downloads {_source_str(spec)} and converts it)."
+               if spec.repo_id else
+               f"It is not on the Hugging Face Hub ({spec.filename}): get it from its publisher and run "
+               f"`ganhub weights convert {spec.id} --from FILE` once.")
         exc = WeightUnavailable(
-            f"Weight '{spec.id}' is an upstream {spec.format} checkpoint; GAN Hub loads only safetensors. "
-            f"Run `ganhub weights convert {spec.id}` once (it downloads {_source_str(spec)} and converts it).",
+            f"Weight '{spec.id}' is an upstream {spec.format} checkpoint; GAN Hub loads only safetensors. {how}",
             spec.id)
         return self._fall_back(spec, standin, exc)
 
@@ -293,6 +297,10 @@ class WeightStore:
 
     def _download(self, spec: WeightSpec, force: bool = False, offline: bool = False) -> Path:
         """``hf_hub_download`` with every failure turned into a ``WeightUnavailable`` sentence."""
+        if not spec.repo_id and not spec.embedded and spec.format == "pickle":
+            raise WeightUnavailable(f"Weight '{spec.id}' is an upstream file that is not on the Hugging Face Hub "
+                                    f"({spec.filename}); get it from its publisher and run "
+                                    f"`ganhub weights convert {spec.id} --from FILE` once.", spec.id)
         if not spec.repo_id:
             raise WeightUnavailable(f"Weight '{spec.id}' has no Hub source and its embedded file is missing"
                                     f" ({spec.embedded}); reinstall GAN Hub or restore the file.", spec.id)
