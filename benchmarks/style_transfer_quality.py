@@ -242,7 +242,7 @@ def main(argv=None) -> int:
     if args.grid:
         # the grid sits beside the model card of the weight it shows (weights/<weight id>.png)
         name = "adain-embedded-decoder" if args.model == "adain-embedded" else f"{args.model}-grid"
-        out = write_grid(model, ROOT / "weights" / f"{name}.png", args.size)
+        out = write_grid(model, ROOT / "plugins" / "style_transfer" / "weights" / f"{name}.png", args.size)
         print(f"\nwrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} kB)")
     return 0
 

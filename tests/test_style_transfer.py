@@ -100,7 +100,7 @@ def test_gram_texture_any_size_and_efros_leung():
 
 def test_plugin_registers():
     from hub.testing import make_hub
-    import plugins.style_transfer as plugin
+    import plugins.style_transfer.plugin as plugin
 
     hub = make_hub([plugin], strict=True)
     assert "adain-embedded" in hub.models.names()
@@ -257,19 +257,18 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
 
     run, repo = tmp_path / "run", tmp_path / "repo"
     (repo / "weights").mkdir(parents=True)
-    real = (adain_train.REPO / "weights_manifest.yaml").read_text()  # read before REPO is patched below
+    real = adain_train.MANIFEST.read_text()  # read before MANIFEST is patched below
     monkeypatch.setattr(adain_train, "CKPT_DIR", run)
-    monkeypatch.setattr(adain_train, "REPO", repo)
+    monkeypatch.setattr(adain_train, "MANIFEST", repo / "weights.yaml")
     monkeypatch.setattr(adain_train, "EXPORT", repo / "weights" / "adain-embedded-decoder.safetensors")
     monkeypatch.setattr(adain_train, "EXPORT_ENCODER", repo / "weights" / "adain-embedded-encoder.safetensors")
     monkeypatch.setattr(adain_train, "CARD", repo / "weights" / "adain-embedded-decoder.md")
     entries = [m.group(0) for m in re.finditer(r"^- id: adain-embedded-(?:decoder|encoder)\n(?:  .*\n)+", real, re.M)]
     assert len(entries) == 2
-    (repo / "weights_manifest.yaml").write_text("weights:\n" + "".join(entries))
+    (repo / "weights.yaml").write_text("weights:\n" + "".join(entries))
     (repo / "weights" / "adain-embedded-decoder.md").write_text("<!-- train-status -->old<!-- /train-status -->")
     common = ["--batch", "1", "--crop", "32", "--threads", "1", "--log-every", "1", "--train-encoder",
               "--encoder-lr", "1e-3", "--lr", "1e-3", "--snapshot-every", "2"]
-    monkeypatch.chdir(repo)  # the manifest's embedded paths are relative to the repository
     assert adain_train.main(common + ["--steps", "6"]) == 0
     snaps = sorted((run / "snapshots").iterdir())
     assert [p.name for p in snaps] == ["step_0000002", "step_0000004", "step_0000006"]
@@ -283,7 +282,7 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
         with safe_open(str(exported), "pt") as f:
             meta = f.metadata()
         assert json.loads(meta["averaged_steps"]) == [4, 6] and meta["step"] == "6"
-        assert sha256_file(exported) in (repo / "weights_manifest.yaml").read_text()
+        assert sha256_file(exported) in (repo / "weights.yaml").read_text()
     assert "the average of the snapshots at steps 4, 6" in adain_train.CARD.read_text()
     # a plain export is the checkpoint itself, unaveraged
     assert adain_train.main(["--export"]) == 0

@@ -39,12 +39,12 @@ def _upstream_decoder(g: torch.Generator) -> OrderedDict:
 
 
 def _manifest_entries() -> dict[str, str]:
-    """The two adain-public entries as written in weights_manifest.yaml."""
-    text = (ROOT / "weights_manifest.yaml").read_text()
+    """The two adain-public entries as written in the style-transfer plugin's weights.yaml."""
+    text = (ROOT / "plugins" / "style_transfer" / "weights.yaml").read_text()
     out = {}
     for wid in IDS:
         m = re.search(rf"^- id: {wid}\n(?:  .*\n)+", text, flags=re.M)
-        assert m, f"{wid} missing from weights_manifest.yaml"
+        assert m, f"{wid} missing from plugins/style_transfer/weights.yaml"
         out[wid] = m.group(0)
     return out
 
@@ -78,7 +78,7 @@ def test_public_adain_converts_from_the_hub_and_runs(fake_hub, tmp_path):
     paths = {wid: store.convert(wid) for wid in IDS}
     assert store.status("adain-public-vgg").where == "converted"
 
-    import plugins.style_transfer as plugin
+    import plugins.style_transfer.plugin as plugin
     from hub.testing import make_hub
 
     hub = make_hub([plugin], strict=True)
@@ -133,7 +133,7 @@ def test_tab_offers_the_public_model_and_says_plainly_when_it_is_missing(tmp_pat
     import numpy as np
     from PIL import Image
 
-    import plugins.style_transfer as plugin
+    import plugins.style_transfer.plugin as plugin
     from hub.testing import make_app
     from plugins.style_transfer.ui import ADAIN_MODELS
 

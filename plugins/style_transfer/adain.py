@@ -157,10 +157,10 @@ def build_embedded(paths: Mapping[str, "object"] | None = None, decoder_state=No
 
 def embedded_from_files(decoder=None, encoder=None) -> AdaINModel:
     """``adain-embedded`` straight from files, bypassing the weight store (benchmarks, training trials):
-    by default the repo's pair in weights/; a trial ``decoder`` given alone runs on the random VGG-19."""
+    by default the plugin's embedded pair; a trial ``decoder`` given alone runs on the random VGG-19."""
     from pathlib import Path
 
-    weights = Path(__file__).resolve().parents[2] / "weights"
+    weights = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
     paths = {"adain-embedded-decoder": decoder or weights / "adain-embedded-decoder.safetensors"}
     if encoder or decoder is None:
         paths["adain-embedded-encoder"] = encoder or weights / "adain-embedded-encoder.safetensors"

@@ -15,6 +15,7 @@ Sequential layout under ``net``, so the mapping is a prefix plus a strict shape 
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 import torch
@@ -72,3 +73,37 @@ def adain_vgg_normalised_to_encoder(state: Mapping[str, torch.Tensor]) -> dict[s
 def adain_decoder_to_decoder(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """``decoder.pth`` -> ``PublicDecoder`` keys (``net.N.weight``)."""
     return _map(state, DECODER_CONVS, "AdaIN decoder", allow_extra_index_above=None)
+
+
+# ------------------------------------------------------------------------------------------------
+# Fast neural style (pytorch/examples fast_neural_style: candy, mosaic, rain_princess, udnie)
+
+#: InstanceNorm2d buffers an older torch saved in those files (running stats IN never uses in eval).
+_STALE_IN_BUFFER = re.compile(r"(^|\.)in\d+\.(running_mean|running_var|num_batches_tracked)$")
+
+
+def fast_neural_style_to_transformer(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A ``fast_neural_style`` ``TransformerNet`` state dict -> our ``TransformerNet`` (same names, full width).
+
+    Drops the InstanceNorm running-stat keys (``in1.running_mean``, ``res1.in2.running_var`` ...) and a
+    ``module.`` prefix, then requires exactly our keys and shapes at the published 32-64-128 widths.
+    """
+    from plugins.style_transfer.fast_models import TransformerNet
+
+    sd = {}
+    for key, value in state.items():
+        key = key[len("module."):] if key.startswith("module.") else key
+        if _STALE_IN_BUFFER.search(key):
+            continue
+        sd[key] = value
+    own = TransformerNet().state_dict()
+    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    if missing or unexpected:
+        raise KeyError(f"fast_neural_style checkpoint does not match TransformerNet: missing {missing[:4]}, "
+                       f"unexpected {unexpected[:4]}")
+    out = {}
+    for key, ref in own.items():
+        if tuple(sd[key].shape) != tuple(ref.shape):
+            raise ValueError(f"fast_neural_style '{key}' has shape {tuple(sd[key].shape)}, expected {tuple(ref.shape)}")
+        out[key] = sd[key].detach().float().contiguous()
+    return out

@@ -1,5 +1,5 @@
 """Offline training/evaluation images for AdaIN: package photos as content, artworks, package
-textures and procedurally generated patterns as styles. Sources are listed in weights/adain-embedded-decoder.md.
+textures and procedurally generated patterns as styles. Sources are listed in plugins/style_transfer/weights/adain-embedded-decoder.md.
 
 Everything is seeded; ``content_crop`` / ``style_crop`` take a ``numpy.random.RandomState`` so a
 training step's batch depends only on (seed, step) and a resumed run sees the same data.

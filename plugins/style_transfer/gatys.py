@@ -131,6 +131,7 @@ def gatys(
     pool: str = "max",
     init: str = "content",
     precision: str = "auto",
+    arch: str = "vgg19",
 ) -> Iterator[tuple[int, "object", dict]]:
     """Stream Gatys style transfer: yields (step, PIL image, losses) every ``every`` steps.
 
@@ -138,6 +139,8 @@ def gatys(
     init: "content" (default, as asked) or "noise" (the paper's white-noise start).
     precision: "auto" runs VGG in bfloat16 where the hardware does it natively (about 1.5x faster per
     step on an AVX512-BF16 CPU), else float32; "fp32" or "bf16" force one.
+    arch: the loss network, "vgg19" (the paper's) or "vgg16" (Johnson et al.'s, with their layers: the
+    teacher of the fast feed-forward models, see plugins/style_transfer/fast.py).
     """
     from plugins.style_transfer.adain import _tensor_to_pil
 
@@ -145,7 +148,7 @@ def gatys(
         styles = [styles]
     if not styles:
         raise ValueError("give at least one style image")
-    vgg = vgg_features("vgg19", tuple(dict.fromkeys(list(content_layers) + list(style_layers))), pool=pool)
+    vgg = vgg_features(arch, tuple(dict.fromkeys(list(content_layers) + list(style_layers))), pool=pool)
     c = _to_tensor(content, max_side)
     s = [_to_tensor(im, style_side or max_side) for im in styles]
     bf16 = use_bf16(precision, c.device)

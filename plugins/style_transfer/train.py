@@ -37,19 +37,15 @@ import torch
 import torch.utils.data
 
 from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
+from hub.training import atomic_write
 
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / os.environ.get(
     "GANHUB_ADAIN_RUN", "adain")  # another run name keeps side-by-side trials apart
-REPO = Path(__file__).resolve().parents[2]
-EXPORT = REPO / "weights" / "adain-embedded-decoder.safetensors"
-EXPORT_ENCODER = REPO / "weights" / "adain-embedded-encoder.safetensors"
-CARD = REPO / "weights" / "adain-embedded-decoder.md"
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+#: The plugin's own manifest and embedded weights (the export rewrites those entries' sha256).
+MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
+EXPORT = MANIFEST.parent / "weights" / "adain-embedded-decoder.safetensors"
+EXPORT_ENCODER = MANIFEST.parent / "weights" / "adain-embedded-encoder.safetensors"
+CARD = MANIFEST.parent / "weights" / "adain-embedded-decoder.md"
 
 
 def laplacian_of_pooled(x, pool: int = 4):
@@ -225,12 +221,12 @@ def train(args) -> None:
         """decoder (+ the encoder while it trains), then state.json: each file replaced atomically."""
         for name, net in (("decoder", decoder), ("encoder", encoder if args.train_encoder else None)):
             if net is not None:
-                _atomic_write(folder / f"{name}.safetensors", lambda p, net=net: save_file(
+                atomic_write(folder / f"{name}.safetensors", lambda p, net=net: save_file(
                     {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}, str(p)))
-        _atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+        atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     def checkpoint():
-        _atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
+        atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
         save_weights(CKPT_DIR)
 
     def snapshot():
@@ -356,18 +352,18 @@ def export(average_last: int = 1) -> int:
             "schedule": json.dumps(state_json.get("schedule") or [])}
     if averaged_steps:
         meta["averaged_steps"] = json.dumps(averaged_steps)
-    _atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
+    atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
     ids = ["adain-embedded-decoder"]
     if has_encoder:
         # the decoder belongs to this encoder: both leave the checkpoint (or the average) together
-        _atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
+        atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
                                                           str(p), metadata={**meta, "encoder": "this file"}))
         ids.append("adain-embedded-encoder")
     blob = EXPORT.read_bytes()
     sha, size = hashlib.sha256(blob).hexdigest(), len(blob)
     from hub.weights import rehash_manifest
 
-    rehash_manifest(REPO / "weights_manifest.yaml", ids)
+    rehash_manifest(MANIFEST, ids)
     if CARD.exists():
         exported = (f"the average of the snapshots at steps {', '.join(map(str, averaged_steps))}"
                     if averaged_steps else f"step {meta['step']}")
@@ -378,8 +374,8 @@ def export(average_last: int = 1) -> int:
                   f"{meta['loss_ema']}.\n<!-- /train-status -->")
         card = CARD.read_text()
         card = re.sub(r"<!-- train-status -->.*?<!-- /train-status -->", lambda _: status, card, flags=re.S)
-        _atomic_write(CARD, lambda p: p.write_text(card))
-    print(f"exported {EXPORT.relative_to(REPO)} step={meta['step']} images={meta['images']} sha256={sha} size={size}"
+        atomic_write(CARD, lambda p: p.write_text(card))
+    print(f"exported {EXPORT.name} step={meta['step']} images={meta['images']} sha256={sha} size={size}"
           + (f" averaged over steps {averaged_steps}" if averaged_steps else ""))
     return 0
 
@@ -409,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
     p.add_argument("--init-from", metavar="SAFETENSORS",
-                   help="start from an exported decoder (e.g. weights/adain-embedded-decoder.safetensors) "
+                   help="start from an exported decoder (e.g. plugins/style_transfer/weights/adain-embedded-decoder.safetensors) "
                         "when there is no checkpoint to resume")
     p.add_argument("--train-encoder", action="store_true",
                    help="also train the encoder (from the embedded random VGG-19, or --init-encoder); style is then "

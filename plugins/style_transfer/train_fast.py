@@ -1,0 +1,347 @@
+"""Train a fast feed-forward style model (Johnson et al. 2016) for one style image.
+
+    ganhub train fast-style --style my_painting.jpg              # new model "my-painting", resumable
+    ganhub train fast-style --style my_painting.jpg --steps 4000 # longer (resumes where it stopped)
+    python -m plugins.style_transfer.train_fast --builtin all --steps 400 --minutes 13   # the embedded four
+    python -m plugins.style_transfer.train_fast --builtin all --export --metrics quality.json  # + cards
+
+Loss (the paper's perceptual losses, measured by the plugin's VGG-16, ``hub.nn.vgg``): content =
+MSE of relu2_2 features of output and content photo; style = mean over relu1_2, relu2_2, relu3_3,
+relu4_3 of the MSE between the output's Gram matrices (normalised by C*H*W) and the style image's;
+plus total variation. ``fast.LOSS`` holds the weights, shared with the Gatys teacher that the
+quality benchmark compares against. Adam lr 1e-3 (as the paper), linearly down to 1e-4 over the last
+quarter of the steps. A new model starts from a short identity warm start (``identity_warm_start``, not
+in the paper; see there), shared by every style of the same settings. Data: random crops (0.5-1 of the short side) and flips of the training photos
+of ``plugins/style_transfer/data.py`` (CONTENT_FILES; its EVAL_CONTENT / CONFIRM_CONTENT are never
+read here); the batch of step k depends only on (seed, k), so a resumed run sees the same stream.
+
+Checkpoints (atomic, every --ckpt-every seconds and at the end) in ``$GANHUB_CACHE/train/fast-style/NAME/``;
+a finished model is exported to ``$GANHUB_CACHE/fast-style/NAME.safetensors`` (found by the tab and by
+``fast.list_models``), or with ``--builtin`` to ``plugins/style_transfer/weights/fast-style-NAME.safetensors``.
+The default run uses one thread and bfloat16 autocast where the CPU has it natively; a progress bar shows
+steps, losses and CPU-minutes. ``--minutes`` / ``--cpu-minutes`` stop a run (checkpointed, resumable);
+with ``--builtin`` a style whose budget ran out is exported as it is and the next one starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
+from hub.training import atomic_write
+
+PLUGIN = Path(__file__).resolve().parent
+
+
+def _cache() -> Path:
+    return Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub"))
+
+
+def ckpt_dir(name: str) -> Path:
+    return _cache() / "train" / "fast-style" / name
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", Path(str(text)).stem.lower()).strip("-")
+    return s or "style"
+
+
+def learning_rate(step: int, steps: int, lr: float) -> float:
+    """lr for the first 3/4 of the steps, then linearly down to lr/10 at the last step."""
+    start = int(steps * 0.75)
+    if step < start:
+        return lr
+    return lr * (1 - 0.9 * (step - start) / max(1, steps - start))
+
+
+def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 128, batch: int = 2,
+              lr: float = 1e-3, widths=(32, 64, 128), seed: int = 0, ckpt_every: float = 60.0,
+              cpu_minutes: float | None = None, minutes: float | None = None, precision: str = "auto", device: str | None = "cpu",
+              export_to: Path | None = None, progress: bool = True, stop=None, log=print,
+              warm_start_steps: int = 300) -> dict:
+    """Train (or resume) the model ``name`` on ``style_path``; export it when the steps are done.
+
+    Returns the state record (steps done, CPU seconds, losses, export path). ``cpu_minutes`` stops the run
+    (checkpointed, resumable) once this process has spent that much CPU time on it.
+    """
+    from safetensors.torch import load_file, save_file
+
+    from hub.nn.precision import use_bf16
+    from plugins.style_transfer import data
+    from plugins.style_transfer.fast import LOSS, loss_network, perceptual_losses, style_targets
+    from plugins.style_transfer.fast_models import TransformerNet, init_for_training, widths_of
+    from plugins.style_transfer.io import load_rgb
+
+    out_dir = ckpt_dir(name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    style_img = load_rgb(style_path)
+    config = {"style": str(style_path), "size": size, "batch": batch, "lr": lr, "widths": list(widths),
+              "seed": seed, "steps": steps, "loss": LOSS, "warm_start_steps": warm_start_steps}
+    state_file, model_file, opt_file = out_dir / "state.json", out_dir / "model.safetensors", out_dir / "optimizer.pt"
+    state = {"step": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0, "history": [], "config": config}
+    net = TransformerNet(widths)
+    if state_file.exists() and model_file.exists():
+        old = json.loads(state_file.read_text())
+        for key in ("size", "batch", "widths", "seed", "loss"):
+            if old["config"].get(key) != config[key]:
+                raise SystemExit(f"{out_dir} was trained with {key}={old['config'].get(key)!r}, not {config[key]!r}; "
+                                 f"pass the same settings, another --name, or delete that folder")
+        state.update(old, config=config)
+        weights = load_file(str(model_file))
+        if widths_of(weights) != tuple(widths):
+            raise SystemExit(f"{model_file} has widths {widths_of(weights)}, not {tuple(widths)}")
+        net.load_state_dict(weights, strict=True)
+        log(f"[{name}] resuming at step {state['step']} ({state['cpu_seconds'] / 60:.1f} CPU-min so far)")
+    elif warm_start_steps > 0:
+        net.load_state_dict(identity_warm_start(widths, size, batch, seed, warm_start_steps, precision, log), strict=True)
+    else:
+        torch.manual_seed(seed)
+        init_for_training(net)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    if state["step"] and opt_file.exists():
+        opt.load_state_dict(torch.load(opt_file, weights_only=True))
+    dev = place_for_training(device, [net], [opt])
+    bf16 = use_bf16(precision, dev)
+    vgg = loss_network(dev)
+    targets = style_targets(style_img, vgg, bf16=bf16)
+
+    def save():
+        atomic_write(model_file, lambda p: save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
+                                                str(p)))
+        atomic_write(opt_file, lambda p: torch.save(opt.state_dict(), p))
+        atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1)))
+
+    stop = stop if stop is not None else stop_on_signals()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, initial=state["step"], desc=f"fast-style {name}", unit="step", file=sys.stderr,
+                   dynamic_ncols=True)
+    net.train()
+    cpu0, wall0, last_save = time.process_time(), time.time(), time.time()
+    cpu_base, wall_base = state["cpu_seconds"], state["wall_seconds"]
+    run = {"content": 0.0, "style": 0.0, "tv": 0.0, "n": 0}
+    stopped = None
+    while state["step"] < steps:
+        k = state["step"]
+        rs = np.random.RandomState((seed * 1_000_003 + k) % 2**32)
+        x = data.content_batch(batch, size, rs).to(dev)
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(k, steps, lr)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            y = net((x + 1) * 127.5) / 127.5 - 1
+        losses = perceptual_losses(y.float(), x, targets, vgg, bf16=bf16)
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        opt.step()
+        state["step"] = k + 1
+        for key in ("content", "style", "tv"):
+            run[key] += float(losses[key].detach())
+        run["n"] += 1
+        state["cpu_seconds"] = cpu_base + time.process_time() - cpu0
+        state["wall_seconds"] = wall_base + time.time() - wall0
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(style=f"{float(losses['style'].detach()):.3g}", content=f"{float(losses['content'].detach()):.3g}",
+                            cpu_min=f"{state['cpu_seconds'] / 60:.1f}")
+        if state["step"] % 50 == 0 or state["step"] == steps:
+            state["history"].append({"step": state["step"], "cpu_seconds": round(state["cpu_seconds"], 1),
+                                     **{key: run[key] / run["n"] for key in ("content", "style", "tv")}})
+            run = {"content": 0.0, "style": 0.0, "tv": 0.0, "n": 0}
+        if time.time() - last_save > ckpt_every:
+            save()
+            last_save = time.time()
+        if stop:
+            stopped = "signal"
+            break
+        if minutes is not None and time.time() - wall0 > minutes * 60:
+            stopped = f"the {minutes}-minute wall-clock budget"
+            break
+        if cpu_minutes is not None and state["cpu_seconds"] > cpu_minutes * 60:
+            stopped = f"the {cpu_minutes} CPU-minute budget"
+            break
+    if bar is not None:
+        bar.close()
+    save()
+    if stopped:
+        log(f"[{name}] stopped by {stopped} at step {state['step']}/{steps}; run the same command to resume")
+        return state
+    state["export"] = str(export(name, style_path, state, export_to))
+    atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1)))
+    log(f"[{name}] done: {state['step']} steps, {state['cpu_seconds'] / 60:.1f} CPU-min; model {state['export']}")
+    return state
+
+
+def identity_warm_start(widths, size: int, batch: int, seed: int, steps: int, precision: str = "auto",
+                        log=print) -> dict[str, torch.Tensor]:
+    """A network trained for ``steps`` steps to return its input (pixel MSE on the content crops), the
+    shared starting point of every style (not in the paper: with a few hundred CPU steps per style, a
+    network that starts from random weights spends most of them relearning the photo's layout; this start
+    costs about half a style step each, as it needs no VGG). Cached per (widths, size, batch, seed,
+    steps) in the checkpoint folder ``_identity-*``."""
+    from safetensors.torch import load_file, save_file
+
+    from hub.nn.precision import use_bf16
+    from plugins.style_transfer import data
+    from plugins.style_transfer.fast_models import TransformerNet, init_for_training
+
+    path = ckpt_dir(f"_identity-{'-'.join(map(str, widths))}-{size}-{batch}-{seed}-{steps}") / "model.safetensors"
+    if path.exists():
+        return load_file(str(path))
+    torch.manual_seed(seed)
+    net = init_for_training(TransformerNet(widths)).train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    bf16 = use_bf16(precision, "cpu")
+    t0 = time.process_time()
+    for k in range(steps):
+        x = data.content_batch(batch, size, np.random.RandomState((seed * 7_919 + 10**6 + k) % 2**32))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            y = net((x + 1) * 127.5) / 127.5 - 1
+        loss = torch.nn.functional.mse_loss(y.float(), x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (k + 1) % 100 == 0:
+            log(f"identity warm start {k + 1}/{steps}: pixel MSE {float(loss.detach()):.4f} "
+                f"({time.process_time() - t0:.0f} CPU-s)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
+    atomic_write(path, lambda p: save_file(state, str(p)))
+    return state
+
+
+def export(name: str, style_path, state: dict, export_to: Path | None = None) -> Path:
+    """Checkpoint -> a weights file (fp32 TransformerNet state dict + metadata saying how it was made)."""
+    from safetensors.torch import load_file, save_file
+
+    from hub.nn.vgg import vgg_source
+    from plugins.style_transfer.fast import user_models_dir
+
+    weights = load_file(str(ckpt_dir(name) / "model.safetensors"))
+    dest = Path(export_to) if export_to else user_models_dir() / f"{name}.safetensors"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"name": name, "style": Path(str(style_path)).name, "steps": str(state["step"]),
+            "cpu_minutes": f"{state['cpu_seconds'] / 60:.1f}", "loss_network": vgg_source("vgg16"),
+            "config": json.dumps(state["config"])}
+    atomic_write(dest, lambda p: save_file(weights, str(p), metadata=meta))
+    return dest
+
+
+def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "not measured") -> Path:
+    """The embedded weights of builtin style ``name`` from its checkpoint, with its card and grid
+    (``hub.training.export_embedded``: file + card + manifest digest). ``metrics``: the JSON that
+    ``benchmarks/fast_style_quality.py --json`` wrote (rows and summary), for the card."""
+    from safetensors.torch import load_file
+
+    from hub.nn.vgg import vgg_source
+    from hub.training import export_embedded, render_card
+    from plugins.style_transfer import data
+    from plugins.style_transfer.fast import BUILTIN_STYLES, LOSS
+
+    state = json.loads((ckpt_dir(name) / "state.json").read_text())
+    cfg, style = state["config"], BUILTIN_STYLES[name]
+    weight_id = f"fast-style-{name}"
+    last = state["history"][-1] if state["history"] else {"content": float("nan"), "style": float("nan"), "tv": float("nan")}
+    rows, summary = [], {}
+    if metrics:
+        rows = [r for r in metrics["rows"] if r["style"] == name]
+        summary = metrics["summary"].get(name, {})
+    table = "\n".join(
+        f"| {r['content']} | {r['fast']['style']:.3e} | {r['gatys']['style']:.3e} | {r['style_ratio']:.2f} | "
+        f"{r['fast']['content']:.4f} | {r['gatys']['content']:.4f} | {r['content_ratio']:.2f} | "
+        f"{r['fast_seconds']:.2f} | {r['gatys_seconds']:.0f} |" for r in rows) or "| not measured | | | | | | | | |"
+    verdict = ("not measured" if not summary else
+               "meets the 1.5x bar" if summary["meets_bar"] else "**misses** the 1.5x bar")
+    card = render_card(
+        PLUGIN / "fast_card_template.md", weight_id=weight_id, style=name, style_title=style.title,
+        style_file=f"{style.where}/{style.file}", size=cfg["size"], n_train=len(data.CONTENT_FILES),
+        vgg=vgg_source("vgg16").split(";")[0], w_content=LOSS["content"], w_style=f"{LOSS['style']:g}",
+        w_tv=LOSS["tv"], warm_start=cfg.get("warm_start_steps", 0), steps=state["step"], batch=cfg["batch"],
+        images=state["step"] * cfg["batch"], cpu_minutes=f"{state['cpu_seconds'] / 60:.1f}",
+        wall_minutes=f"{state['wall_seconds'] / 60:.1f}", last_content=f"{last['content']:.4f}",
+        last_style=f"{last['style']:.3e}", last_tv=f"{last['tv']:.4f}", quality_rows=table,
+        style_ratio=f"{summary.get('style_ratio', float('nan')):.2f}",
+        content_ratio=f"{summary.get('content_ratio', float('nan')):.2f}", verdict=verdict,
+        grid=f"{weight_id}.png", speed=speed_text)
+    weights = load_file(str(ckpt_dir(name) / "model.safetensors"))
+    meta = {"name": name, "style": style.file, "steps": str(state["step"]), "loss_network": vgg_source("vgg16"),
+            "config": json.dumps(cfg)}
+    return export_embedded(weight_id, weights, card, PLUGIN / "weights.yaml", metadata=meta)
+
+
+def main(argv=None) -> int:
+    from plugins.style_transfer.fast import BUILTIN_STYLES, EMBEDDED_DIR
+
+    p = argparse.ArgumentParser(prog="ganhub train fast-style", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--style", help="your style image (PNG/JPEG); the model is named after it unless --name")
+    src.add_argument("--builtin", help=f"maintainers: retrain embedded style(s): {', '.join(BUILTIN_STYLES)} or all")
+    p.add_argument("--name", help="model name (default: the style file's name)")
+    p.add_argument("--steps", type=int, default=1500, help="training steps (default 1500: ~20 CPU-min at 128 px)")
+    p.add_argument("--size", type=int, default=128, help="square training crop side (default 128)")
+    p.add_argument("--batch", type=int, default=2)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--widths", default="32,64,128", help="channels a,b,c (default: the published 32,64,128)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--warm-start", type=int, default=300,
+                   help="identity warm-start steps before the style steps of a new model (0: random start)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--cpu-minutes", type=float, default=None, help="stop (resumable) after this much CPU time per style")
+    p.add_argument("--minutes", type=float, default=None, help="stop (resumable) after this many wall minutes per style")
+    p.add_argument("--ckpt-every", type=float, default=60.0, help="seconds between checkpoints")
+    p.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    p.add_argument("--device", default="cpu", help=DEVICE_HELP + "; default here: cpu")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--export", action="store_true", help="with --builtin: write the embedded weights + cards from "
+                                                         "the latest checkpoints (no training)")
+    p.add_argument("--metrics", type=Path, help="with --export: benchmarks/fast_style_quality.py --json output")
+    p.add_argument("--speed", default="not measured", help="with --export: the speed line for the cards")
+    args = p.parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    widths = tuple(int(w) for w in args.widths.split(","))
+    if len(widths) != 3:
+        p.error("--widths takes three numbers, e.g. 32,64,128")
+    common = dict(steps=args.steps, size=args.size, batch=args.batch, lr=args.lr, widths=widths, seed=args.seed,
+                  ckpt_every=args.ckpt_every, cpu_minutes=args.cpu_minutes, minutes=args.minutes, precision=args.precision,
+                  device=args.device, progress=not args.no_progress,
+                  warm_start_steps=args.warm_start)
+    stop = stop_on_signals()
+    if args.style:
+        if not Path(args.style).is_file():
+            p.error(f"no such style image: {args.style}")
+        train_one(args.style, slug(args.name or args.style), stop=stop, **common)
+        return 0
+    names = list(BUILTIN_STYLES) if args.builtin == "all" else args.builtin.split(",")
+    for name in names:
+        if name not in BUILTIN_STYLES:
+            p.error(f"unknown builtin style {name!r}; choose from {', '.join(BUILTIN_STYLES)}")
+    if args.export:
+        metrics = json.loads(args.metrics.read_text()) if args.metrics else None
+        for name in names:
+            print("exported", export_builtin(name, metrics, args.speed))
+        return 0
+    for name in names:
+        state = train_one(BUILTIN_STYLES[name].path(), name, stop=stop,
+                          export_to=EMBEDDED_DIR / f"fast-style-{name}.safetensors", **common)
+        if "export" not in state:
+            if stop:  # a signal: leave the rest for the next run
+                return 1
+            # a time budget ran out: ship what this style has, go on with the next one
+            state["export"] = str(export(name, BUILTIN_STYLES[name].path(), state,
+                                         EMBEDDED_DIR / f"fast-style-{name}.safetensors"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
