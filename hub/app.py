@@ -292,8 +292,7 @@ def build_app(
         hub.strict = strict
     hub.load()
     issued: dict[str, str] = {"hub_status": "hub"}
-    # Gradio's copies of uploads and results: swept every 10 minutes, kept for an hour
-    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
+    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
         gr.Markdown(f"# {title}\nGAN image-editing techniques, one tab each. "
                     "Every tab is a plugin; see *Plugins & weights* for what is installed.")
         with gr.Tabs():
@@ -341,6 +340,15 @@ def queue_max_size() -> int:
     """Requests that may wait in the queue (``GANHUB_QUEUE_MAX_SIZE``, default 32); past it a request
     is turned away at once with Gradio's "queue is full" instead of waiting behind hours of work."""
     return _env_int("GANHUB_QUEUE_MAX_SIZE", 32)
+
+
+def serve_settings(blocks: gr.Blocks) -> gr.Blocks:
+    """Settings of a served hub (``python app.py``, a Space), not of apps built in a test process:
+    Gradio's copies of uploads and results are swept every 10 minutes once an hour old. (Gradio also
+    clears them when the server stops, and shares content-addressed files between apps, so several
+    apps of one process must not each own the sweep.)"""
+    blocks.delete_cache = (600, 3600)
+    return blocks
 
 
 def launch_settings() -> dict[str, Any]:

@@ -63,9 +63,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"ganhub: notice: {notice}", file=sys.stderr)
     for name, errors in blocks.ganhub.errors.items():
         print(f"ganhub: plugin {name!r} has {len(errors)} error(s): {errors[0].splitlines()[0]}", file=sys.stderr)
-    from hub.app import launch_settings
+    from hub.app import launch_settings, serve_settings
 
-    blocks.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_settings())
+    serve_settings(blocks).launch(server_name=args.host, server_port=args.port, share=args.share, **launch_settings())
     return 0
 
 

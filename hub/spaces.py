@@ -557,11 +557,11 @@ def launch_space(blocks: Any, **kwargs: Any) -> Any:
         print(f"ganhub: notice: {notice}", file=sys.stderr)
     for name, errors in blocks.ganhub.errors.items():
         print(f"ganhub: plugin {name!r}: {errors[0].splitlines()[0]}", file=sys.stderr)
-    from hub.app import launch_settings
+    from hub.app import launch_settings, serve_settings
 
     for key, value in launch_settings().items():
         kwargs.setdefault(key, value)
-    return blocks.launch(**kwargs)
+    return serve_settings(blocks).launch(**kwargs)
 
 
 def heavy_handlers(blocks: Any) -> list[str]:

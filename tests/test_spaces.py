@@ -236,7 +236,9 @@ def test_stage_copies_the_embedded_weights_a_space_needs(tmp_path):
     plan = next(p for p in gen.plan_spaces(plugins=[name])[0] if p.name == name)
     for w in plan.weights:
         if w.embedded and Path(w.embedded).is_file():
-            assert (tmp_path / "space" / "weights" / Path(w.embedded).name).is_file(), w.id
+            # the repository's layout: each plugin's weights under plugins/<name>/weights/, the core's in weights/
+            rel = Path(w.embedded).resolve().relative_to(gen.REPO_ROOT)
+            assert (tmp_path / "space" / rel).is_file(), w.id
 
 
 _FAKE_SPACES = '''

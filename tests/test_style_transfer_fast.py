@@ -133,7 +133,7 @@ def test_losses_match_gram_definition_and_teacher_uses_them():
 
 def test_trainer_runs_resumes_and_exports(tmp_path, monkeypatch):
     from plugins.style_transfer import train_fast
-    from plugins.style_transfer.fast import list_models, user_models
+    from plugins.style_transfer.fast_catalog import list_models, user_models
 
     monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
     style = tmp_path / "My Style.png"

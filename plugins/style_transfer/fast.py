@@ -10,7 +10,7 @@
   MS-COCO), after ``ganhub weights convert fast-style-public-<name> --from <name>.pth``;
 * your own, made by ``ganhub train fast-style --style IMAGE`` into ``$GANHUB_CACHE/fast-style/``.
 
-``list_models()`` lists every one found. The loss (``LOSS``, ``perceptual_losses``) is the one the
+``fast_catalog.list_models()`` lists every one found. The loss (``LOSS``, ``perceptual_losses``) is the one the
 trainer minimises and the quality benchmark measures; Gatys (``gatys(..., **TEACHER)``) optimises the
 same loss per image and is the teacher the fast models are compared with.
 """
@@ -26,6 +26,7 @@ import torch
 
 from hub.nn.losses import gram_matrix, perceptual_loss, style_loss, tv_loss
 from hub.nn.precision import features_in
+from plugins.style_transfer.fast_catalog import user_models
 
 PLUGIN = Path(__file__).resolve().parent
 EMBEDDED_DIR = PLUGIN / "weights"
@@ -126,30 +127,6 @@ def build_model(paths: Mapping[str, Path], name: str, source: str) -> FastStyleM
     """ModelSpec builder: the one weight file of ``paths``."""
     (path,) = paths.values()
     return _load_file(Path(path), name, source)
-
-
-def user_models_dir() -> Path:
-    """Where ``ganhub train fast-style --style IMAGE`` puts the models it makes ($GANHUB_CACHE/fast-style)."""
-    import os
-
-    return Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "fast-style"
-
-
-def user_models() -> dict[str, Path]:
-    """Models made by ``ganhub train fast-style`` ($GANHUB_CACHE/fast-style/*.safetensors)."""
-    d = user_models_dir()
-    return {f"fast-style-user-{p.stem}": p for p in sorted(d.glob("*.safetensors"))} if d.is_dir() else {}
-
-
-def list_models(registered=()) -> dict[str, str]:
-    """{model name: one line} of every fast-style model found: the registered ones whose weights can be had
-    now (embedded; public once converted) and the user's own."""
-    out = {}
-    for name in registered:
-        out[name] = name
-    for name, path in user_models().items():
-        out[name] = f"{name} (yours: {path})"
-    return out
 
 
 def get_model(name: str, ctx=None) -> FastStyleModel:

@@ -17,7 +17,7 @@ read here); the batch of step k depends only on (seed, k), so a resumed run sees
 
 Checkpoints (atomic, every --ckpt-every seconds and at the end) in ``$GANHUB_CACHE/train/fast-style/NAME/``;
 a finished model is exported to ``$GANHUB_CACHE/fast-style/NAME.safetensors`` (found by the tab and by
-``fast.list_models``), or with ``--builtin`` to ``plugins/style_transfer/weights/fast-style-NAME.safetensors``.
+``fast_catalog.list_models``), or with ``--builtin`` to ``plugins/style_transfer/weights/fast-style-NAME.safetensors``.
 The default run uses one thread and bfloat16 autocast where the CPU has it natively; a progress bar shows
 steps, losses and CPU-minutes. ``--minutes`` / ``--cpu-minutes`` stop a run (checkpointed, resumable);
 with ``--builtin`` a style whose budget ran out is exported as it is and the next one starts.
@@ -225,7 +225,7 @@ def export(name: str, style_path, state: dict, export_to: Path | None = None) ->
     from safetensors.torch import load_file, save_file
 
     from hub.nn.vgg import vgg_source
-    from plugins.style_transfer.fast import user_models_dir
+    from plugins.style_transfer.fast_catalog import user_models_dir
 
     weights = load_file(str(ckpt_dir(name) / "model.safetensors"))
     dest = Path(export_to) if export_to else user_models_dir() / f"{name}.safetensors"

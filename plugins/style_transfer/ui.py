@@ -19,16 +19,15 @@ FAST_HELP = ("One network per style, one forward pass (the uploaded style is not
 def fast_choices(ctx) -> list[str]:
     """Fast-style models found: registered ones whose weights are here, and the user's own."""
     from plugins.style_transfer.defaults import INTERFACE_FAST_STYLE
-    from plugins.style_transfer.fast import list_models
+    from plugins.style_transfer.fast_catalog import list_models
 
-    names = list(ctx.models_for(INTERFACE_FAST_STYLE))
-    try:
-        from hub.plugins import get_hub
-
-        weights = get_hub().weights
-        names = [n for n in names if n not in weights or weights.status(n).where != "missing"]
-    except Exception:  # no process-wide hub (a test context): list what is registered
-        pass
+    names = []
+    for name in ctx.models_for(INTERFACE_FAST_STYLE):
+        try:
+            ctx.weight_path(name)  # embedded, or public once converted; a missing one is not offered
+        except Exception:
+            continue
+        names.append(name)
     return list(list_models(names))
 
 
