@@ -24,7 +24,9 @@ from typing import Any, Iterable, Iterator
 
 from hub.plugins import BUILTIN_MANIFEST, Hub, set_default_hub
 
-__all__ = ["make_hub", "make_app", "use_plugins", "use_hub", "launch_for_test", "free_port"]
+from hub.conformance import check_model  # noqa: E402  (re-exported for plugin authors)
+
+__all__ = ["make_hub", "make_app", "use_plugins", "use_hub", "launch_for_test", "free_port", "check_model"]
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 

@@ -9,7 +9,7 @@ included, since a deferred import is still a dependency. Layers, lowest first (d
     models    hub.models
     nn        hub.nn.*              (shared building blocks: VGG taps, losses, the inversion engine)
     plugins   hub.plugins           (the plugin manager: the one Hub)
-    shell     hub.app, hub.ui.*, hub.cli, hub.spaces*, hub.training.*, hub.remote, hub.testing
+    shell     hub.app, hub.ui.*, hub.cli, hub.spaces*, hub.training.*, hub.remote, hub.testing, hub.conformance
     plugin    plugins.*             (built-in and third-party alike)
 
 A module may import its own layer or any layer below it. ``__main__`` modules are entry scripts
@@ -32,7 +32,8 @@ LAYERS = [
     ("models", ("hub.models",)),
     ("nn", ("hub.nn",)),
     ("plugin manager", ("hub.plugins",)),
-    ("shell", ("hub.app", "hub.ui", "hub.cli", "hub.spaces", "hub.training", "hub.remote", "hub.testing")),
+    ("shell", ("hub.app", "hub.ui", "hub.cli", "hub.spaces", "hub.training", "hub.remote", "hub.testing",
+               "hub.conformance")),
     ("plugin", ("plugins",)),
 ]
 
@@ -41,7 +42,8 @@ def layer_of(module: str) -> int:
     best, best_len = None, -1
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+            below = module.startswith(prefix + ".") and prefix != "hub"  # "hub" is the facade itself only
+            if (module == prefix or below) and len(prefix) > best_len:
                 best, best_len = index, len(prefix)
     assert best is not None, f"{module} is in no layer: add it to LAYERS and docs/architecture.md"
     return best
