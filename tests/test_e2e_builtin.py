@@ -22,8 +22,8 @@ FACE = REPO / "plugins" / "i2s_plusplus" / "examples" / "face_a.png"
 FACE_B = REPO / "plugins" / "i2s_plusplus" / "examples" / "face_c.png"
 PHOTO = REPO / "plugins" / "srgan" / "examples" / "coffee.png"
 STYLE = REPO / "plugins" / "style_transfer" / "examples" / "style_graf3.png"
-BUILTINS = {"stylegan2", "wplus_editing", "attribute_vectors", "i2s_plusplus", "inpainting", "srgan",
-            "style_transfer", "text_to_image", "remote"}
+BUILTINS = {"emoji", "stylegan2", "wplus_editing", "attribute_vectors", "i2s_plusplus", "inpainting", "srgan",
+            "style_transfer", "text_to_image", "remote", "drag_editing", "lapgan", "image_translation"}
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +157,21 @@ def test_every_public_endpoint_of_the_full_app_answers(full_app, launch, tmp_pat
     call("/text_to_image_interpolate", "text-to-image-emoji64", "a man with red hair", "a bald woman", LEAST, 0, 0)
     call("/text_to_image_restyle", "text-to-image-emoji64", face, "a woman with blond hair")
     call("/hub_status")
+
+    # drag editing: a sample to drag; with no handle clicked yet the drag is refused with a sentence
+    call("/drag_editing_new_image", gen, 3, None)
+    with pytest.raises(Exception, match="Click a handle point"):
+        client.predict(gen, 10, 1, api_name="/drag_editing_drag")
+    results["/drag_editing_drag"] = "refused without points"
+
+    # LAPGAN: samples, redrawn detail of one coarse image, and your own image as the coarse one
+    call("/lapgan_generate", 0, 2, "any", "any")
+    call("/lapgan_variations", 0, 1, 2)
+    call("/lapgan_refine", face, 0)
+
+    # image translation: Pix2Pix from the edges of an uploaded image, CycleGAN both ways
+    call("/image_translation_pix2pix", "Edges of an uploaded image", None, face, "pix2pix-edges2emoji64", 2, 0)
+    call("/image_translation_cyclegan", face, "cyclegan-noto-twemoji64", "noto2twemoji")
 
     # what a pip-installed third-party plugin adds (examples/ganhub-example-plugin), when present
     if "/pixelart_pixelate" in api:
