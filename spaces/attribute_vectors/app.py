@@ -17,8 +17,9 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'attribute_vectors': 'plugins.attribute_vectors',
-    'stylegan2': 'plugins.stylegan2',
+    'attribute_vectors': 'plugins.attribute_vectors.plugin',
+    'emoji': 'plugins.emoji.plugin',
+    'stylegan2': 'plugins.stylegan2.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['attribute_vectors']

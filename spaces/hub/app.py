@@ -17,15 +17,19 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'attribute_vectors': 'plugins.attribute_vectors',
-    'i2s_plusplus': 'plugins.i2s_plusplus',
-    'inpainting': 'plugins.inpainting',
+    'attribute_vectors': 'plugins.attribute_vectors.plugin',
+    'drag_editing': 'plugins.drag_editing.plugin',
+    'emoji': 'plugins.emoji.plugin',
+    'i2s_plusplus': 'plugins.i2s_plusplus.plugin',
+    'image_translation': 'plugins.image_translation.plugin',
+    'inpainting': 'plugins.inpainting.plugin',
+    'lapgan': 'plugins.lapgan.plugin',
     'remote': 'hub.remote',
-    'srgan': 'plugins.srgan',
-    'style_transfer': 'plugins.style_transfer',
-    'stylegan2': 'plugins.stylegan2',
-    'text_to_image': 'plugins.text_to_image',
-    'wplus_editing': 'plugins.wplus_editing',
+    'srgan': 'plugins.srgan.plugin',
+    'style_transfer': 'plugins.style_transfer.plugin',
+    'stylegan2': 'plugins.stylegan2.plugin',
+    'text_to_image': 'plugins.text_to_image.plugin',
+    'wplus_editing': 'plugins.wplus_editing.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = None

@@ -17,8 +17,9 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'i2s_plusplus': 'plugins.i2s_plusplus',
-    'stylegan2': 'plugins.stylegan2',
+    'i2s_plusplus': 'plugins.i2s_plusplus.plugin',
+    'emoji': 'plugins.emoji.plugin',
+    'stylegan2': 'plugins.stylegan2.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['i2s_plusplus']

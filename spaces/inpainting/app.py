@@ -17,8 +17,9 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'inpainting': 'plugins.inpainting',
-    'stylegan2': 'plugins.stylegan2',
+    'inpainting': 'plugins.inpainting.plugin',
+    'emoji': 'plugins.emoji.plugin',
+    'stylegan2': 'plugins.stylegan2.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['inpainting']

@@ -17,7 +17,7 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'srgan': 'plugins.srgan',
+    'srgan': 'plugins.srgan.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['srgan']

@@ -17,7 +17,7 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'style_transfer': 'plugins.style_transfer',
+    'style_transfer': 'plugins.style_transfer.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['style_transfer']

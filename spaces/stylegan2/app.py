@@ -17,7 +17,8 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'stylegan2': 'plugins.stylegan2',
+    'stylegan2': 'plugins.stylegan2.plugin',
+    'emoji': 'plugins.emoji.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['stylegan2']

@@ -17,8 +17,8 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'text_to_image': 'plugins.text_to_image',
-    'stylegan2': 'plugins.stylegan2',
+    'text_to_image': 'plugins.text_to_image.plugin',
+    'emoji': 'plugins.emoji.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['text_to_image']

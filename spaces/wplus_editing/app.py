@@ -17,8 +17,9 @@ from hub.spaces import launch_space, space_app  # noqa: E402
 
 #: plugin name -> module; the app loads exactly these.
 PLUGINS = {
-    'wplus_editing': 'plugins.wplus_editing',
-    'stylegan2': 'plugins.stylegan2',
+    'wplus_editing': 'plugins.wplus_editing.plugin',
+    'emoji': 'plugins.emoji.plugin',
+    'stylegan2': 'plugins.stylegan2.plugin',
 }
 #: plugins whose tabs are shown (None: all of them).
 TABS = ['wplus_editing']
