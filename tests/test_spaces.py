@@ -140,9 +140,11 @@ def test_spaces_are_derived_from_the_registry_and_manifest():
         assert "stylegan2-emoji64" in {w.id for w in plan.weights}
     for plan in plans:
         meta = gen.front_matter(plan)
-        hub_repos = {w.repo_id for w in plan.weights if w.repo_id}
-        assert set(meta.get("models", [])) == hub_repos  # every repo the Space may download
-        pinned = [w for w in plan.weights if w.repo_id and w.revision]
+        hub_repos = {w.repo_id for w in plan.weights if w.repo_id and w.repo_type == "model"}
+        assert set(meta.get("models", [])) == hub_repos  # every model repo the Space may download
+        spaces = {w.repo_id for w in plan.weights if w.repo_id and w.repo_type == "space"}
+        assert not spaces & set(meta.get("models", [])), "a file hosted in a Space repo is not declared as a model"
+        pinned = [w for w in plan.weights if w.repo_id and w.revision and w.repo_type == "model"]  # preloadable
         for w in pinned:
             assert any(i.startswith(w.repo_id + " ") and i.endswith(" " + w.revision) and w.filename in i
                        for i in meta["preload_from_hub"]), w.id
