@@ -25,7 +25,6 @@ Importing this module is light (numpy only).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -38,6 +37,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+
+from hub.weights import sha256_file
+from plugins.emoji.dataset import _manifest  # the same manifest.json layout as the Noto set
 
 __all__ = ["PACKAGE", "PACKAGE_VERSION", "PACKAGE_SHA256", "TWEMOJI_VERSION", "npm_cache_dir", "package_tarball",
            "dataset_dir", "image_name", "build", "ensure_twemoji_dataset", "load_twemoji_arrays", "main"]
@@ -56,14 +58,6 @@ def npm_cache_dir() -> Path:
     return Path(os.environ.get("GANHUB_NPM_CACHE") or Path.home() / ".cache" / "ganhub" / "npm")
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def package_tarball(fetch: bool = True) -> Path:
     """The pinned package tarball, ``npm pack``-ed into ``npm_cache_dir()`` on first use, sha256-checked."""
     folder = npm_cache_dir()
@@ -77,7 +71,7 @@ def package_tarball(fetch: bool = True) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run([npm, "pack", f"{PACKAGE}@{PACKAGE_VERSION}", "--silent"], cwd=folder, check=True,
                        stdout=subprocess.DEVNULL)
-    digest = _sha256_file(path)
+    digest = sha256_file(path)
     if digest != PACKAGE_SHA256:
         raise RuntimeError(f"{path} has sha256 {digest}, not the pinned {PACKAGE_SHA256}: delete it and build again")
     return path
@@ -152,7 +146,7 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
             "train": sum(r["split"] == "train" for r in kept), "heldout": sum(r["split"] == "heldout" for r in kept),
             "subset": limit is not None, "dropped": dropped, "package": f"{PACKAGE}@{PACKAGE_VERSION}",
             "package_sha256": PACKAGE_SHA256, "license": "CC-BY-4.0 (Twemoji graphics, Twitter Inc. and contributors)",
-            "images_sha256": _sha256_file(tmp / "images.npy"), "meta_sha256": _sha256_file(tmp / "meta.jsonl"),
+            "images_sha256": sha256_file(tmp / "images.npy"), "meta_sha256": sha256_file(tmp / "meta.jsonl"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         if out.exists():
@@ -168,13 +162,6 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
               f"dropped {len(dropped)} -> {out}")
         print(f"images.npy sha256 {manifest['images_sha256']}")
     return out
-
-
-def _manifest(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def ensure_twemoji_dataset(resolution: int = 64, root: Path | str | None = None) -> Path:
