@@ -91,3 +91,15 @@ def test_card_templates_and_metrics(tmp_path):
     b[1] += 0.2  # 0.1 on the [0, 1] scale: 20 dB
     assert torch.allclose(psnr(a, b)[1], torch.tensor(20.0), atol=1e-4) and psnr(a, b)[0] > 90
     assert ssim(a, a).allclose(torch.ones(2)) and ssim(a, torch.rand(2, 3, 8, 8) * 2 - 1).max() < 0.5
+
+
+def test_loss_log_averages_over_its_window():
+    from hub.training import LossLog
+
+    losses = LossLog(seconds=3600)
+    losses.add({"d": 1.0, "g": torch.tensor(3.0)})
+    losses.add({"d": 2.0, "g": torch.tensor(5.0)})
+    assert losses.means() == {"d": 1.5, "g": 4.0} and not losses.due()
+    assert losses.line(7, 2e-4).startswith("step 7 d 1.5000 g 4.0000 lr 2.00e-04 | ")
+    losses.reset()
+    assert losses.means() == {} and LossLog(seconds=0).due()

@@ -17,11 +17,11 @@ lives here once:
 from hub.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from hub.training.export import atomic_write, export_embedded, render_card
 from hub.training.metrics import psnr, ssim
-from hub.training.run import RunControl, add_common_args, cache_dir
+from hub.training.run import LossLog, RunControl, add_common_args, cache_dir, log
 
 __all__ = [
     "save_checkpoint", "latest_checkpoint", "load_checkpoint",
     "atomic_write", "export_embedded", "render_card",
     "psnr", "ssim",
-    "RunControl", "add_common_args", "cache_dir",
+    "RunControl", "LossLog", "add_common_args", "cache_dir", "log",
 ]

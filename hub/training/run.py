@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hub.nn.training import DEVICE_HELP, StopRequest, stop_on_signals
 
-__all__ = ["RunControl", "add_common_args", "cache_dir"]
+__all__ = ["RunControl", "LossLog", "add_common_args", "cache_dir", "log"]
 
 
 def cache_dir(name: str) -> Path:
@@ -63,3 +63,40 @@ class RunControl:
         else:
             return True
         return False
+
+
+def log(message: str) -> None:
+    """A trainer's log line, time-stamped and flushed (runs log to a file in the background)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class LossLog:
+    """Running means of a trainer's loss terms over a window of ``seconds``.
+
+    ``add(terms)`` each step; when ``due()``, ``line(step, lr)`` is the log line (means and steps/s)
+    and ``reset()`` starts the next window; ``means()`` goes into a checkpoint's history.
+    """
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds = seconds
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.count = 0
+        self.started = time.time()
+
+    def add(self, terms: dict) -> None:
+        for name, value in terms.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value)
+        self.count += 1
+
+    def due(self) -> bool:
+        return time.time() - self.started >= self.seconds
+
+    def means(self) -> dict[str, float]:
+        return {name: round(total / max(1, self.count), 5) for name, total in self.sums.items()}
+
+    def line(self, step: int, lr: float) -> str:
+        terms = " ".join(f"{name} {value:.4f}" for name, value in self.means().items())
+        return f"step {step} {terms} lr {lr:.2e} | {self.count / max(1e-9, time.time() - self.started):.2f} it/s"

@@ -32,10 +32,6 @@ from typing import Sequence
 WEIGHT_IDS = {"G": "cyclegan-noto2twemoji64", "F": "cyclegan-twemoji2noto64"}
 
 
-def _log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     from hub.training import add_common_args
 
@@ -83,7 +79,7 @@ def build_nets(args):
 def train(args) -> int:
     import torch
 
-    from hub.training import RunControl, latest_checkpoint, load_checkpoint, save_checkpoint
+    from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
     from plugins.emoji.dataset import load_emoji_arrays
     from plugins.emoji.twemoji import load_twemoji_arrays
     from plugins.image_translation.models import ImagePool
@@ -124,7 +120,7 @@ def train(args) -> int:
         if any(state["config"][k] != config[k] for k in ("G", "F", "D_X", "D_Y")):
             print(f"{ckpt} was trained with other networks: {state['config']}", file=sys.stderr)
             return 2
-        _log(f"resumed from {ckpt} at step {step}")
+        log(f"resumed from {ckpt} at step {step}")
 
     mse = torch.nn.functional.mse_loss
     l1 = torch.nn.functional.l1_loss
@@ -134,15 +130,14 @@ def train(args) -> int:
 
     control = RunControl(out, args.steps, args.minutes)
     cpu0, wall0 = time.process_time(), time.time()
-    sums: dict[str, float] = {}
-    n_sum, t_log = 0, time.time()
+    losses = LossLog(60)
 
     def checkpoint() -> None:
-        history.append({"step": step, **{k: round(v / max(1, n_sum), 5) for k, v in sums.items()}})
+        history.append({"step": step, **losses.means()})
         state = {"cpu_s": cpu_s + time.process_time() - cpu0, "wall_s": wall_s + time.time() - wall0,
                  "threads": args.threads, "config": config, "history": history, "schedule": schedule}
         path = save_checkpoint(out, step, modules, optimizers, state)
-        _log(f"checkpoint {path}")
+        log(f"checkpoint {path}")
 
     lam, lam_id = args.lambda_cycle, args.lambda_cycle * args.lambda_identity
     while control.running(step):
@@ -175,18 +170,16 @@ def train(args) -> int:
         (loss_dx + loss_dy).backward()
         opt_d.step()
         step += 1
-        for k, v in (("adv_G", adv_g), ("adv_F", adv_f), ("cycle", cyc), ("idt", idt), ("D_Y", loss_dy), ("D_X", loss_dx)):
-            sums[k] = sums.get(k, 0.0) + float(v.detach())
-        n_sum += 1
-        if time.time() - t_log >= 60:
-            msg = " ".join(f"{k} {v / n_sum:.4f}" for k, v in sums.items())
-            _log(f"step {step} {msg} lr {lr:.2e} | {n_sum / (time.time() - t_log):.2f} it/s")
+        losses.add(dict([("adv_G", adv_g), ("adv_F", adv_f), ("cycle", cyc), ("idt", idt), ("D_Y", loss_dy), ("D_X", loss_dx)]))
+        due = losses.due()
+        if due:
+            log(losses.line(step, lr))
         if step % args.every == 0:
             checkpoint()
-        if time.time() - t_log >= 60:
-            sums, n_sum, t_log = {}, 0, time.time()
+        if due:
+            losses.reset()
     checkpoint()
-    _log(f"stopped at step {step} ({control.reason})")
+    log(f"stopped at step {step} ({control.reason})")
     return 0
 
 

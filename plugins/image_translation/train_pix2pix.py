@@ -34,10 +34,6 @@ PLUGIN_DIR = Path(__file__).resolve().parent
 MANIFEST = PLUGIN_DIR / "weights.yaml"
 
 
-def _log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     from hub.training import add_common_args
 
@@ -94,7 +90,7 @@ def train(args) -> int:
     import torch
     import torch.nn.functional as F
 
-    from hub.training import RunControl, latest_checkpoint, load_checkpoint, save_checkpoint
+    from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
     from plugins.emoji.dataset import load_emoji_arrays
     from plugins.image_translation.sketch import edges, to_input
 
@@ -131,7 +127,7 @@ def train(args) -> int:
         if state["config"]["G"] != G.config or state["config"]["D"] != D.config:
             print(f"{ckpt} was trained with other networks: {state['config']}", file=sys.stderr)
             return 2
-        _log(f"resumed from {ckpt} at step {step}")
+        log(f"resumed from {ckpt} at step {step}")
     # a fixed monitor: 32 held-out edge maps (logged only; nothing is chosen by it)
     held, _ = load_emoji_arrays(args.resolution, "heldout")
     mon = np.random.default_rng(123).choice(len(held), min(32, len(held)), replace=False)
@@ -140,19 +136,18 @@ def train(args) -> int:
 
     control = RunControl(out, args.steps, args.minutes)
     cpu0, wall0 = time.process_time(), time.time()
-    sums: dict[str, float] = {}
-    n_sum, t_log = 0, time.time()
+    losses = LossLog(60)
 
     def checkpoint() -> None:
         G.eval()
         with torch.no_grad():
             mon_l1 = (G(mon_x) - mon_y).abs().mean().item()
         G.train()
-        history.append({"step": step, "monitor_l1": round(mon_l1, 5), **{k: round(v / max(1, n_sum), 5) for k, v in sums.items()}})
+        history.append({"step": step, "monitor_l1": round(mon_l1, 5), **losses.means()})
         state = {"cpu_s": cpu_s + time.process_time() - cpu0, "wall_s": wall_s + time.time() - wall0,
                  "threads": args.threads, "config": config, "history": history, "schedule": schedule}
         path = save_checkpoint(out, step, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, state)
-        _log(f"checkpoint {path} (held-out monitor L1 {mon_l1:.4f})")
+        log(f"checkpoint {path} (held-out monitor L1 {mon_l1:.4f})")
 
     G.train()
     D.train()
@@ -181,18 +176,16 @@ def train(args) -> int:
         loss_g.backward()
         opt_g.step()
         step += 1
-        for k, v in (("d", loss_d.item()), ("g_adv", adv.item()), ("l1", l1.item())):
-            sums[k] = sums.get(k, 0.0) + v
-        n_sum += 1
-        if time.time() - t_log >= 60:
-            msg = " ".join(f"{k} {v / n_sum:.4f}" for k, v in sums.items())
-            _log(f"step {step} {msg} lr {lr:.2e} | {n_sum / (time.time() - t_log):.2f} it/s")
+        losses.add(dict([("d", loss_d.item()), ("g_adv", adv.item()), ("l1", l1.item())]))
+        due = losses.due()
+        if due:
+            log(losses.line(step, lr))
         if step % args.every == 0:
             checkpoint()
-        if time.time() - t_log >= 60:
-            sums, n_sum, t_log = {}, 0, time.time()
+        if due:
+            losses.reset()
     checkpoint()
-    _log(f"stopped at step {step} ({control.reason})")
+    log(f"stopped at step {step} ({control.reason})")
     return 0
 
 
