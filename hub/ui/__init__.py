@@ -1,7 +1,9 @@
 """The tab kit: what every technique tab builds with, so that a tab is layout and wiring only.
 
 * ``hub.ui.components``: the generator dropdown, nearest-neighbour display of small images, PNG
-  output, the mask editor, step sliders with a Fast / Paper preset, the loss plot's frame;
+  output, the mask editor, step sliders with a Fast / Paper preset, the loss plot's frame, the
+  plain-words intro with its "About" accordion, a before/after slider;
+* ``hub.ui.first_view``: a tab opens with its example rendered (computed once, cached);
 * ``hub.ui.inputs``: plain-sentence errors, required inputs, the mask of an editor value, the W+ row
   parser ("coarse", "0-4, 8") and index lists;
 * ``hub.ui.latents``: latent files as slots (load with a readable error, write for download);
@@ -11,14 +13,15 @@
 Importing it imports gradio but not torch: tabs build at start-up, torch loads at the first event.
 """
 
-from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, loss_frame, mask_editor, model_dropdown, png, show,
-                               step_preset, steps_slider)
+from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, before_after, intro, loss_frame, mask_editor,
+                               model_dropdown, png, show, step_preset, steps_slider)
+from hub.ui.first_view import first_view
 from hub.ui.inputs import editor_mask, generator, need, parse_indices, parse_rows, related_model, user_error
 from hub.ui.latents import load_slot, write_latent
 from hub.ui.streaming import stream
 
 __all__ = [
-    "FAST", "PAPER", "PREVIEW_SIZE", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
+    "FAST", "PAPER", "PREVIEW_SIZE", "before_after", "first_view", "intro", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
     "steps_slider", "editor_mask", "generator", "need", "parse_indices", "parse_rows", "related_model", "user_error",
     "load_slot", "write_latent", "stream",
 ]

@@ -64,3 +64,16 @@ def loss_frame(history: list[dict], keys=("total", "mse", "perceptual", "mse2", 
     rows = [{"step": int(h["step"]), "loss": float(h[k]), "term": k}
             for h in history for k in keys if k in h]
     return pd.DataFrame(rows or [{"step": 0, "loss": 0.0, "term": "total"}])
+
+
+def intro(lead: str, about: str = "", paper: str | None = None) -> None:
+    """A tab's first line in everyday words, then the paper's notation in a closed "About" accordion."""
+    gr.Markdown(lead)
+    if about or paper:
+        with gr.Accordion("About this technique", open=False):
+            gr.Markdown(about + (f"\n\nPaper: {paper}" if paper else ""))
+
+
+def before_after(label: str = "Before / after") -> gr.ImageSlider:
+    """A before/after slider for actions that change an image; feed it ``(show(before), show(after))``."""
+    return gr.ImageSlider(label=label, type="pil", format="png", height=PREVIEW_SIZE + 64)
