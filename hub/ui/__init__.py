@@ -7,6 +7,8 @@
 * ``hub.ui.inputs``: plain-sentence errors, required inputs, the mask of an editor value, the W+ row
   parser ("coarse", "0-4, 8") and index lists;
 * ``hub.ui.latents``: latent files as slots (load with a readable error, write for download);
+* ``hub.ui.session``: one editing session across the tabs (send a latent to every editing tab, undo;
+  ``open_latent`` renders a PTI latent through its tuned generator, ``write_edit`` keeps its delta);
 * ``hub.ui.streaming``: drive a streaming run (``hub.nn.inversion.StreamingRun``) with progress and a
   Stop that closes it.
 
@@ -18,10 +20,12 @@ from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, before_after, intro, l
 from hub.ui.first_view import first_view
 from hub.ui.inputs import editor_mask, generator, need, parse_indices, parse_rows, related_model, user_error
 from hub.ui.latents import load_slot, write_latent
+from hub.ui.session import open_latent, session_row, session_state, write_edit
 from hub.ui.streaming import stream
 
 __all__ = [
     "FAST", "PAPER", "PREVIEW_SIZE", "before_after", "first_view", "intro", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
     "steps_slider", "editor_mask", "generator", "need", "parse_indices", "parse_rows", "related_model", "user_error",
     "load_slot", "write_latent", "stream",
+    "open_latent", "session_row", "session_state", "write_edit",
 ]
