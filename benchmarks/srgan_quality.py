@@ -18,7 +18,8 @@ def main() -> None:
     import torch
 
     from plugins.srgan.evaluate import crop_figure, evaluate, markdown_table
-    from plugins.srgan.infer import ModelUnavailable, get_sr_model
+    from hub import get_model
+    from hub.weights import WeightUnavailable
 
     p = argparse.ArgumentParser()
     p.add_argument("--models", default="srgan-srresnet-x4,srgan-srgan-x4")
@@ -29,8 +30,8 @@ def main() -> None:
     nets = {}
     for name in a.models.split(","):
         try:
-            nets[name] = get_sr_model(name)
-        except ModelUnavailable as exc:
+            nets[name] = get_model(name)
+        except WeightUnavailable as exc:
             print(f"{name}: {exc}")
     rows = evaluate(nets)
     print(markdown_table(rows))

@@ -31,16 +31,16 @@ def _model(name: str):
         return SRResNet().eval()
     if name == "rrdbnet":
         return RRDBNet().eval()
-    from plugins.srgan.infer import get_sr_model
+    from hub import get_model
 
-    return get_sr_model(name)
+    return get_model(name)
 
 
 def child(name: str, size: int, tile: int, repeats: int, threads: int) -> None:
     import torch
     from PIL import Image
 
-    from plugins.srgan.infer import upscale
+    from plugins.srgan.api import upscale
 
     torch.set_num_threads(threads)
     net = _model(name)

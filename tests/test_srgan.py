@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from plugins.srgan import convert
-from plugins.srgan.infer import ModelUnavailable, sr_tensor_tiled, upscale
+from plugins.srgan.api import sr_tensor_tiled, upscale
 from plugins.srgan.metrics import psnr_y, ssim_y
 from plugins.srgan.models import RRDBNet, SRGANDiscriminator, SRResNet, rrdbnet_config_from_state_dict
 
@@ -254,7 +254,7 @@ def test_tiled_matches_untiled_within_one_level():
 
 
 def test_feathered_weights_partition_unity():
-    from plugins.srgan.infer import _feather
+    from plugins.srgan.api import _feather
 
     w = _feather(10, 4, 0)
     assert w[0] < w[3] < 1 and w[4:].min() == 1
@@ -285,20 +285,36 @@ def test_scales_and_model_scale_mismatch():
         upscale(img, 3, _tiny(4))
 
 
-def test_hub_esrgan_offline_says_so(monkeypatch, tmp_path):
+def test_api_takes_modules_not_names():
+    with pytest.raises(TypeError, match="hub.get_model"):
+        upscale(_photo(16, 16), 4, "srgan-srresnet-x4")
+
+
+def test_hub_esrgan_offline_says_so_in_the_tab(monkeypatch, tmp_path):
+    import gradio as gr
+
+    import plugins.srgan.plugin as srgan_plugin
+    from hub.testing import make_app
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     monkeypatch.setenv("GANHUB_CACHE", str(tmp_path / "ganhub"))
-    with pytest.raises(ModelUnavailable, match="not available offline"):
-        upscale(_photo(16, 16), 4, "srgan-realesrgan-x4plus")
+    app = make_app([srgan_plugin], strict=True)
+    [fn] = [f.fn for f in app.fns.values() if getattr(f, "api_name", None) == "srgan_upscale"]
+    with pytest.raises(gr.Error, match="offline|HF_HUB_OFFLINE"):
+        fn(_photo(16, 16), "srgan-realesrgan-x4plus", "4", False, 0, progress=None)
 
 
-def test_embedded_srresnet_by_name_if_exported():
+def test_embedded_srresnet_if_exported():
     from pathlib import Path
+
+    import plugins.srgan.plugin as srgan_plugin
+    from hub.testing import make_hub
 
     if not (Path(__file__).resolve().parents[1] / "plugins/srgan/weights/srgan-srresnet-x4.safetensors").is_file():
         pytest.skip("plugins/srgan/weights/srgan-srresnet-x4.safetensors not exported yet")
-    out = upscale(_photo(24, 20), 4, "srgan-srresnet-x4")
+    net = make_hub([srgan_plugin], strict=True).models.get_model("srgan-srresnet-x4")
+    out = upscale(_photo(24, 20), 4, net)
     assert out.size == (96, 80) and out.mode == "RGB"
 
 

@@ -3,7 +3,7 @@
 Model plugin and technique plugin at once: it registers the SR models (interface ``SuperResolver``:
 an ``nn.Module`` mapping a [-1, 1] LR image to a ``scale``-times larger [-1, 1] image, with a
 ``scale`` attribute), the "Super-resolution" tab and the ``srgan`` trainer. The Python API is
-``plugins.srgan.infer.upscale(image, scale=4, model=...)``. Importing this package loads neither torch nor gradio.
+``plugins.srgan.api.upscale(image, scale, module)``. Importing this package loads neither torch nor gradio.
 Its weight entries live in ``plugins/srgan/weights.yaml``, the embedded files in ``weights/`` beside it.
 """
 
@@ -60,7 +60,7 @@ def _build_rrdbnet(weight_id: str):
 
 
 def model_specs() -> list[ModelSpec]:
-    """Every SR model this plugin registers (also used by ``infer.get_sr_model`` outside the app)."""
+    """Every SR model this plugin registers."""
     def spec(name, wid, build, description):
         return ModelSpec(name=name, family="srgan", interface=INTERFACE_SUPER_RESOLVER, build=build,
                          weights=(wid,), description=description)
