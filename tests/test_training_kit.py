@@ -103,3 +103,39 @@ def test_loss_log_averages_over_its_window():
     assert losses.line(7, 2e-4).startswith("step 7 d 1.5000 g 4.0000 lr 2.00e-04 | ")
     losses.reset()
     assert losses.means() == {} and LossLog(seconds=0).due()
+
+
+def test_resume_keeps_this_runs_learning_rate_and_fills_tensor_dicts(tmp_path):
+    """keep_lr restores Adam's moments but not the old run's lr: a resume with a new --lr (to anneal a
+    run, say) must train at the new rate. A plain dict of tensors (an RNG state) comes back filled."""
+    p = torch.nn.Parameter(torch.ones(3))
+    old = torch.optim.Adam([p], lr=1e-4)
+    p.sum().backward()
+    old.step()
+    rng = torch.get_rng_state()
+    save_checkpoint(tmp_path, 1, {"rng": {"torch": rng}}, {"E": old})
+    q = torch.nn.Parameter(p.detach().clone())
+    new, loaded = torch.optim.Adam([q], lr=3e-5), {}
+    load_checkpoint(latest_checkpoint(tmp_path), {"rng": loaded}, {"E": new}, keep_lr=True)
+    assert new.param_groups[0]["lr"] == 3e-5 and torch.equal(loaded["torch"], rng)
+    assert torch.equal(new.state[q]["exp_avg"], old.state[p]["exp_avg"])
+    again = torch.optim.Adam([q], lr=3e-5)
+    load_checkpoint(latest_checkpoint(tmp_path), None, {"E": again})
+    assert again.param_groups[0]["lr"] == 1e-4  # without keep_lr the saved run's rate comes back
+
+
+def test_export_into_a_folder_touches_no_manifest(tmp_path):
+    out = export_embedded("some-weight", {"w": torch.ones(2)}, "# card\n", folder=tmp_path / "look")
+    assert out == tmp_path / "look" / "some-weight.safetensors" and (out.stat().st_mode & 0o777) == 0o644
+    assert (tmp_path / "look" / "some-weight.md").read_text() == "# card\n"
+    with pytest.raises(ValueError, match="manifest"):
+        export_embedded("some-weight", {"w": torch.ones(2)}, "")
+
+
+def test_run_control_checkpoint_cadence_and_time(tmp_path):
+    control = RunControl(tmp_path, steps=None, every=2)
+    assert control.running(10 ** 9) and [control.checkpoint_due(s) for s in (1, 2, 3, 4)] == [False, True, False, True]
+    assert RunControl(tmp_path, steps=None, every_minutes=0).checkpoint_due(1)
+    state = control.add_time({"cpu_seconds": 5.0})
+    assert state["cpu_seconds"] >= 5.0 and state["wall_seconds"] >= 0 and "cuda_seconds" not in state
+    assert "cuda_seconds" in control.add_time({}, "cuda:0")

@@ -35,7 +35,7 @@ def save_checkpoint(run_dir: str | Path, step: int, modules: Mapping[str, Any], 
     tmp = run_dir / f".tmp-ckpt-{step:08d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    for name, module in modules.items():
+    for name, module in modules.items():  # a module, or a plain dict of tensors (RNG states, say)
         tensors = module.state_dict() if hasattr(module, "state_dict") else dict(module)
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp / f"{name}.safetensors"))
     if optimizers:
@@ -63,21 +63,36 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 def load_checkpoint(ckpt: str | Path, modules: Mapping[str, Any] | None = None,
-                    optimizers: Mapping[str, Any] | None = None, strict: bool = True) -> dict[str, Any]:
+                    optimizers: Mapping[str, Any] | None = None, strict: bool = True,
+                    keep_lr: bool = False) -> dict[str, Any]:
     """Load ``ckpt`` into ``modules`` and ``optimizers`` (those present) and return its state.
 
-    A checkpoint carried without ``optim.pt`` resumes with fresh optimiser moments.
+    A plain dict in ``modules`` is filled with the saved tensors. A checkpoint carried without
+    ``optim.pt`` (to a rented GPU, say) resumes with fresh optimiser moments. ``keep_lr`` keeps the
+    learning rates the optimisers were built with (this command's flags): the saved state would
+    otherwise bring back the old run's rates silently, and a resume with a new ``--lr`` is how a
+    run is annealed.
     """
     import torch
     from safetensors.torch import load_file
 
     ckpt = Path(ckpt)
     for name, module in (modules or {}).items():
-        module.load_state_dict(load_file(str(ckpt / f"{name}.safetensors")), strict=strict)
+        tensors = load_file(str(ckpt / f"{name}.safetensors"))
+        if hasattr(module, "load_state_dict"):
+            module.load_state_dict(tensors, strict=strict)
+        else:
+            module.update(tensors)
     optim_file = ckpt / "optim.pt"
-    if optimizers and optim_file.is_file():
+    if optimizers and not optim_file.is_file():
+        print(f"{optim_file} is missing: optimiser moments start afresh", flush=True)
+    elif optimizers:
         saved = torch.load(optim_file, map_location="cpu", weights_only=True)
         for name, opt in optimizers.items():
             if name in saved:
+                rates = [group["lr"] for group in opt.param_groups]
                 opt.load_state_dict(saved[name])
+                if keep_lr:
+                    for group, lr in zip(opt.param_groups, rates):
+                        group["lr"] = lr
     return json.loads((ckpt / "state.json").read_text())

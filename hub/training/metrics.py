@@ -1,15 +1,19 @@
-"""Image metrics for evaluations: PSNR and SSIM on [-1, 1] image tensors (NCHW)."""
+"""Image metrics for evaluations and exports: PSNR and SSIM on image tensors (NCHW, [-1, 1] by default)."""
 
 from __future__ import annotations
 
 __all__ = ["psnr", "ssim"]
 
 
-def psnr(a, b, mask=None):
-    """Per-image PSNR in dB of [-1, 1] tensors [N, C, H, W] (on the [0, 1] scale), over ``mask`` if given."""
+def psnr(a, b, mask=None, data_range: float = 2.0):
+    """Per-image PSNR in dB of tensors [N, ...] whose values span ``data_range``, over ``mask`` if given.
+
+    The default is for [-1, 1] images (measured on the [0, 1] scale); 255 for 8-bit values, such as
+    the SR literature's Y channel (``plugins.srgan.metrics``).
+    """
     import torch
 
-    err = ((a.float() - b.float()) / 2) ** 2
+    err = ((a.float() - b.float()) / data_range) ** 2
     if mask is not None:
         m = mask.float().expand_as(err)
         mse = (err * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)

@@ -23,36 +23,48 @@ def cache_dir(name: str) -> Path:
     return Path(root) / name
 
 
-def add_common_args(parser: argparse.ArgumentParser, name: str, *, steps: int, every: int = 200) -> argparse.ArgumentParser:
-    """The flags every trainer takes, with this trainer's defaults."""
-    parser.add_argument("--steps", type=int, default=steps, help=f"total steps of the run (default {steps})")
+def add_common_args(parser: argparse.ArgumentParser, name: str, *, steps: int | None, every: int | None = 200,
+                    threads: int = 1) -> argparse.ArgumentParser:
+    """The flags every trainer takes, with this trainer's defaults (``steps=None``: no step limit)."""
+    parser.add_argument("--steps", type=int, default=steps,
+                        help=f"total steps of the run (default {steps if steps is not None else 'no limit'})")
     parser.add_argument("--minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the machine is shared)")
+    parser.add_argument("--threads", type=int, default=threads, help=f"torch CPU threads (default {threads})")
     parser.add_argument("--device", default=None, help=DEVICE_HELP)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--every", type=int, default=every, help=f"checkpoint every N steps (default {every})")
+    parser.add_argument("--every", type=int, default=every,
+                        help="checkpoint every N steps" + (f" (default {every})" if every else ""))
     parser.add_argument("--out", type=Path, default=cache_dir(name), help="run folder, outside the repo")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     return parser
 
 
 class RunControl:
-    """``while control.running(step): ...``; ``control.seconds`` is this process's training time."""
+    """``while control.running(step): ...``; ``control.seconds`` is this process's training time.
 
-    def __init__(self, out: str | Path, steps: int, minutes: float | None = None, stop: StopRequest | None = None) -> None:
+    ``steps=None`` sets no step limit. ``checkpoint_due(step)`` is true every ``every`` steps and
+    every ``every_minutes`` of wall time, whichever comes first; ``add_time(state, device)`` adds
+    the time spent since its last call to a checkpoint's counters.
+    """
+
+    def __init__(self, out: str | Path, steps: int | None, minutes: float | None = None, stop: StopRequest | None = None,
+                 every: int | None = None, every_minutes: float | None = None) -> None:
         self.out = Path(out)
         self.steps = steps
         self.deadline = time.monotonic() + minutes * 60 if minutes else None
         self.stop = stop if stop is not None else stop_on_signals()
         self.started = time.monotonic()
         self.reason = ""
+        self.every, self.every_minutes = every, every_minutes
+        self._last_checkpoint = self.started
+        self._marks = (time.process_time(), time.time())
 
     @property
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
     def running(self, step: int) -> bool:
-        if step >= self.steps:
+        if self.steps is not None and step >= self.steps:
             self.reason = "steps"
         elif self.stop:
             self.reason = "signal"
@@ -63,6 +75,26 @@ class RunControl:
         else:
             return True
         return False
+
+    def checkpoint_due(self, step: int) -> bool:
+        due = bool(self.every and step % self.every == 0) or (
+            self.every_minutes is not None and time.monotonic() - self._last_checkpoint >= self.every_minutes * 60)
+        if due:
+            self._last_checkpoint = time.monotonic()
+        return due
+
+    def add_time(self, state: dict, device: str = "cpu") -> dict:
+        """Add this process's time since the last call to ``state``: ``cpu_seconds`` (process CPU time
+        on the CPU), ``cuda_seconds`` (wall time on an accelerator, stated apart on cards) and
+        ``wall_seconds``."""
+        cpu, wall = time.process_time(), time.time()
+        if str(device).split(":")[0] == "cpu":
+            state["cpu_seconds"] = state.get("cpu_seconds", 0.0) + cpu - self._marks[0]
+        else:
+            state["cuda_seconds"] = state.get("cuda_seconds", 0.0) + wall - self._marks[1]
+        state["wall_seconds"] = state.get("wall_seconds", 0.0) + wall - self._marks[1]
+        self._marks = (cpu, wall)
+        return state
 
 
 def log(message: str) -> None:

@@ -25,8 +25,11 @@ Recipe (StyleGAN2 / StyleGAN2-ADA "auto"/"cifar" settings, scaled to 64 px and a
   fp32, a 2x wider D, no augmentation, mapping lr multiplier 1) collapsed to one template within
   ~5 kimg; on full-resolution pixels the term was met with speckle instead of new layouts.
 
-Checkpoints: ``<out>/ckpt_<step>/{model.safetensors, optim.pt, state.json}`` written in a
-temporary folder and renamed (atomic); the last three are kept; the same command resumes.
+Checkpoints and run control are the training kit's (``hub.training``): ``<out>/ckpt-<step>/`` holds
+``G``, ``D``, ``G_ema`` and ``rng`` safetensors, ``optim.pt`` and ``state.json``; the last three are kept,
+and the same command resumes (a checkpoint of the layout before the kit, ``ckpt_<step>/model.safetensors``,
+resumes too, with fresh Adam moments). A ``STOP`` file in ``--out``, ``--minutes`` or SIGTERM checkpoint
+and stop. ``--export`` goes through ``hub.training.export_embedded``; the card is ``card_template.md``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -46,15 +47,19 @@ import torch.nn.functional as F
 
 from hub.nn.augment import diff_augment
 from hub.nn.losses import mode_seeking_loss
-from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
+from hub.nn.training import place_for_training
+from hub.training import (RunControl, add_common_args, atomic_write, cache_dir, export_embedded, latest_checkpoint,
+                          load_checkpoint, psnr, render_card, save_checkpoint)
 from hub.weights import sha256_file
 from plugins.stylegan2.model import (EMOJI64_D, EMOJI64_G, Generator, build_discriminator,
                                      build_generator)
 
 WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
 MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
-DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64"
+CARD_TEMPLATE = Path(__file__).resolve().with_name("card_template.md")
+D_CARD_TEMPLATE = Path(__file__).resolve().with_name("discriminator_card_template.md")
 WEIGHT_ID = "stylegan2-emoji64"
+DEFAULT_OUT = cache_dir(WEIGHT_ID)
 
 TINY_G = dict(size=16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
 TINY_D = dict(size=16, channels={4: 32, 8: 16, 16: 8})
@@ -63,7 +68,7 @@ CONFIGS = {"emoji64": (EMOJI64_G, EMOJI64_D), "tiny": (TINY_G, TINY_D)}
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="ganhub train stylegan2", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="checkpoint/log folder (resumes from it)")
+    add_common_args(p, WEIGHT_ID, steps=None, every=None, threads=2)
     p.add_argument("--config", choices=sorted(CONFIGS), default="emoji64")
     p.add_argument("--data", choices=["emoji", "random"], default="emoji", help="'random' only for smoke tests")
     p.add_argument("--batch", type=int, default=16)
@@ -80,19 +85,13 @@ def parse_args(argv=None):
     p.add_argument("--no-xflip", action="store_true")
     p.add_argument("--ema-kimg", type=float, default=None, help="EMA half-life (default 10*batch/32)")
     p.add_argument("--ema-rampup", type=float, default=0.05)
-    p.add_argument("--steps", type=int, default=None, help="stop at this total step count")
     p.add_argument("--kimg", type=float, default=10_000, help="stop after this many thousand real images")
-    p.add_argument("--minutes", type=float, default=None, help="stop this invocation after N minutes")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--precision", choices=["bf16", "fp32"], default="bf16",
                    help="autocast the G/D passes to bfloat16 (35 %% faster G step on this AVX512-BF16 CPU); "
                         "weights, optimiser, EMA and losses stay float32")
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--sample-every", type=int, default=250)
-    p.add_argument("--ckpt-minutes", type=float, default=5.0)
-    p.add_argument("--ckpt-every", type=int, default=None, help="also checkpoint every N steps")
+    p.add_argument("--ckpt-minutes", type=float, default=5.0, help="checkpoint every N minutes (and every --every steps)")
     p.add_argument("--keep", type=int, default=3)
     p.add_argument("--init-from", type=Path, default=None,
                    help="with no checkpoint in --out: start from exported weights in this folder (e.g. weights/): "
@@ -102,7 +101,8 @@ def parse_args(argv=None):
                    help="one-off when resuming: restart the raw generator (and its Adam state) from the EMA weights")
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
     p.add_argument("--export-dir", type=Path, default=WEIGHTS_DIR)
-    p.add_argument("--no-manifest", action="store_true", help="with --export: print sha256/size only")
+    p.add_argument("--no-manifest", action="store_true",
+                   help="with --export: write into --export-dir without rehashing the plugin's weights.yaml")
     p.add_argument("--diversity-samples", type=int, default=1000, help="with --export: classifier samples (0 = skip)")
     p.add_argument("--export-which", choices=["ema", "raw"], default="ema",
                    help="with --export: the EMA generator (default) or the raw one")
@@ -133,74 +133,38 @@ def load_training_images(kind: str, size: int, seed: int) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 # checkpoints
 # ---------------------------------------------------------------------------------------------
-def list_checkpoints(out: Path) -> list[Path]:
-    """Complete checkpoints (state.json is written last, before the atomic rename), oldest first."""
-    if not out.is_dir():
-        return []
-    dirs = [d for d in out.iterdir() if d.is_dir() and d.name.startswith("ckpt_") and (d / "state.json").exists()]
-    return sorted(dirs, key=lambda d: int(d.name.split("_")[1]))
+NETS = ("G", "D", "G_ema")
 
 
-def latest_checkpoint(out: Path) -> Path | None:
-    ckpts = list_checkpoints(out)
-    return ckpts[-1] if ckpts else None
+def resume_point(out: Path) -> Path | None:
+    """The checkpoint a run in ``out`` resumes from: the kit's latest, else the newest of the layout before
+    the kit (``ckpt_<step>/model.safetensors``, complete when its state.json exists)."""
+    ckpt = latest_checkpoint(out)
+    if ckpt is None and out.is_dir():
+        old = sorted((d for d in out.glob("ckpt_*") if (d / "state.json").is_file()), key=lambda d: int(d.name[5:]))
+        ckpt = old[-1] if old else None
+    return ckpt
 
 
 def load_checkpoint_models(ckpt: Path, device="cpu"):
     """(G, D, G_ema, state) from a checkpoint folder, without optimiser state."""
-    from safetensors.torch import load_file
-
     state = json.loads((ckpt / "state.json").read_text())
-    tensors = load_file(str(ckpt / "model.safetensors"), device=str(device))
     nets = {"G": build_generator(state["g_config"]), "D": build_discriminator(state["d_config"]),
             "G_ema": build_generator(state["g_config"])}
-    for name, net in nets.items():
-        prefix = name + "."
-        net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
-    return nets["G"], nets["D"], nets["G_ema"], state
+    if (ckpt / "model.safetensors").is_file():  # the layout before the kit: one file, names prefixed "G." ...
+        from safetensors.torch import load_file
+
+        tensors = load_file(str(ckpt / "model.safetensors"))
+        for name, net in nets.items():
+            net.load_state_dict({k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
+    else:
+        load_checkpoint(ckpt, nets)
+    return tuple(net.to(device) for net in nets.values()) + (state,)
 
 
 def _adam(net: torch.nn.Module, lr: float) -> torch.optim.Adam:
     """StyleGAN2's optimiser for G and D: Adam, betas (0, 0.99), eps 1e-8."""
     return torch.optim.Adam(net.parameters(), lr=lr, betas=(0.0, 0.99), eps=1e-8)
-
-
-def load_optimizers(ckpt: Path, opts: dict) -> dict | None:
-    """Load ``opts`` ({name: optimizer}) from ``ckpt/optim.pt`` and return that file's contents; None,
-    with a message, when a checkpoint was copied without it (to a rented GPU, say): Adam then starts
-    afresh from the checkpoint's weights. The learning rates stay those the optimizers were built
-    with (this run's flags): a saved state would otherwise bring back the old run's rates silently."""
-    path = ckpt / "optim.pt"
-    if not path.is_file():
-        print(f"{path} is missing: Adam moments start afresh", flush=True)
-        return None
-    extra = torch.load(path, weights_only=True)
-    for name, opt in opts.items():
-        rates = [group["lr"] for group in opt.param_groups]
-        opt.load_state_dict(extra["opt"][name])
-        for group, lr in zip(opt.param_groups, rates):
-            group["lr"] = lr
-    return extra
-
-
-def save_checkpoint(out: Path, nets: dict, opts: dict, state: dict, keep: int = 3) -> Path:
-    from safetensors.torch import save_file
-
-    final = out / f"ckpt_{state['step']:08d}"
-    tmp = out / f".tmp_ckpt_{state['step']:08d}_{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    tensors = {f"{name}.{k}": v.detach().contiguous().cpu() for name, net in nets.items()
-               for k, v in net.state_dict().items()}
-    save_file(tensors, str(tmp / "model.safetensors"))
-    torch.save({"opt": {k: o.state_dict() for k, o in opts.items()}, "rng": torch.get_rng_state()}, tmp / "optim.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    for old in list_checkpoints(out)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,14 +228,17 @@ def train(args) -> int:
     device = choose_device(args.device)
     settings = dict(lr=args.lr, r1_gamma=args.r1_gamma, precision=args.precision, batch=args.batch,
                     threads=args.threads, mode_seeking=args.mode_seeking, device=device.type)
-    ckpt = latest_checkpoint(out)
+    ckpt = None if args.fresh else resume_point(out)
     gen = torch.Generator().manual_seed(args.seed)
     if ckpt is not None:
         G, D, G_ema, saved = load_checkpoint_models(ckpt)
         opt_g, opt_d = _adam(G, args.lr), _adam(D, args.lr)
-        extra = load_optimizers(ckpt, {"G": opt_g, "D": opt_d})  # moments restored, this command's lr kept
-        if extra is not None:
-            torch.set_rng_state(extra["rng"])
+        rng: dict = {}
+        # moments restored (none from the layout before the kit), this command's lr kept
+        load_checkpoint(ckpt, {"rng": rng} if (ckpt / "rng.safetensors").is_file() else {}, {"G": opt_g, "D": opt_d},
+                        keep_lr=True)
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
         state.update({k: saved[k] for k in ("step", "nimg", "cpu_seconds", "cuda_seconds", "wall_seconds", "history") if k in saved})
         gen.manual_seed(args.seed + state["step"])  # a fresh but reproducible stream after resuming
         print(f"resumed from {ckpt} at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
@@ -308,40 +275,25 @@ def train(args) -> int:
     samples_dir.mkdir(exist_ok=True)
     metrics_path = out / "metrics.jsonl"
 
-    stop = stop_on_signals()
+    control = RunControl(out, args.steps, args.minutes, every=args.every, every_minutes=args.ckpt_minutes)
 
     def checkpoint():
-        now_cpu, now_wall = time.process_time(), time.time()
-        if device.type == "cpu":
-            state["cpu_seconds"] += now_cpu - marks["cpu"]
-        else:  # the GPU's time is its wall time; the card states CPU and GPU hours apart
-            state["cuda_seconds"] = state.get("cuda_seconds", 0.0) + now_wall - marks["wall"]
-        state["wall_seconds"] += now_wall - marks["wall"]
-        marks["cpu"], marks["wall"] = now_cpu, now_wall
-        path = save_checkpoint(out, {"G": G, "D": D, "G_ema": G_ema}, {"G": opt_g, "D": opt_d}, state, keep=args.keep)
+        control.add_time(state, device.type)  # the GPU's time is its wall time; the card states CPU and GPU hours apart
+        path = save_checkpoint(out, state["step"], {"G": G, "D": D, "G_ema": G_ema, "rng": {"torch": torch.get_rng_state()}},
+                               {"G": opt_g, "D": opt_d}, state, keep=args.keep)
         print(f"checkpoint {path}", flush=True)
         return path
 
-    marks = {"cpu": time.process_time(), "wall": time.time()}
-    t_start = t_log = t_ckpt = time.time()
+    t_log = time.time()
     steps_at_log = state["step"]
     acc = {"g": 0.0, "d": 0.0, "real": 0.0, "fake": 0.0, "r1": 0.0, "ms": 0.0, "n": 0}
     n_real = reals.shape[0]
-
-    def done():
-        if stop:
-            return True
-        if args.steps is not None and state["step"] >= args.steps:
-            return True
-        if state["nimg"] >= args.kimg * 1000:
-            return True
-        return args.minutes is not None and time.time() - t_start > args.minutes * 60
 
     def amp():
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
 
     G.train(), D.train()
-    while not done():
+    while control.running(state["step"]) and state["nimg"] < args.kimg * 1000:
         step = state["step"]
         # ---- G step: non-saturating loss on D(aug(G(w))) -------------------------------------
         D.requires_grad_(False)
@@ -417,12 +369,9 @@ def train(args) -> int:
         if step % args.sample_every == 0:
             grid = sample_grid(G_ema)
             grid.save(samples_dir / f"step_{step:07d}.png")
-            tmp = samples_dir / ".latest.png.tmp"
-            grid.save(tmp, format="PNG")
-            os.replace(tmp, samples_dir / "latest.png")
-        if time.time() - t_ckpt > args.ckpt_minutes * 60 or (args.ckpt_every and step % args.ckpt_every == 0):
+            atomic_write(samples_dir / "latest.png", lambda tmp: grid.save(tmp, format="PNG"))
+        if control.checkpoint_due(step):
             checkpoint()
-            t_ckpt = time.time()
     checkpoint()
     print(f"stopped at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
     return 0
@@ -431,11 +380,6 @@ def train(args) -> int:
 # ---------------------------------------------------------------------------------------------
 # export
 # ---------------------------------------------------------------------------------------------
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).square().mean().item()
-    return float("inf") if mse == 0 else 10 * math.log10(1 / mse)
-
-
 @torch.no_grad()
 def classifier_diversity(g: Generator, n: int = 1000, psi: float = 1.0, seed: int = 7) -> dict | None:
     """Label distribution of the attribute classifier over n samples (None if it is not trained yet)."""
@@ -523,12 +467,9 @@ def init_from_export(folder: Path):
 
 def export(args) -> int:
     """Latest checkpoint -> weights/: EMA generator (fp16 when it keeps PSNR >= 45 dB), discriminator,
-    8x8 psi=0.7 grid, model card; sha256/size into the manifest. Safe while training runs (read only)."""
-    from plugins.stylegan2.convert import load_generator, save_generator
-    from safetensors.torch import save_file
-
+    8x8 psi=0.7 grid, model cards; the plugin's weights.yaml rehashed. Safe while training runs (read only)."""
     torch.set_num_threads(min(args.threads, 2))
-    ckpt = latest_checkpoint(args.out)
+    ckpt = resume_point(args.out)
     if ckpt is None:
         print(f"no checkpoint in {args.out}; train first", file=sys.stderr)
         return 1
@@ -536,9 +477,9 @@ def export(args) -> int:
     if args.export_which == "raw":
         G_ema = G_raw
     G_ema.eval()
-    dest: Path = args.export_dir
-    dest.mkdir(parents=True, exist_ok=True)
-    g_path, d_path = dest / f"{WEIGHT_ID}.safetensors", dest / f"{WEIGHT_ID}-discriminator.safetensors"
+    # into the plugin's weights (rehashing weights.yaml), or into a folder to look at first
+    where = (dict(manifest=MANIFEST) if not args.no_manifest and args.export_dir.resolve() == WEIGHTS_DIR
+             else dict(folder=args.export_dir))
     kimg = state["nimg"] / 1000
     info = {"step": str(state["step"]), "kimg": f"{kimg:.1f}", "nimg": str(state["nimg"]), "checkpoint": ckpt.name,
             "cpu_seconds": f"{state.get('cpu_seconds', 0.0):.0f}", "wall_seconds": f"{state.get('wall_seconds', 0.0):.0f}",
@@ -546,26 +487,18 @@ def export(args) -> int:
 
     # fp16 only if the images stay practically identical
     z = torch.randn(64, G_ema.z_dim, generator=torch.Generator().manual_seed(1234))
+    g32 = {k: v.detach().float() if v.is_floating_point() else v for k, v in G_ema.state_dict().items()}
+    g16 = {k: v.half() if v.is_floating_point() else v for k, v in g32.items()}
+    rounded = build_generator(G_ema.config())
+    rounded.load_state_dict({k: v.float() for k, v in g16.items()})
     with torch.no_grad():
-        ref = G_ema(z, truncation_psi=0.7)
-        tmp16 = dest / f".{WEIGHT_ID}.fp16.tmp.safetensors"
-        save_generator(G_ema, tmp16, torch.float16, extra=info)
-        fp16_psnr = psnr(load_generator(tmp16)(z, truncation_psi=0.7), ref)
-    if fp16_psnr >= 45:
-        os.replace(tmp16, g_path)
-        g_dtype = "float16"
-    else:
-        tmp16.unlink()
-        save_generator(G_ema, g_path, torch.float32, extra=info)
-        g_dtype = "float32"
-    d_tensors = {k: v.detach().float().contiguous() for k, v in D.state_dict().items()}
-    tmp = dest / f".{WEIGHT_ID}-discriminator.tmp"
-    save_file(d_tensors, str(tmp), metadata={"config": json.dumps(D.config()), "format": "ganhub-stylegan2-d", **info})
-    os.replace(tmp, d_path)
-    for path in (g_path, d_path):
-        os.chmod(path, 0o644)
-    grid = sample_grid(G_ema)
-    grid.save(dest / f"{WEIGHT_ID}.png")
+        ref = G_ema(z, truncation_psi=0.7).clamp(-1, 1)
+        out16 = rounded.eval()(z, truncation_psi=0.7).clamp(-1, 1)
+        fp16_psnr = float(psnr(out16.reshape(1, -1), ref.reshape(1, -1)))
+    g_dtype = "float16" if fp16_psnr >= 45 else "float32"
+    d_path = export_embedded(f"{WEIGHT_ID}-discriminator", {k: v.detach().float() for k, v in D.state_dict().items()},
+                             render_card(D_CARD_TEMPLATE), **where,
+                             metadata={"config": json.dumps(D.config()), "format": "ganhub-stylegan2-d", **info})
 
     # diversity without an Inception net: per-pixel std across 64 samples vs across 64 real train images
     with torch.no_grad():
@@ -578,82 +511,31 @@ def export(args) -> int:
         real_std = float("nan")
     speed = state.get("last_speed", {})
     diversity = classifier_diversity(G_ema, n=args.diversity_samples) if args.diversity_samples > 0 else None
-    g_sha, d_sha = sha256_file(g_path), sha256_file(d_path)
-    card = MODEL_CARD.format(
-        step=state["step"], kimg=kimg, cpu_h=state.get("cpu_seconds", 0) / 3600,
-        wall_h=state.get("wall_seconds", 0) / 3600, g_dtype=g_dtype, fp16_psnr=fp16_psnr,
-        g_size=g_path.stat().st_size / 1e6, d_size=d_path.stat().st_size / 1e6, g_sha=g_sha, d_sha=d_sha,
-        it_s=speed.get("it_s", float("nan")), img_s=speed.get("img_s", float("nan")),
-        g_cfg=json.dumps(G_ema.config()), d_cfg=json.dumps(D.config()), ckpt=ckpt.name, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        diversity=("\n".join(f"- {k}: " + ", ".join(f"{c} {n}" for c, n in v.items()) for k, v in diversity.items())
-                   if diversity else "- (the attribute classifier was not available at export time)"),
-        which="EMA" if args.export_which == "ema" else "raw (non-EMA)", schedule=_schedule(state),
-        num_ws=G_ema.num_ws, precision=(state.get("history") or [{}])[-1].get("precision", "bf16"),
-        threads=(state.get("history") or [{}])[-1].get("threads", "?"),
-        sample_std=sample_std, real_std=real_std,
-        resume_flags=_resume_flags(state), n_div=args.diversity_samples, description=args.describe or _auto_description(sample_std, real_std, kimg))
-    (dest / f"{WEIGHT_ID}.md").write_text(card)
-    entries = {WEIGHT_ID: (g_sha, g_path.stat().st_size), f"{WEIGHT_ID}-discriminator": (d_sha, d_path.stat().st_size)}
-    for wid, (sha, size) in entries.items():
-        print(f"{wid}: sha256 {sha} size {size}")
-    if not args.no_manifest and dest.resolve() == WEIGHTS_DIR:
-        from hub.weights import rehash_manifest
+    last = (state.get("history") or [{}])[-1]
 
-        rehash_manifest(MANIFEST, list(entries))
-    print(f"exported {ckpt.name} (step {state['step']}, {kimg:.1f} kimg) -> {dest}; G {g_dtype}, fp16 PSNR {fp16_psnr:.1f} dB")
+    def card(g_path: Path) -> str:
+        return render_card(
+            CARD_TEMPLATE, step=state["step"], kimg=kimg, cpu_h=state.get("cpu_seconds", 0) / 3600,
+            wall_h=state.get("wall_seconds", 0) / 3600, g_dtype=g_dtype, fp16_psnr=fp16_psnr,
+            g_size=g_path.stat().st_size / 1e6, d_size=d_path.stat().st_size / 1e6, g_sha=sha256_file(g_path),
+            d_sha=sha256_file(d_path), it_s=speed.get("it_s", float("nan")), img_s=speed.get("img_s", float("nan")),
+            g_cfg=json.dumps(G_ema.config()), d_cfg=json.dumps(D.config()), ckpt=ckpt.name,
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            diversity=("\n".join(f"- {k}: " + ", ".join(f"{c} {n}" for c, n in v.items()) for k, v in diversity.items())
+                       if diversity else "- (the attribute classifier was not available at export time)"),
+            which="EMA" if args.export_which == "ema" else "raw (non-EMA)", schedule=_schedule(state),
+            num_ws=G_ema.num_ws, precision=last.get("precision", "bf16"), threads=last.get("threads", "?"),
+            sample_std=sample_std, real_std=real_std, resume_flags=_resume_flags(state), n_div=args.diversity_samples,
+            description=args.describe or _auto_description(sample_std, real_std, kimg))
+
+    g_path = export_embedded(WEIGHT_ID, g16 if g_dtype == "float16" else g32, card, **where,
+                             metadata={"config": json.dumps(G_ema.config()), "format": "ganhub-stylegan2", **info})
+    atomic_write(g_path.with_suffix(".png"), lambda tmp: sample_grid(G_ema).save(tmp, format="PNG"))
+    for path in (g_path, d_path):
+        print(f"{path.stem}: sha256 {sha256_file(path)} size {path.stat().st_size}")
+    print(f"exported {ckpt.name} (step {state['step']}, {kimg:.1f} kimg) -> {g_path.parent}; G {g_dtype}, "
+          f"fp16 PSNR {fp16_psnr:.1f} dB" + ("; weights.yaml rehashed" if "manifest" in where else ""))
     return 0
-
-
-MODEL_CARD = """# stylegan2-emoji64
-
-StyleGAN2 (config-f skip generator, ResNet discriminator; Karras et al. 2020) at 64x64 px, trained from
-scratch on CPU by GAN Hub on the **train split** of the emoji-faces dataset (`plugins/emoji/dataset.py`: Noto Color
-Emoji "Smileys & Emotion" + "People & Body", all skin-tone / hair / gender variants, rendered on white; the
-held-out whole emoji were never shown to the model).
-
-| | |
-|---|---|
-| files | `stylegan2-emoji64.safetensors` ({which} generator, {g_dtype}, {g_size:.1f} MB), `stylegan2-emoji64-discriminator.safetensors` (float32, {d_size:.1f} MB) |
-| generator | `{g_cfg}` (z = w = 256, 4 mapping layers with lr multiplier 0.01, num_ws {num_ws}) |
-| discriminator | `{d_cfg}` (minibatch stddev, group 4) |
-| training | step {step}, **{kimg:.1f} kimg** (thousand real images shown), {cpu_h:.2f} CPU hours ({wall_h:.2f} h wall) on a shared 2-core CPU; checkpoint `{ckpt}` |
-| throughput | {it_s:.2f} it/s, {img_s:.1f} img/s at batch 16 (last logged, {precision} autocast, {threads} thread(s)) |
-| recipe | non-saturating logistic loss, Adam betas (0, 0.99), batch 16, lazy R1 every 16 steps, DiffAugment color+translation+cutout, x-flips, style mixing 0.9, EMA half-life 5 kimg (5 % ramp-up), no path-length regularisation |
-| schedule | {schedule} |
-| licence | Apache-2.0 (weights); the training images are renders of Noto Color Emoji (SIL OFL 1.1) |
-| exported | {date}; fp16 vs fp32 output PSNR {fp16_psnr:.1f} dB |
-| sha256 | G `{g_sha}`; D `{d_sha}` |
-
-Command (same command resumes from the latest checkpoint in `~/.cache/ganhub/train/stylegan2-emoji64/`):
-
-    python -m plugins.stylegan2.train{resume_flags}   # or: ganhub train stylegan2 ...
-    python -m plugins.stylegan2.train --export   # writes these files
-
-## Samples
-
-![psi 0.7 samples](stylegan2-emoji64.png)
-
-`stylegan2-emoji64.png`: 64 samples, seeds from `torch.Generator().manual_seed(1234)`, truncation psi 0.7.
-{description}
-
-Sample diversity (mean per-pixel standard deviation across 64 images, psi 1.0): generated {sample_std:.3f},
-real training emoji {real_std:.3f}. A much lower generated value means the samples are still alike (mode collapse).
-
-## Attribute classifier over {n_div} samples (psi 1.0)
-
-{diversity}
-
-## Limits
-
-- Trained for a few CPU hours only: far from convergence; expect blurry, sometimes malformed figures.
-- The mode-seeking term in the schedule (MSGAN, Mao et al. 2019) is not part of StyleGAN2. Every run here
-  without it collapsed to one template within ~5 kimg (R1 gamma 0.05-10, lr 0.00125-0.002, fp32, a 2x wider
-  D, no augmentation, mapping lr multiplier 1). It rewards any coarse difference between samples, so at
-  weight 1.0 it also bred grey backgrounds; 0.3 from step 4831 kept the diversity and let realism recover.
-- 64 px and a narrow network (32 channels at 64 px) by design: one forward pass must stay under 20 ms
-  per image on a 2-core CPU (see `benchmarks/stylegan2_speed.py`).
-- No FID: there is no Inception network offline; quality is judged from the grid and the classifier.
-"""
 
 
 def main(argv=None) -> int:
