@@ -46,6 +46,25 @@ def test_sample_api_mixing_groups_with_the_embedded_model():
     torch.testing.assert_close(every[0], a[1])
 
 
+def test_default_samples_are_not_mixed_and_the_mix_seed_is_optional():
+    from hub.testing import make_app
+
+    app = make_app([sg2], strict=True)
+    params = {p["parameter_name"]: p for p in app.get_api_info()["named_endpoints"]["/stylegan2_generate"]["parameters"]}
+    mix = params["mix_seed"]
+    assert mix["parameter_has_default"] and mix["parameter_default"] in ("", None)  # empty: no mixing
+    [mix_box] = [b for b in app.blocks.values() if getattr(b, "label", None) == "Mix with seed (empty: no mixing)"]
+    assert mix_box.value in ("", None)
+    [fn] = [f.fn for f in app.fns.values() if getattr(f, "api_name", None) == "stylegan2_generate"]
+    from PIL import Image
+
+    gallery, _ = fn("stylegan2-emoji64", "1-2")  # every other input at its default
+    assert [caption for _, caption in gallery] == ["seed 1, ψ=0.7", "seed 2, ψ=0.7"]
+    G = app.ganhub.models.get_model("stylegan2-emoji64")
+    unmixed = api.to_pils(api.sample(G, [1, 2], 0.7))
+    assert [im.resize((64, 64), Image.NEAREST).tobytes() for im, _ in gallery] == [im.tobytes() for im in unmixed]
+
+
 @pytest.mark.slow
 def test_sample_tab_through_the_client(tmp_path):
     from gradio_client import Client
@@ -55,10 +74,12 @@ def test_sample_tab_through_the_client(tmp_path):
     app = make_app([sg2], strict=True)
     with launch_for_test(app) as url:
         client = Client(url, verbose=False)
-        gallery, grid = client.predict("stylegan2-emoji64", "0-3", 0.7, 5, "middle", api_name="/stylegan2_generate")
+        gallery, grid = client.predict("stylegan2-emoji64", "0-3", 0.7, "5", "middle", api_name="/stylegan2_generate")
         assert len(gallery) == 4 and grid.endswith(".png")
         from PIL import Image
 
         assert Image.open(grid).size == (256, 64)
         with pytest.raises(Exception, match="not a seed"):
-            client.predict("stylegan2-emoji64", "x", 0.7, None, "coarse", api_name="/stylegan2_generate")
+            client.predict("stylegan2-emoji64", "x", api_name="/stylegan2_generate")
+        with pytest.raises(Exception, match="mix seed"):
+            client.predict("stylegan2-emoji64", "0", 0.7, "-3", api_name="/stylegan2_generate")
