@@ -85,9 +85,9 @@ def test_train_encoder_resume_and_export(tmp_path):
     out = tmp_path / "enc"
     common = ["--generator", str(g_path), "--out", str(out), "--data", "random", "--batch", "2", "--log-every", "1"]
     assert train_encoder.main(common + ["--steps", "2"]) == 0
-    assert json.loads((out / "ckpt_00000002" / "state.json").read_text())["step"] == 2
+    assert json.loads((out / "ckpt-00000002" / "state.json").read_text())["step"] == 2
     assert train_encoder.main(common + ["--steps", "3"]) == 0
-    assert (out / "ckpt_00000003").is_dir()
+    assert (out / "ckpt-00000003").is_dir()
     dest = tmp_path / "w"
     assert train_encoder.main(common + ["--export", "--export-dir", str(dest), "--no-manifest", "--eval-images", "4",
                                         "--eval-steps", "2"]) == 0
@@ -118,15 +118,15 @@ def test_train_encoder_init_from_export_counts_on(tmp_path):
     second = tmp_path / "enc2"
     assert train_encoder.main(common + ["--out", str(second), "--init-from", str(exported), "--steps", "3"]) == 0
     # Already at step 3: no training step ran, so the checkpoint holds exactly the exported weights.
-    state = json.loads((second / "ckpt_00000003" / "state.json").read_text())
+    state = json.loads((second / "ckpt-00000003" / "state.json").read_text())
     assert state["step"] == 3 and state["nimg"] == 12 and state["cpu_seconds"] >= float(meta["cpu_seconds"])
     from safetensors.torch import load_file
 
-    ckpt = load_file(str(second / "ckpt_00000003" / "model.safetensors"))
+    ckpt = load_file(str(second / "ckpt-00000003" / "E.safetensors"))
     ref = load_file(str(exported))
-    assert all(torch.equal(ckpt[f"E.{k}"], v) for k, v in ref.items() if k != "w_avg")
+    assert all(torch.equal(ckpt[k], v) for k, v in ref.items() if k != "w_avg")
     assert train_encoder.main(common + ["--out", str(second), "--steps", "5"]) == 0
-    assert json.loads((second / "ckpt_00000005" / "state.json").read_text())["nimg"] == 20
+    assert json.loads((second / "ckpt-00000005" / "state.json").read_text())["nimg"] == 20
 
 
 def test_train_encoder_checkpoints_when_terminated(tmp_path, terminate_when_training):
@@ -138,5 +138,5 @@ def test_train_encoder_checkpoints_when_terminated(tmp_path, terminate_when_trai
                                         str(out), "--data", "random", "--batch", "2", "--log-every", "1",
                                         "--ckpt-minutes", "1000"], "step=2 ")
     assert rc == 0 and "signal 15: checkpointing and stopping" in text
-    ckpts = sorted(out.glob("ckpt_*"))
+    ckpts = sorted(out.glob("ckpt-*"))
     assert ckpts and json.loads((ckpts[-1] / "state.json").read_text())["step"] >= 2

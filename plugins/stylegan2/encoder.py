@@ -120,16 +120,19 @@ def encoder_for(G, **kwargs) -> Encoder:
     return enc
 
 
+def encoder_metadata(enc: Encoder, extra: dict | None = None) -> dict[str, str]:
+    """The safetensors metadata of an encoder file: its config (``load_encoder`` rebuilds from it) and ``extra``."""
+    return {"config": json.dumps(enc.config()), "format": "ganhub-stylegan2-encoder",
+            **{k: str(v) for k, v in (extra or {}).items()}}
+
+
 def save_encoder(enc: Encoder, path: str | Path, dtype: torch.dtype = torch.float32, extra: dict | None = None) -> None:
     from safetensors.torch import save_file
 
-    path = Path(path)
+    from hub.training import atomic_write
+
     tensors = {k: v.detach().to(dtype).contiguous().cpu() for k, v in enc.state_dict().items()}
-    meta = {"config": json.dumps(enc.config()), "format": "ganhub-stylegan2-encoder",
-            **{k: str(v) for k, v in (extra or {}).items()}}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=encoder_metadata(enc, extra)))
 
 
 def load_encoder(path: str | Path, device: str | torch.device = "cpu") -> Encoder:

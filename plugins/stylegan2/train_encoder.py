@@ -11,13 +11,15 @@ Each step mixes two kinds of batch (generator frozen throughout):
 * real training-split emoji: image losses only, ||G(E(x)) - x||^2 (+ perceptual).
 Adam lr 1e-4, betas (0.9, 0.999), batch 8 generated + 8 real. The encoder records the tensors sha256 of the
 generator it was trained against (hub.weights.tensors_sha256): retrain it whenever the generator changes.
+
+Checkpoints, run control (``--steps --minutes``, a ``STOP`` file, signals) and the export are the training
+kit's (``hub.training``); the card is ``encoder_card_template.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,20 +27,22 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
+from hub.nn.training import place_for_training
+from hub.training import (RunControl, add_common_args, cache_dir, export_embedded, load_checkpoint, psnr, render_card,
+                          save_checkpoint)
 from hub.weights import sha256_file, tensors_sha256
-from plugins.stylegan2.encoder import Encoder, encoder_for, load_encoder, save_encoder
-from plugins.stylegan2.train import (MANIFEST, WEIGHTS_DIR, latest_checkpoint, load_optimizers, load_training_images,
-                                     save_checkpoint)
+from plugins.stylegan2.encoder import Encoder, encoder_for, encoder_metadata, load_encoder
+from plugins.stylegan2.train import MANIFEST, WEIGHTS_DIR, load_training_images, resume_point
 
-DEFAULT_OUT = Path(os.environ.get("GANHUB_TRAIN_DIR", Path.home() / ".cache" / "ganhub" / "train")) / "stylegan2-emoji64-encoder"
 WEIGHT_ID = "stylegan2-emoji64-encoder"
+DEFAULT_OUT = cache_dir(WEIGHT_ID)
+CARD_TEMPLATE = Path(__file__).resolve().with_name("encoder_card_template.md")
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="ganhub train stylegan2-encoder", description=__doc__.split("\n\n")[0])
+    add_common_args(p, WEIGHT_ID, steps=None, every=None)
     p.add_argument("--generator", type=Path, default=WEIGHTS_DIR / "stylegan2-emoji64.safetensors")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--data", choices=["emoji", "random"], default="emoji")
     p.add_argument("--batch", type=int, default=8, help="generated images per step (plus as many real ones)")
     p.add_argument("--real-batch", type=int, default=None, help="real images per step (default: --batch)")
@@ -46,20 +50,16 @@ def parse_args(argv=None):
     p.add_argument("--w-weight", type=float, default=1.0)
     p.add_argument("--mse-weight", type=float, default=1.0)
     p.add_argument("--vgg-weight", type=float, default=0.0)
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--minutes", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--log-every", type=int, default=20)
-    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0, help="checkpoint every N minutes (and every --every steps)")
     p.add_argument("--init-from", type=Path, default=None, metavar="SAFETENSORS",
                    help="with no checkpoint in --out: start from an exported encoder (e.g. weights/"
                         "stylegan2-emoji64-encoder.safetensors), counting on from its step; Adam starts afresh. "
                         "Adapting the last encoder to a generator that trained on is much cheaper than a new one")
     p.add_argument("--export", action="store_true")
     p.add_argument("--export-dir", type=Path, default=WEIGHTS_DIR)
-    p.add_argument("--no-manifest", action="store_true")
+    p.add_argument("--no-manifest", action="store_true",
+                   help="with --export: write into --export-dir without rehashing the plugin's weights.yaml")
     p.add_argument("--eval-images", type=int, default=32, help="with --export: held-out images for the metrics")
     p.add_argument("--eval-steps", type=int, default=100, help="with --export: optimisation steps compared")
     return p.parse_args(argv)
@@ -103,17 +103,13 @@ def train(args) -> int:
     opt = torch.optim.Adam(E.parameters(), lr=args.lr, betas=(0.9, 0.999))
     state = dict(step=0, nimg=0, cpu_seconds=0.0, generator=str(args.generator), generator_sha256=g_sha,
                  config=E.config())
-    ckpt = latest_checkpoint(out)
+    ckpt = None if args.fresh else resume_point(out)
     if ckpt is not None:
-        saved = json.loads((ckpt / "state.json").read_text())
+        saved = load_checkpoint_encoder(ckpt, E, opt)
         if saved.get("generator_sha256") != g_sha:
             print(f"note: {ckpt.name} was trained against another generator file; continuing from it anyway")
-        from safetensors.torch import load_file
-
-        E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
         with torch.no_grad():
             E.w_avg.copy_(G.w_avg)
-        load_optimizers(ckpt, {"E": opt})
         state.update(step=saved["step"], nimg=saved["nimg"], cpu_seconds=saved.get("cpu_seconds", 0.0))
         if "cuda_seconds" in saved:
             state["cuda_seconds"] = saved["cuda_seconds"]
@@ -152,31 +148,19 @@ def train(args) -> int:
     print(f"encoder {sum(p.numel() for p in E.parameters()) / 1e6:.2f} M params; generator {args.generator.name} "
           f"(sha256 {g_sha[:12]}); {reals.shape[0]} real images; device {device}", flush=True)
 
-    t0 = t_log = t_ckpt = time.time()
-    cpu0 = time.process_time()
-    marks = {"wall": time.time()}
+    t_log = time.time()
     acc = {"w": 0.0, "mse": 0.0, "real": 0.0, "n": 0}
     last_step_logged = state["step"]
+    # a session ending (SIGTERM), Ctrl-C or a STOP file: finish the step, checkpoint, return
+    control = RunControl(out, args.steps, args.minutes, every=args.every, every_minutes=args.ckpt_minutes)
 
     def checkpoint():
-        nonlocal cpu0
-        now = time.process_time()
-        if device.type == "cpu":
-            state["cpu_seconds"] += now - cpu0
-        else:  # GPU time is wall time, kept apart from the CPU hours on the card
-            state["cuda_seconds"] = state.get("cuda_seconds", 0.0) + time.time() - marks["wall"]
-        marks["wall"] = time.time()
-        cpu0 = now
-        path = save_checkpoint(out, {"E": E}, {"E": opt}, state)
+        control.add_time(state, device.type)  # GPU time is wall time, kept apart from the CPU hours on the card
+        path = save_checkpoint(out, state["step"], {"E": E}, {"E": opt}, state, keep=3)
         print(f"checkpoint {path}", flush=True)
 
     E.train()
-    stop = stop_on_signals()  # a session ending (SIGTERM) or Ctrl-C: finish the step, checkpoint, return
-    while not stop:
-        if args.steps is not None and state["step"] >= args.steps:
-            break
-        if args.minutes is not None and time.time() - t0 > args.minutes * 60:
-            break
+    while control.running(state["step"]):
         with torch.no_grad():
             ws = _sample_ws(G, args.batch, gen)
             x = G.synthesis(ws)
@@ -209,17 +193,27 @@ def train(args) -> int:
                   f"mse_real={acc['real'] / n:.4f} it_s={its:.3f} time={time.strftime('%H:%M:%S')}", flush=True)
             acc = {"w": 0.0, "mse": 0.0, "real": 0.0, "n": 0}
             t_log, last_step_logged = now, state["step"]
-        if time.time() - t_ckpt > args.ckpt_minutes * 60:
+        if control.checkpoint_due(state["step"]):
             checkpoint()
-            t_ckpt = time.time()
     checkpoint()
     return 0
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-image PSNR in dB for images in [-1, 1]."""
-    mse = ((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2).square().flatten(1).mean(1)
-    return 10 * torch.log10(1 / mse.clamp_min(1e-10))
+def load_checkpoint_encoder(ckpt: Path, E: Encoder, opt: torch.optim.Optimizer | None = None) -> dict:
+    """Load a checkpoint into ``E`` (and Adam's moments into ``opt``, keeping this run's lr); return its state.
+
+    A checkpoint of the layout before the training kit (``model.safetensors``, names prefixed ``E.``)
+    loads too, with fresh Adam moments."""
+    if (ckpt / "model.safetensors").is_file():
+        from safetensors.torch import load_file
+
+        E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
+        return json.loads((ckpt / "state.json").read_text())
+    return load_checkpoint(ckpt, {"E": E}, {"E": opt} if opt is not None else None, keep_lr=True)
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return psnr(a.clamp(-1, 1), b.clamp(-1, 1))
 
 
 def optimise_ws(G, x: torch.Tensor, ws0: torch.Tensor, steps: int, lr: float = 0.01) -> torch.Tensor:
@@ -237,13 +231,13 @@ def optimise_ws(G, x: torch.Tensor, ws0: torch.Tensor, steps: int, lr: float = 0
 def evaluate(G, E, images: torch.Tensor, steps: int) -> dict:
     with torch.no_grad():
         ws_e = E(images)
-        p_enc = psnr(G.synthesis(ws_e), images)
-        p_avg = psnr(G.synthesis(G.w_avg.expand(images.shape[0], G.num_ws, -1)), images)
+        p_enc = _psnr(G.synthesis(ws_e), images)
+        p_avg = _psnr(G.synthesis(G.w_avg.expand(images.shape[0], G.num_ws, -1)), images)
     ws_opt_e = optimise_ws(G, images, ws_e, steps)
     ws_opt_a = optimise_ws(G, images, G.w_avg.expand(images.shape[0], G.num_ws, -1), steps)
     with torch.no_grad():
-        p_opt_e = psnr(G.synthesis(ws_opt_e), images)
-        p_opt_a = psnr(G.synthesis(ws_opt_a), images)
+        p_opt_e = _psnr(G.synthesis(ws_opt_e), images)
+        p_opt_a = _psnr(G.synthesis(ws_opt_a), images)
     return {"n": images.shape[0], "steps": steps, "psnr_w_avg": p_avg.mean().item(), "psnr_encoder": p_enc.mean().item(),
             "psnr_encoder_then_opt": p_opt_e.mean().item(), "psnr_w_avg_then_opt": p_opt_a.mean().item(),
             "encoder_then_opt_wins": float((p_opt_e > p_opt_a).float().mean().item())}
@@ -251,18 +245,16 @@ def evaluate(G, E, images: torch.Tensor, steps: int) -> dict:
 
 def export(args) -> int:
     torch.set_num_threads(args.threads)
-    ckpt = latest_checkpoint(args.out)
+    ckpt = resume_point(args.out)
     if ckpt is None:
         print(f"no encoder checkpoint in {args.out}", file=sys.stderr)
         return 1
-    from safetensors.torch import load_file
-
     G = _load_g(args.generator)
     state = json.loads((ckpt / "state.json").read_text())
     cfg = dict(state["config"])
     cfg["channels"] = {int(k): v for k, v in cfg["channels"].items()}
     E = Encoder(**cfg)
-    E.load_state_dict({k[2:]: v for k, v in load_file(str(ckpt / "model.safetensors")).items()}, strict=True)
+    load_checkpoint_encoder(ckpt, E)
     E.eval().requires_grad_(False)
     g_sha = tensors_sha256(args.generator)  # the network, not the file's bytes
     with torch.no_grad():
@@ -276,56 +268,27 @@ def export(args) -> int:
         held = load_training_images("random", G.resolution, 99)
     idx = torch.randperm(held.shape[0], generator=torch.Generator().manual_seed(0))[:args.eval_images]
     metrics = evaluate(G, E, held[idx], args.eval_steps)
-    dest: Path = args.export_dir
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{WEIGHT_ID}.safetensors"
-    save_encoder(E, path, extra={"generator_sha256": g_sha, "step": state["step"], "nimg": state["nimg"],
-                                 "cpu_seconds": state.get("cpu_seconds", 0.0)})
-    os.chmod(path, 0o644)
-    sha, size = sha256_file(path), path.stat().st_size
     stale = "" if state.get("generator_sha256") == g_sha else (
         "\n**Warning:** trained against another generator file than the one evaluated here; retrain.\n")
-    (dest / f"{WEIGHT_ID}.md").write_text(CARD.format(
-        step=state["step"], kimg=state["nimg"] / 1000, cpu_h=state.get("cpu_seconds", 0) / 3600, sha=sha,
-        size=size / 1e6, g_sha=g_sha, cfg=json.dumps(E.config()), stale=stale,
-        unrecorded=(f" (not counting steps 0-{state['unrecorded_before_step']}, whose images and time that export "
-                    f"did not record)" if state.get("unrecorded_before_step") else ""), **metrics))
+    unrecorded = (f" (not counting steps 0-{state['unrecorded_before_step']}, whose images and time that export "
+                  f"did not record)" if state.get("unrecorded_before_step") else "")
+
+    def card(path: Path) -> str:
+        return render_card(CARD_TEMPLATE, step=state["step"], kimg=state["nimg"] / 1000,
+                           cpu_h=state.get("cpu_seconds", 0) / 3600, sha=sha256_file(path),
+                           size=path.stat().st_size / 1e6, g_sha=g_sha, cfg=json.dumps(E.config()), stale=stale,
+                           unrecorded=unrecorded, **metrics)
+
+    # into the plugin's weights (rehashing weights.yaml), or into a folder to look at first
+    where = (dict(manifest=MANIFEST) if not args.no_manifest and args.export_dir.resolve() == WEIGHTS_DIR
+             else dict(folder=args.export_dir))
+    extra = {"generator_sha256": g_sha, "step": state["step"], "nimg": state["nimg"],
+             "cpu_seconds": state.get("cpu_seconds", 0.0)}
+    path = export_embedded(WEIGHT_ID, {k: v.float() for k, v in E.state_dict().items()}, card, **where,
+                           metadata=encoder_metadata(E, extra))
     print(json.dumps(metrics, indent=1))
-    print(f"{WEIGHT_ID}: sha256 {sha} size {size}")
-    if not args.no_manifest and dest.resolve() == WEIGHTS_DIR:
-        from hub.weights import rehash_manifest
-
-        rehash_manifest(MANIFEST, [WEIGHT_ID])
+    print(f"{WEIGHT_ID}: sha256 {sha256_file(path)} size {path.stat().st_size}")
     return 0
-
-
-CARD = """# stylegan2-emoji64-encoder
-
-Image -> W+ encoder for `stylegan2-emoji64` (residual CNN, pSp-like coarse/middle/fine heads predicting
-offsets from w_avg; `plugins/stylegan2/encoder.py`), trained with the generator frozen on generated pairs
-(W+ L2 + image MSE) and on the emoji train split (image MSE).
-{stale}
-| | |
-|---|---|
-| config | `{cfg}` |
-| training | step {step}, {kimg:.1f} k images, {cpu_h:.2f} CPU hours{unrecorded} |
-| generator | tensors sha256 `{g_sha}` (`hub.weights.tensors_sha256`: the weights, not the file's bytes; retrain when the generator changes) |
-| file | {size:.1f} MB float32, sha256 `{sha}` |
-
-Command: `python -m plugins.stylegan2.train_encoder` (resumes; `--init-from plugins/stylegan2/weights/stylegan2-emoji64-encoder.safetensors`
-adapts the last export when the cache is gone or the generator trained on), then `python -m plugins.stylegan2.train_encoder --export`.
-
-## Reconstruction of {n} held-out emoji (never seen by G or E)
-
-| start | PSNR (dB) |
-|---|---|
-| w_avg alone | {psnr_w_avg:.2f} |
-| encoder alone ("method 2") | {psnr_encoder:.2f} |
-| w_avg + {steps} Adam steps on W+ (pixel MSE) | {psnr_w_avg_then_opt:.2f} |
-| encoder + {steps} Adam steps on W+ ("method 3") | {psnr_encoder_then_opt:.2f} |
-
-Encoder-then-optimisation beats optimisation from w_avg on {encoder_then_opt_wins:.0%} of the images at equal step count.
-"""
 
 
 def main(argv=None) -> int:
