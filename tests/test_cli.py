@@ -45,6 +45,17 @@ def test_train_dispatches_to_the_plugins_trainer(capsys):
     assert capsys.readouterr().out.startswith("tiny ")
 
 
+def test_every_builtin_trainer_is_registered(monkeypatch, capsys):
+    """A trainer a built-in plugin ships is a TrainerSpec, the attribute classifier's and the directions job included."""
+    monkeypatch.delenv("GANHUB_PLUGINS", raising=False)
+    monkeypatch.delenv("GANHUB_DISABLE", raising=False)
+    with use_plugins(entry_points=True):  # the installed built-ins
+        assert main(["train"]) == 0
+    names = {line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert {"stylegan2", "stylegan2-encoder", "emoji-classifier", "attribute-directions", "srgan", "text_to_image",
+            "adain"} <= names, names
+
+
 def test_data_dispatches_to_registered_dataset_builders(capsys, monkeypatch):
     from hub import DatasetSpec, hookimpl
 

@@ -237,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
     ap.add_argument("--checkpoint", default=None,
-                    help="use a plugins.stylegan2.train checkpoint ('latest' or a folder) instead of the registered weights")
+                    help="use a StyleGAN2 training checkpoint ('latest' in the training cache, or a folder) instead of the "
+                         "registered weights")
     ap.add_argument("--classifier", default=None, help="a classifier safetensors file instead of the registered one")
     ap.add_argument("--contrast", choices=("all", "matched"), default="all",
                     help="all: the mean-difference formula over the whole split; matched: within groups that agree on "
@@ -252,11 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     spec = get_hub().models.spec(args.model)
     generator_desc = args.model
-    if args.checkpoint:
-        from plugins.stylegan2.train import DEFAULT_OUT, latest_checkpoint, load_checkpoint_models
+    if args.checkpoint:  # a training-kit checkpoint of the StyleGAN2 trainer: its EMA generator
+        from hub.training import cache_dir, latest_checkpoint, load_checkpoint
+        from plugins.stylegan2.model import build_generator
 
-        ckpt = latest_checkpoint(DEFAULT_OUT) if args.checkpoint == "latest" else Path(args.checkpoint)
-        _, _, G, state = load_checkpoint_models(ckpt)
+        ckpt = latest_checkpoint(cache_dir(args.model)) if args.checkpoint == "latest" else Path(args.checkpoint)
+        if ckpt is None:
+            raise SystemExit(f"no training checkpoint in {cache_dir(args.model)}")
+        G = build_generator(json.loads((ckpt / "state.json").read_text())["g_config"])
+        state = load_checkpoint(ckpt, {"G_ema": G})
         G = G.eval().requires_grad_(False)
         generator_desc = f"{args.model} training checkpoint {ckpt.name} (step {state.get('step', '?')})"
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub import Demo, INTERFACE_LATENT_GENERATOR, hookimpl, steps_gpu_seconds
+from hub import Demo, INTERFACE_LATENT_GENERATOR, TrainerSpec, hookimpl, steps_gpu_seconds
 
 
 
@@ -52,3 +52,15 @@ def register_demos(register):
         gpu_seconds={"invert": steps_gpu_seconds("steps_"), "direction_from_sets": steps_gpu_seconds("steps_")},
         space=SPACE,
     ))
+
+
+def _directions_main(argv):
+    from plugins.attribute_vectors.directions import main
+
+    return main(list(argv))
+
+
+@hookimpl
+def register_trainers(register):
+    register(TrainerSpec(name="attribute-directions", main=_directions_main,
+                         help="compute a generator's attribute directions (mean differences in W+) into weights/"))
