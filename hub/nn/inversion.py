@@ -691,26 +691,43 @@ def inversion_steps(
 
 class StreamingRun:
     """A step generator with memory: iterate to stream its items (``.last``), then read the value it
-    returned (``.result``); ``run()`` does both; ``close()`` cancels. Shared by every optimisation API."""
+    returned (``.result``); ``run()`` does both; ``close()`` cancels. Shared by every optimisation API.
+
+    A Stop (``hub.nn.stop``: the thread's stop flag, checked at every module call) ends the iteration
+    early: ``.stopped`` is then True and ``.result`` is what ``close()`` keeps of the state reached
+    (``None`` for a run that keeps nothing)."""
 
     def __init__(self, gen: Iterator[Any]):
         self._gen = gen
         self.result: Any = None
         self.last: Any = None
+        self.stopped = False
 
     def __iter__(self) -> Iterator[Any]:
+        from hub.nn.stop import RunStopped, suspended
+
         while True:
             try:
                 item = next(self._gen)
             except StopIteration as stop:
                 self.result = stop.value
                 return
+            except RunStopped:
+                self.stopped = True
+                with suspended():  # the partial result calls the modules the stop hook would stop again
+                    self.close()
+                return
             self.last = item
             yield item
 
     def run(self) -> Any:
+        """Iterate to the end; the result (after a Stop, the partial one; ``RunStopped`` if none)."""
         for _ in self:
             pass
+        if self.result is None and self.stopped:
+            from hub.nn.stop import RunStopped
+
+            raise RunStopped("stopped before any result")
         assert self.result is not None
         return self.result
 

@@ -9,8 +9,13 @@
 * ``hub.ui.latents``: latent files as slots (load with a readable error, write for download);
 * ``hub.ui.session``: one editing session across the tabs (send a latent to every editing tab, undo;
   ``open_latent`` renders a PTI latent through its tuned generator, ``write_edit`` keeps its delta);
-* ``hub.ui.streaming``: drive a streaming run (``hub.nn.inversion.StreamingRun``) with progress and a
-  Stop that closes it.
+* ``hub.ui.streaming``: drive a streaming run (``hub.nn.inversion.StreamingRun``) with progress, and a
+  Stop that stops. Wire a tab's Stop button with ``stop_button(stop, event, ...)`` (not
+  ``stop.click(None, None, None, cancels=[event])``): the job ends at its next module call (the
+  app shell runs every handler in a stop scope, ``hub.nn.stop``), its queue slot is free within a
+  fraction of a second, and ``stream(...)`` hands ``finish`` the partial result (an inversion's
+  latent at the step reached). A loop that calls no torch module calls ``hub.nn.stop.check_stop()``
+  at each step.
 
 Importing it imports gradio but not torch: tabs build at start-up, torch loads at the first event.
 """
@@ -21,11 +26,11 @@ from hub.ui.first_view import first_view
 from hub.ui.inputs import editor_mask, generator, need, parse_indices, parse_rows, related_model, user_error
 from hub.ui.latents import load_slot, write_latent
 from hub.ui.session import open_latent, session_row, session_state, write_edit
-from hub.ui.streaming import stream
+from hub.ui.streaming import stop_button, stream
 
 __all__ = [
     "FAST", "PAPER", "PREVIEW_SIZE", "before_after", "first_view", "intro", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
     "steps_slider", "editor_mask", "generator", "need", "parse_indices", "parse_rows", "related_model", "user_error",
-    "load_slot", "write_latent", "stream",
+    "load_slot", "write_latent", "stream", "stop_button",
     "open_latent", "session_row", "session_state", "write_edit",
 ]
