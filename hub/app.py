@@ -25,11 +25,17 @@ from hub.api import DEFAULT_GPU_SECONDS, Demo
 from hub.models import gpu
 from hub.plugins import Hub, get_hub, set_default_hub
 
-__all__ = ["HEAVY", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl",
+__all__ = ["HEAVY", "QUICK", "COMPUTE_GROUPS", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl",
            "gpu_duration"]
 
-#: ``concurrency_id`` shared by every CPU/GPU-heavy event; the queue runs one at a time.
+#: ``concurrency_id`` of the events of heavy demos (``Demo.heavy``: an optimisation per request, minutes
+#: on a CPU); the queue runs one at a time.
 HEAVY = "heavy"
+#: ``concurrency_id`` of the compute events of the other demos (a sample, a translation, an upscale:
+#: seconds), so that they never wait behind a long optimisation; also one at a time.
+QUICK = "quick"
+#: Both compute groups: every event in one goes through the ZeroGPU shim.
+COMPUTE_GROUPS = (HEAVY, QUICK)
 HEAVY_LIMIT = 1
 #: Concurrency of the other (light) events, each on its own queue.
 LIGHT_LIMIT = 2
@@ -46,13 +52,15 @@ def _api_prefix(plugin: str) -> str:
 
 
 class DemoContextImpl:
-    """What ``Demo.build(ctx)`` receives (implements ``hub.api.DemoContext``)."""
+    """What ``Demo.build(ctx)`` receives (implements ``hub.api.DemoContext``).
 
-    heavy_concurrency_id = HEAVY
+    ``heavy_concurrency_id`` is the compute queue of the demo: ``HEAVY`` for a heavy demo, ``QUICK``
+    for the others, so a 1 s sample does not wait behind a 15-minute inversion of another tab."""
 
     def __init__(self, hub: Hub, demo: Demo, issued: dict[str, str]) -> None:
         self.hub = hub
         self.demo = demo
+        self.heavy_concurrency_id = HEAVY if demo.heavy else QUICK
         self.plugin = demo.plugin
         self._prefix = _api_prefix(demo.plugin)
         self._issued = issued  # app-wide: api name -> plugin that asked for it
@@ -262,6 +270,9 @@ def _plugins_tab(hub: Hub) -> tuple[Any, list[Any]]:
         refresh = gr.Button("Refresh", size="sm")
 
     def report() -> tuple[Any, ...]:
+        """The hub's state: the device, each plugin's state and errors, where each weight resolves from,
+        and which models are registered and loaded. Takes no input.
+        """
         return status_tables(hub)
 
     outputs = [header, plugins, weights, models]
@@ -307,7 +318,7 @@ def build_app(
     declared = {f"{_api_prefix(demo.plugin)}_{action}": (demo, value)
                 for demo in hub.sorted_demos() for action, value in demo.gpu_seconds.items()}
     for fn in blocks.fns.values():
-        if fn.concurrency_id == HEAVY:
+        if fn.concurrency_id in COMPUTE_GROUPS:
             fn.concurrency_limit = HEAVY_LIMIT
             # Every heavy event goes through the ZeroGPU shim, its duration the one its demo declared
             # for that action; a plugin that decorated its handler with hub.gpu(duration=...) keeps its
@@ -320,12 +331,49 @@ def build_app(
                     hub.record_error(demo.plugin, f"demo {demo.id!r}: {exc}")
                     duration = DEFAULT_GPU_SECONDS
                 fn.fn = gpu(duration=duration)(fn.fn)
+    _budget_handlers(hub, blocks)
+    _stoppable_handlers(blocks)
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app
     blocks.ganhub_api_names = dict(issued)  # type: ignore[attr-defined]
     env_limit = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT")
     return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT, max_size=queue_max_size())
+
+
+def _budget_handlers(hub: Hub, blocks: gr.Blocks) -> None:
+    """Put every compute event behind its demo's declared budget (``hub.ui.budget``): refused before it
+    starts when it would exceed this machine's limits or the server's memory ceiling, stopped at its
+    time budget; and remove a session's result folders when the session ends."""
+    from hub.ui import budget
+
+    declared = {f"{_api_prefix(demo.plugin)}_{action}": (demo, value)
+                for demo in hub.sorted_demos() for action, value in demo.budgets.items()}
+    for fn in blocks.fns.values():
+        if fn.fn is None or fn.concurrency_id not in COMPUTE_GROUPS:
+            continue
+        demo, value = declared.get(fn.api_name, (None, None))
+        try:
+            budget.check_params(getattr(fn.fn, "__wrapped__", fn.fn), value)
+        except ValueError as exc:
+            hub.record_error(demo.plugin, f"demo {demo.id!r}: {exc}")
+            value = None
+        budget.register(fn.api_name, value)
+        fn.fn = budget.budgeted(fn.fn, value)
+    blocks.unload(budget.remove_session_files)
+
+
+def _stoppable_handlers(blocks: gr.Blocks) -> None:
+    """Run every handler in a stop scope of its own (``hub.ui.stop_button`` stops it at its next module
+    call), and name each public one after its api name: the MCP server names a tool after the
+    handler's ``__name__``, and the tool list must be the hub's ``{plugin}_{action}`` actions."""
+    from hub.ui.streaming import stoppable
+
+    for fn in blocks.fns.values():
+        if fn.fn is None:
+            continue
+        public = fn.api_visibility != "private" and isinstance(fn.api_name, str)
+        fn.fn = stoppable(fn.fn, fn._id, len(fn.outputs), name=fn.api_name if public else None)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -351,7 +399,12 @@ def serve_settings(blocks: gr.Blocks) -> gr.Blocks:
     return blocks
 
 
-def launch_settings() -> dict[str, Any]:
+def launch_settings(mcp: bool | None = None) -> dict[str, Any]:
     """What every launch of the hub passes to ``Blocks.launch``: the upload size limit
-    (``GANHUB_MAX_UPLOAD``, default 25 MB; larger uploads are refused before they reach a handler)."""
-    return {"max_file_size": os.environ.get("GANHUB_MAX_UPLOAD") or "25mb", "ssr_mode": False}
+    (``GANHUB_MAX_UPLOAD``, default 25 MB; larger uploads are refused before they reach a handler), and
+    with ``mcp`` Gradio's MCP server: every public ``{plugin}_{action}`` becomes a tool at
+    ``/gradio_api/mcp/`` (``None``: Gradio's own default, the ``GRADIO_MCP_SERVER`` variable)."""
+    settings: dict[str, Any] = {"max_file_size": os.environ.get("GANHUB_MAX_UPLOAD") or "25mb", "ssr_mode": False}
+    if mcp is not None:
+        settings["mcp_server"] = mcp
+    return settings

@@ -1,6 +1,6 @@
 """The ``ganhub`` command: serve, plugins, train, weights, data.
 
-    ganhub serve [--host H] [--port P] [--plugins a,b] [--device cpu] [--share] [--strict]
+    ganhub serve [--host H] [--port P] [--plugins a,b] [--device cpu] [--share] [--strict] [--mcp]
     ganhub plugins [--verbose]            table of plugin statuses (exit 1 if any has an error)
     ganhub train NAME [args…]             a trainer registered by a plugin
     ganhub weights list|fetch|verify|convert …   (hub.weights.add_weights_cli)
@@ -31,6 +31,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "machine shared with other jobs, 1 is often several times faster")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument("--strict", action="store_true", help="any plugin error is fatal (sets GANHUB_STRICT)")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve every public action as an MCP tool at /gradio_api/mcp/ (needs gradio[mcp])")
 
 
 def _apply_env(args: argparse.Namespace) -> None:
@@ -65,7 +67,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"ganhub: plugin {name!r} has {len(errors)} error(s): {errors[0].splitlines()[0]}", file=sys.stderr)
     from hub.app import launch_settings, serve_settings
 
-    serve_settings(blocks).launch(server_name=args.host, server_port=args.port, share=args.share, **launch_settings())
+    serve_settings(blocks).launch(server_name=args.host, server_port=args.port, share=args.share,
+                                  **launch_settings(mcp=args.mcp or None))
     return 0
 
 

@@ -288,7 +288,8 @@ def front_matter(plan: SpacePlan) -> dict[str, Any]:
     card = plan.card
     color_from, color_to = card.get("colors") or _colors(plan.name)
     models, datasets, preload = _hub_sources(plan.weights)
-    tags = ["gan", "ganhub", "gradio"] + [t for t in card.get("tags", []) if t not in ("gan", "ganhub", "gradio")]
+    base = ["gan", "ganhub", "gradio", "mcp-server"]  # mcp-server: the Space serves its actions as MCP tools
+    tags = base + [t for t in card.get("tags", []) if t not in base]
     if plan.name != HUB_SPACE and plan.name not in tags:
         tags.append(plan.name.replace("_", "-"))
     meta: dict[str, Any] = {
@@ -505,12 +506,12 @@ def apply_queue_settings(blocks: Any) -> Any:
 
     ``GRADIO_DEFAULT_CONCURRENCY_LIMIT`` (the light events) is read by ``build_app`` itself.
     """
-    from hub.app import HEAVY
+    from hub.app import COMPUTE_GROUPS
 
     heavy = _int_env("GANHUB_HEAVY_CONCURRENCY")
     if heavy is not None:
         for fn in blocks.fns.values():
-            if fn.concurrency_id == HEAVY:
+            if fn.concurrency_id in COMPUTE_GROUPS:
                 fn.concurrency_limit = heavy
     max_size = _int_env("GANHUB_QUEUE_MAX_SIZE")
     if max_size is not None and getattr(blocks, "_queue", None) is not None:
@@ -552,26 +553,37 @@ def space_app(plugins: Mapping[str, str], *, tabs: Sequence[str] | None = None, 
 
 
 def launch_space(blocks: Any, **kwargs: Any) -> Any:
-    """Serve like ``python app.py``: GRADIO_SERVER_NAME/PORT (Spaces sets 0.0.0.0:7860), no SSR."""
+    """Serve like ``python app.py --mcp``: GRADIO_SERVER_NAME/PORT (Spaces sets 0.0.0.0:7860), no SSR, and
+    Gradio's MCP server (every public action a tool; ``GRADIO_MCP_SERVER=false`` turns it off)."""
     for notice in blocks.ganhub.notices:
         print(f"ganhub: notice: {notice}", file=sys.stderr)
     for name, errors in blocks.ganhub.errors.items():
         print(f"ganhub: plugin {name!r}: {errors[0].splitlines()[0]}", file=sys.stderr)
     from hub.app import launch_settings, serve_settings
 
-    for key, value in launch_settings().items():
+    mcp = os.environ.get("GRADIO_MCP_SERVER", "true").strip().lower() not in ("0", "false", "no", "off")
+    for key, value in launch_settings(mcp=mcp and _mcp_available()).items():
         kwargs.setdefault(key, value)
     return serve_settings(blocks).launch(**kwargs)
 
 
+def _mcp_available() -> bool:
+    """Whether ``gradio[mcp]`` is installed (a Space's requirements carry it; an old one may not)."""
+    import importlib.util
+
+    return importlib.util.find_spec("mcp") is not None
+
+
 def heavy_handlers(blocks: Any) -> list[str]:
-    """``plugin api_name -> handler`` for every event on the heavy queue (what ZeroGPU must wrap)."""
-    from hub.app import HEAVY
+    """``plugin api_name -> handler`` for every event on a compute queue (what ZeroGPU must wrap)."""
+    import inspect
+
+    from hub.app import COMPUTE_GROUPS
 
     rows = []
     for fn in blocks.fns.values():
-        if fn.concurrency_id == HEAVY and fn.fn is not None:
-            target = getattr(fn.fn, "__wrapped__", fn.fn)
+        if fn.concurrency_id in COMPUTE_GROUPS and fn.fn is not None:
+            target = inspect.unwrap(fn.fn)
             rows.append(f"{fn.api_name}: {getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}")
     return sorted(rows)
 

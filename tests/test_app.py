@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import gradio as gr
 import pytest
 
 import ganhub_fixture_plugins as fx
-from hub.app import HEAVY, PLUGINS_TAB_ID, DemoContextImpl, build_app, public_api_names, status_tables
+from hub.app import COMPUTE_GROUPS, HEAVY, QUICK, PLUGINS_TAB_ID, DemoContextImpl, build_app, public_api_names, status_tables
+from hub import Demo, hookimpl
 from hub.plugins import PluginError
 from hub.testing import launch_for_test, make_app, make_hub
 
@@ -57,12 +61,14 @@ def test_strict_build_raises_on_a_failing_tab():
         build_app(hub=make_hub([fx.BadTab()]), strict=True)
 
 
-def test_queue_and_the_shared_heavy_concurrency_id():
+def test_queue_and_the_compute_concurrency_groups():
     app = make_app([fx.ImageFx()])
     assert app._queue is not None
-    heavy = [fn for fn in app.fns.values() if fn.concurrency_id == HEAVY]
-    assert {fn.api_name for fn in heavy} == {"imagefx_invert", "imagefx_blur"}
-    assert all(fn.concurrency_limit == 1 for fn in heavy)
+    # ImageFx's demos are not heavy: their events run on the quick queue, never behind an optimisation
+    quick = [fn for fn in app.fns.values() if fn.concurrency_id == QUICK]
+    assert {fn.api_name for fn in quick} == {"imagefx_invert", "imagefx_blur"}
+    assert all(fn.concurrency_limit == 1 for fn in quick)
+    assert not [fn for fn in app.fns.values() if fn.concurrency_id == HEAVY]
     cancels = [fn for fn in app.fns.values() if fn.fn is None and fn.cancels]
     assert cancels, "the blur tab's Stop button cancels the streaming event"
 
@@ -100,7 +106,9 @@ def test_context_api_name_and_models():
         ctx.api_name("run")
     with pytest.raises(ValueError):
         ctx.api_name("has space")
-    assert ctx.heavy_concurrency_id == HEAVY
+    assert ctx.heavy_concurrency_id == QUICK  # imagefx-invert is not a heavy demo
+    heavy_demo = dataclasses.replace(hub.demos["imagefx-invert"], heavy=True)
+    assert DemoContextImpl(hub, heavy_demo, {}).heavy_concurrency_id == HEAVY
     assert ctx.models_for("Toy") == ["tiny-b", "tiny-a"]
     assert ctx.get_model("tiny-a") is hub.get_model("tiny-a")
     with pytest.raises(gr.Error, match="no model is registered as 'ghost'"):
@@ -236,5 +244,81 @@ def test_every_declared_gpu_duration_names_real_handler_parameters():
     app = make_app(entry_points=True)
     assert not [e for p, errs in app.ganhub.errors.items() for e in errs if "gpu_seconds" in e]
     declared = {f"{d.plugin}_{action}" for d in app.ganhub.demos.values() for action in d.gpu_seconds}
-    heavy = {fn.api_name for fn in app.fns.values() if fn.concurrency_id == HEAVY}
+    heavy = {fn.api_name for fn in app.fns.values() if fn.concurrency_id in COMPUTE_GROUPS}
     assert declared and declared <= heavy
+
+
+# ---------------------------------------------------------------- Stop stops (hub.ui.stop_button)
+def _slow_steps(steps: float = 2000):
+    """Run a tiny torch module once per step (a long job that previews only every 100 steps).
+
+    Args:
+        steps: how many steps to run.
+    """
+    import torch
+
+    layer = torch.nn.Linear(4, 4)
+    x = torch.zeros(1, 4)
+    for step in range(int(steps)):
+        layer(x)
+        time.sleep(0.005)
+        if step % 100 == 0:
+            yield f"step {step}"
+    yield "done"
+
+
+def _slow_plain(steps: float = 2000) -> str:
+    """The same job as one plain function call (nothing to see until it ends).
+
+    Args:
+        steps: how many steps to run.
+    """
+    return list(_slow_steps(steps))[-1]
+
+
+class _SlowTab:
+    name = "slow"
+
+    @hookimpl
+    def register_demos(self, register):
+        def build(ctx):
+            from hub.ui import stop_button
+
+            steps = gr.Number(2000, label="Steps")
+            out = gr.Textbox(label="Progress")
+            run, run_plain, stop = gr.Button("Run"), gr.Button("Run once"), gr.Button("Stop")
+            ev = run.click(_slow_steps, steps, out, api_name=ctx.api_name("steps"), concurrency_id=ctx.heavy_concurrency_id)
+            ev2 = run_plain.click(_slow_plain, steps, out, api_name=ctx.api_name("plain"),
+                                  concurrency_id=ctx.heavy_concurrency_id)
+            stop_button(stop, ev, ev2)
+
+        register(Demo("slow-demo", "Slow", build, heavy=True))
+
+
+def _wait_for_job(session: str, timeout: float = 30.0) -> None:
+    from hub.ui.streaming import _jobs
+
+    deadline = time.monotonic() + timeout
+    while not any(s == session for s, _ in list(_jobs)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_stop_ends_a_job_at_its_next_module_call_and_frees_the_queue():
+    from gradio_client import Client
+
+    from hub.ui.streaming import request_stop
+
+    app = make_app([_SlowTab()])
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        for api_name in ("/slow_steps", "/slow_plain"):
+            job = client.submit(2000, api_name=api_name)
+            _wait_for_job(client.session_hash)
+            time.sleep(0.3)
+            assert request_stop(client.session_hash) == 1
+            job.result(timeout=10)  # returns at the next module call, not after 2,000 steps
+            if api_name == "/slow_steps":
+                assert job.outputs() and "done" not in job.outputs()  # the last preview stays
+            # the heavy queue (one slot) is free: a short job runs to its end
+            assert client.predict(3, api_name=api_name) == "done"
+        assert request_stop(client.session_hash) == 0  # nothing left running
