@@ -50,6 +50,13 @@ __all__ = [
     "StepsGPUSeconds",
     "steps_gpu_seconds",
     "DEFAULT_GPU_SECONDS",
+    "Budget",
+    "StepsBudget",
+    "steps_budget",
+    "SECONDS_PER_W_STEP",
+    "SECONDS_PER_NOISE_STEP",
+    "OPTIMISATION_MEMORY",
+    "BASE_SECONDS",
 ]
 
 #: Interface names a ``ModelSpec`` is registered under; each is the name of a Protocol below, which
@@ -129,7 +136,10 @@ class Demo:
     inversion, Gatys, a drag), so a Space of this demo is suggested a GPU. ``gpu_seconds``: ZeroGPU
     seconds per heavy action (the action given to ``ctx.api_name``), a number or a function of the
     handler's arguments by parameter name (``hub.steps_gpu_seconds`` builds the usual one); an
-    undeclared heavy action gets a fixed default. ``space``: the Space card
+    undeclared heavy action gets a fixed default. ``budgets``: what one request of an action costs on the
+    reference machine, a ``Budget`` or a function of the handler's arguments by parameter name returning
+    one (``hub.steps_budget`` builds the usual one); the core refuses a request whose cost on the machine
+    it runs on exceeds that machine's budget, before any work (see ``hub.ui.budget``). ``space``: the Space card
     (``emoji``, ``short``, ``tags``, ``papers``, ``limits``) of the plugin's generated Space.
     Nothing reads a plugin's source or widget labels to find these out.
     """
@@ -142,6 +152,7 @@ class Demo:
     models: tuple[str, ...] = ()
     heavy: bool = False
     gpu_seconds: Mapping[str, Any] = field(default_factory=dict)
+    budgets: Mapping[str, Any] = field(default_factory=dict)
     space: Mapping[str, Any] = field(default_factory=dict)
     plugin: str = ""
 
@@ -338,3 +349,52 @@ class StepsGPUSeconds:
 def steps_gpu_seconds(*steps: str, times: Sequence[str] = ()) -> StepsGPUSeconds:
     """The usual ``Demo.gpu_seconds`` value: seconds from the handler parameters that count steps."""
     return StepsGPUSeconds(steps, times)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one request costs on the reference machine (2 shared CPU cores, torch on one thread, the
+    machine the step costs below were measured on): wall-clock ``seconds`` and the peak ``memory_bytes``
+    it allocates beyond the models already loaded. ``hub.ui.budget`` scales it to the machine the hub
+    runs on and compares it with that machine's limits."""
+
+    seconds: float
+    memory_bytes: float = 0.0
+
+
+#: Reference costs of one optimisation step of a 64 px StyleGAN2 with the VGG-16 perceptual loss
+#: (docs/i2s_plusplus_results.md, 1 thread on the shared 2-core CPU: W_l step 111-140 ms, Mk_n step
+#: 37-61 ms), and the memory such an optimisation holds (G, VGG-16, activations and their gradients).
+SECONDS_PER_W_STEP = 0.12
+SECONDS_PER_NOISE_STEP = 0.05
+OPTIMISATION_MEMORY = 1 << 29
+#: Loading the models and one forward pass, before the first step.
+BASE_SECONDS = 3.0
+
+
+class StepsBudget:
+    """A ``Demo.budgets`` value from step counts: ``BASE_SECONDS`` plus, for each handler parameter in
+    ``seconds_per_step``, its value times those seconds, the whole times the parameters ``times``
+    (variations, batch); memory ``memory_bytes`` times the same batch. Odd values count as zero, as
+    in ``StepsGPUSeconds`` (the input checks refuse them before this is asked)."""
+
+    def __init__(self, seconds_per_step: Mapping[str, float], times: Sequence[str] = (),
+                 memory_bytes: float = OPTIMISATION_MEMORY) -> None:
+        self.seconds_per_step, self.times = dict(seconds_per_step), tuple(times)
+        self.memory_bytes = memory_bytes
+        self.params = tuple(self.seconds_per_step) + self.times
+
+    def __call__(self, **arguments: Any) -> Budget:
+        number = StepsGPUSeconds._number
+        seconds = sum(number(arguments.get(name)) * cost for name, cost in self.seconds_per_step.items())
+        batch = 1.0
+        for name in self.times:
+            batch *= max(1.0, number(arguments.get(name)))
+        return Budget(BASE_SECONDS + seconds * batch, self.memory_bytes * batch)
+
+
+def steps_budget(times: Sequence[str] = (), memory_bytes: float = OPTIMISATION_MEMORY,
+                 **seconds_per_step: float) -> StepsBudget:
+    """The usual ``Demo.budgets`` value: ``steps_budget(w_=SECONDS_PER_W_STEP, n_=SECONDS_PER_NOISE_STEP)``
+    names the handler parameters that count steps and what one step of each costs."""
+    return StepsBudget(seconds_per_step, times, memory_bytes)

@@ -331,36 +331,17 @@ def build_app(
                     hub.record_error(demo.plugin, f"demo {demo.id!r}: {exc}")
                     duration = DEFAULT_GPU_SECONDS
                 fn.fn = gpu(duration=duration)(fn.fn)
-    _budget_handlers(hub, blocks)
+                fn.fn = _budgeted(hub, fn)  # outside the shim: a refused request takes no GPU slot
     _stoppable_handlers(blocks)
+    from hub.ui.budget import remove_session_files
+
+    blocks.unload(remove_session_files)  # a session's result folders go when the session ends
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app
     blocks.ganhub_api_names = dict(issued)  # type: ignore[attr-defined]
     env_limit = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT")
     return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT, max_size=queue_max_size())
-
-
-def _budget_handlers(hub: Hub, blocks: gr.Blocks) -> None:
-    """Put every compute event behind its demo's declared budget (``hub.ui.budget``): refused before it
-    starts when it would exceed this machine's limits or the server's memory ceiling, stopped at its
-    time budget; and remove a session's result folders when the session ends."""
-    from hub.ui import budget
-
-    declared = {f"{_api_prefix(demo.plugin)}_{action}": (demo, value)
-                for demo in hub.sorted_demos() for action, value in demo.budgets.items()}
-    for fn in blocks.fns.values():
-        if fn.fn is None or fn.concurrency_id not in COMPUTE_GROUPS:
-            continue
-        demo, value = declared.get(fn.api_name, (None, None))
-        try:
-            budget.check_params(getattr(fn.fn, "__wrapped__", fn.fn), value)
-        except ValueError as exc:
-            hub.record_error(demo.plugin, f"demo {demo.id!r}: {exc}")
-            value = None
-        budget.register(fn.api_name, value)
-        fn.fn = budget.budgeted(fn.fn, value)
-    blocks.unload(budget.remove_session_files)
 
 
 def _stoppable_handlers(blocks: gr.Blocks) -> None:
@@ -374,6 +355,29 @@ def _stoppable_handlers(blocks: gr.Blocks) -> None:
             continue
         public = fn.api_visibility != "private" and isinstance(fn.api_name, str)
         fn.fn = stoppable(fn.fn, fn._id, len(fn.outputs), name=fn.api_name if public else None)
+
+
+def _budgeted(hub: Hub, fn: Any) -> Callable[..., Any]:
+    """``fn.fn`` behind its demo's declared budget (``Demo.budgets``, see ``hub.ui.budget``): refused
+    before it starts when it would exceed this machine's limits or the server's memory ceiling, and
+    stopped at its time budget. A declaration naming a parameter the handler lacks is recorded on the
+    plugin and left out (the request still gets the memory ceiling and the deadline)."""
+    from hub.ui import budget
+
+    value, owner = None, None
+    for demo in hub.sorted_demos():
+        for action, declared in demo.budgets.items():
+            if f"{_api_prefix(demo.plugin)}_{action}" == fn.api_name:
+                value, owner = declared, demo
+    if owner is not None:
+        try:
+            budget.check_params(fn.fn, value)
+        except ValueError as exc:
+            hub.record_error(owner.plugin, f"demo {owner.id!r}: {exc}")
+            value = None
+    if isinstance(fn.api_name, str):
+        budget.register(fn.api_name, value)
+    return budget.budgeted(fn.fn, value)
 
 
 def _env_int(name: str, default: int) -> int:
