@@ -38,8 +38,18 @@ def register_weights(register):
     register(str(Path(__file__).with_name("weights.yaml")))
 
 
+def _sets_budget(with_images=None, without_images=None, steps=0, **_):
+    """What a direction from two image sets costs (``Demo.budgets``): each image is inverted."""
+    from hub.api import BASE_SECONDS, OPTIMISATION_MEMORY, SECONDS_PER_W_STEP, Budget
+
+    images = len(with_images or ()) + len(without_images or ())
+    return Budget(BASE_SECONDS + images * (1 + float(steps or 0) * SECONDS_PER_W_STEP), OPTIMISATION_MEMORY)
+
+
 @hookimpl
 def register_demos(register):
+    from hub.api import SECONDS_PER_W_STEP as W, steps_budget
+
     register(Demo(
         id="attribute_vectors",
         title="Attribute vectors",
@@ -50,6 +60,7 @@ def register_demos(register):
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
         gpu_seconds={"invert": steps_gpu_seconds("steps_"), "direction_from_sets": steps_gpu_seconds("steps_")},
+        budgets={"invert": steps_budget(steps=W), "direction_from_sets": _sets_budget},
         space=SPACE,
     ))
 

@@ -27,9 +27,12 @@ def _build(ctx):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import steps_budget
+
     register(Demo(
         id="drag_editing", title="Drag", build=_build, order=45,
         description="DragGAN: click handle and target points (and paint the region allowed to move) on a "
                     "generated or inverted image; the W+ code is optimised until each handle reaches its target.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"), heavy=True,
-        gpu_seconds={"drag": steps_gpu_seconds("max_steps")}, space=SPACE))
+        gpu_seconds={"drag": steps_gpu_seconds("max_steps")}, space=SPACE,
+        budgets={"drag": steps_budget(max_steps=0.35)}))  # 16-36 s per 100 steps (docs/editing_results.md)

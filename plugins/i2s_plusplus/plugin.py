@@ -30,6 +30,8 @@ def _build(ctx):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import SECONDS_PER_NOISE_STEP as N, SECONDS_PER_W_STEP as W, steps_budget
+
     register(Demo(
         id="i2s_plusplus",
         title="Image2StyleGAN++ local edits",
@@ -43,5 +45,9 @@ def register_demos(register):
         gpu_seconds={"reconstruct": steps_gpu_seconds("w", "n"), "crossover": steps_gpu_seconds("w", "n"),
                      "scribbles": steps_gpu_seconds("e", "w", "n"), "local_style": steps_gpu_seconds("e", "w", "n"),
                      "feature_transfer": steps_gpu_seconds("e", "n")},
+        # the style loss's Gram matrices cost about half a W+ step more; feature transfer embeds two images
+        budgets={"reconstruct": steps_budget(w=W, n=N), "crossover": steps_budget(w=W, n=N),
+                 "scribbles": steps_budget(e=W, w=W, n=N), "local_style": steps_budget(e=W, w=1.5 * W, n=N),
+                 "feature_transfer": steps_budget(e=2 * W, n=2 * N, memory_bytes=2 << 30)},
         space=SPACE,
     ))

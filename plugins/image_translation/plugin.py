@@ -87,12 +87,15 @@ def _build_tab(ctx):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import Budget
+
     register(Demo(
         id="image_translation", title="Image translation", build=_build_tab, order=70,
         description="Pix2Pix (paired): draw a sketch, upload a line drawing or take the edges of a picture and "
                     "get an emoji, several from different dropout noise. CycleGAN (unpaired): Noto emoji <-> "
                     "Twemoji, the translation beside its cycle reconstruction.",
-        models=(f"interface:{INTERFACE_PIX2PIX}", f"interface:{INTERFACE_CYCLEGAN}"), space=SPACE))
+        models=(f"interface:{INTERFACE_PIX2PIX}", f"interface:{INTERFACE_CYCLEGAN}"), space=SPACE,
+        budgets={"pix2pix": Budget(5, 1 << 29), "cyclegan": Budget(5, 1 << 29)}))
 
 
 def _train_pix2pix(argv):

@@ -57,12 +57,15 @@ def _build_tab(ctx):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import Budget
+
     register(Demo(
         id="lapgan", title="LAPGAN", build=_build_tab, order=85,
         description="Coarse-to-fine generation on a Laplacian pyramid (Denton et al. 2015): an 8x8 GAN, then "
                     "a residual GAN per level; see each level's upsampled image, residual and sum, redraw the "
                     "detail of one coarse image, or start from your own 8x8.",
-        models=(MODEL_NAME,), space=SPACE))
+        models=(MODEL_NAME,), space=SPACE,
+        budgets={action: Budget(2, 1 << 28) for action in ("generate", "variations", "refine")}))
 
 
 def _train_main(argv):

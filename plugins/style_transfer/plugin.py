@@ -114,9 +114,25 @@ def register_trainers(register):
     register(TrainerSpec(name="adain", main=_train_main, help="train / --export the embedded AdaIN decoder (--train-encoder: and its encoder)"))
 
 
+def _run_budget(method=None, steps=200, size=256, **_):
+    """What a style transfer costs (``Demo.budgets``): Gatys and the Gram texture run VGG-19 forward and
+    backward once per step, ~0.5 s at 256 px on the reference CPU (0.22 s with bf16 on an idle
+    machine, the AdaIN card; ~3 s under load, issue 26), growing with the pixels; the feed-forward
+    methods are one pass. Efros-Leung (at most 128 px) is not measured: a generous minute."""
+    from hub.api import BASE_SECONDS, Budget
+
+    area = (float(size or 256) / 256) ** 2
+    if method in ("Gatys", "Texture (Gram)"):
+        return Budget(BASE_SECONDS + float(steps or 0) * 0.5 * area, (0.6 + area) * (1 << 30))
+    if method == "Texture (Efros-Leung)":
+        return Budget(60, 1 << 29)
+    return Budget(BASE_SECONDS + 2 * area, (0.6 + 0.5 * area) * (1 << 30))
+
+
 @hookimpl
 def register_demos(register):
     register(Demo(id="style_transfer", title="Style transfer", build=_build_tab, order=70,
                   description="AdaIN, fast (Johnson et al.), Gatys and texture synthesis",
                   models=("adain-embedded", "adain-public", f"interface:{INTERFACE_FAST_STYLE}", "vgg19", "vgg16"),
-                  heavy=True, gpu_seconds={"run": steps_gpu_seconds("steps")}, space=SPACE))
+                  heavy=True, gpu_seconds={"run": steps_gpu_seconds("steps")}, space=SPACE,
+                  budgets={"run": _run_budget}))

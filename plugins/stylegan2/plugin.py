@@ -98,6 +98,8 @@ def register_models(register):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import Budget
+
     def build(ctx):
         from plugins.stylegan2.ui import build_sample_tab
 
@@ -105,7 +107,8 @@ def register_demos(register):
 
     register(Demo(id="stylegan2_sample", title="Sample", build=build, order=10,
                   description="Random samples from a StyleGAN2: seeds, truncation ψ, style mixing by layer range.",
-                  models=(f"interface:{INTERFACE_LATENT_GENERATOR}",), space=SPACE))
+                  models=(f"interface:{INTERFACE_LATENT_GENERATOR}",), space=SPACE,
+                  budgets={"generate": Budget(5, 1 << 29)}))  # at most 64 seeds, one forward pass
 
 
 @hookimpl

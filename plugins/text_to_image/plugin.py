@@ -61,6 +61,8 @@ def _build_tab(ctx):
 
 @hookimpl
 def register_demos(register):
+    from hub.api import Budget
+
     register(Demo(
         id="text_to_image",
         title="Text to image",
@@ -70,6 +72,7 @@ def register_demos(register):
                     "interpolation between two prompts, and 'style from image' through the style encoder S(x).",
         models=(f"interface:{INTERFACE_TEXT_TO_IMAGE}",),
         gpu_seconds={"interpolate": steps_gpu_seconds("steps_v")},
+        budgets={action: Budget(5, 1 << 29) for action in ("generate", "generate_submit", "interpolate", "restyle")},
         space=SPACE,
     ))
 
