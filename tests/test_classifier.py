@@ -64,13 +64,15 @@ def test_training_resumes_exactly(tmp_path):
     """Stopped at step 3 and resumed to 5 gives the same weights as 5 steps straight (seeded, resumable)."""
     from safetensors.torch import load_file
 
-    common = ["--batch", "4", "--warmup", "2", "--log-every", "100", "--eval-every", "1000", "--ckpt-every", "1"]
-    T.main(["--steps", "5", "--stop-at", "3", "--ckpt-dir", str(tmp_path / "a")] + common)
-    assert '"step": 3' in (tmp_path / "a" / "state.json").read_text()
-    T.main(["--steps", "5", "--ckpt-dir", str(tmp_path / "a")] + common)
-    T.main(["--steps", "5", "--ckpt-dir", str(tmp_path / "b")] + common)
-    wa = load_file(str(tmp_path / "a" / "model.safetensors"))
-    wb = load_file(str(tmp_path / "b" / "model.safetensors"))
+    from hub.training import latest_checkpoint
+
+    common = ["--batch", "4", "--warmup", "2", "--log-every", "100", "--eval-every", "1000", "--every", "1"]
+    T.main(["--steps", "5", "--stop-at", "3", "--out", str(tmp_path / "a")] + common)
+    assert '"step": 3' in (latest_checkpoint(tmp_path / "a") / "state.json").read_text()
+    T.main(["--steps", "5", "--out", str(tmp_path / "a")] + common)
+    T.main(["--steps", "5", "--out", str(tmp_path / "b")] + common)
+    wa = load_file(str(latest_checkpoint(tmp_path / "a") / "model.safetensors"))
+    wb = load_file(str(latest_checkpoint(tmp_path / "b") / "model.safetensors"))
     assert wa.keys() == wb.keys()
     for k in wa:
         torch.testing.assert_close(wa[k], wb[k], rtol=0, atol=0)

@@ -3,8 +3,9 @@
     nohup nice -n 10 ganhub train emoji-classifier > ~/.cache/ganhub/train/classifier/log.txt 2>&1 &
     ganhub train emoji-classifier --export    # latest checkpoint -> plugins/emoji/weights/ + card + sha256
 
-Seeded and resumable: the same command continues from ~/.cache/ganhub/train/classifier/ (model and
-BatchNorm buffers in safetensors, optimizer and RNG state via torch.save, step in state.json).
+Seeded and resumable: the same command continues from ~/.cache/ganhub/train/classifier/. Checkpoints,
+run control (``--steps --minutes``, a ``STOP`` file, signals) and the export are the training kit's
+(``hub.training``); the card is ``classifier_card_template.md``.
 
 Augmentation. The classifier judges GENERATED images, so besides flips, small affine jitter and mild
 brightness/contrast/saturation jitter (never hue: skin tone and hair colour are the labels) it sees
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,17 +27,15 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from hub.training import atomic_write, export_embedded
+from hub.training import (RunControl, add_common_args, export_embedded, latest_checkpoint, load_checkpoint,
+                          render_card, save_checkpoint)
 from hub.weights import sha256_file
 from plugins.emoji.classifier import WEIGHT_ID, AttributeClassifier, load_classifier, metadata_for
 
 MANIFEST = Path(__file__).with_name("weights.yaml")  # the emoji plugin's own
+CARD_TEMPLATE = Path(__file__).with_name("classifier_card_template.md")
 LOSS_WEIGHTS = {"skin_tone": 1.0, "hair": 1.0, "gender": 1.0, "kind": 0.5, "smiling": 0.5,
                 "glasses": 0.3, "beard": 0.5, "headwear": 0.5}
-
-
-def default_ckpt_dir() -> Path:
-    return Path.home() / ".cache" / "ganhub" / "train" / "classifier"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,29 +175,39 @@ def format_table(results: dict[str, dict]) -> str:
 # ---------------------------------------------------------------------------------------------
 # Checkpoints
 
-def save_checkpoint(ckpt: Path, model, opt, g: torch.Generator, state: dict) -> None:
-    from safetensors.torch import save_file
+def resume(run: Path, model, opt, g: torch.Generator) -> dict | None:
+    """Load the newest checkpoint of ``run`` into the model, optimiser and both RNGs; its state, or None.
 
-    ckpt.mkdir(parents=True, exist_ok=True)
-    atomic_write(ckpt / "model.safetensors",
-            lambda p: save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(p),
-                                metadata=metadata_for(model)))
-    atomic_write(ckpt / "optim.pt", lambda p: torch.save({"opt": opt.state_dict(), "rng": g.get_state(),
-                                                     "torch_rng": torch.get_rng_state()}, p))
-    atomic_write(ckpt / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+    A run of the layout before the training kit (``model.safetensors``, ``optim.pt`` and ``state.json``
+    directly in the run folder) resumes too."""
+    ckpt = latest_checkpoint(run)
+    if ckpt is not None:
+        rng: dict = {}
+        state = load_checkpoint(ckpt, {"model": model, "rng": rng}, {"opt": opt})
+    elif (run / "state.json").is_file() and (run / "model.safetensors").is_file():
+        from safetensors.torch import load_file
 
-
-def load_checkpoint(ckpt: Path, model, opt, g: torch.Generator) -> dict | None:
-    from safetensors.torch import load_file
-
-    if not (ckpt / "state.json").exists():
+        model.load_state_dict(load_file(str(run / "model.safetensors")))
+        extra = torch.load(run / "optim.pt", weights_only=True)
+        opt.load_state_dict(extra["opt"])
+        rng = {"data": extra["rng"], "torch": extra["torch_rng"]}
+        state = json.loads((run / "state.json").read_text())
+    else:
         return None
-    model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
-    extra = torch.load(ckpt / "optim.pt", weights_only=True)
-    opt.load_state_dict(extra["opt"])
-    g.set_state(extra["rng"])
-    torch.set_rng_state(extra["torch_rng"])
-    return json.loads((ckpt / "state.json").read_text())
+    g.set_state(rng["data"])
+    torch.set_rng_state(rng["torch"])
+    return state
+
+
+def load_trained(run: Path) -> tuple[AttributeClassifier, dict]:
+    """The newest checkpointed classifier of ``run`` (either layout) and its state."""
+    ckpt = latest_checkpoint(run)
+    if ckpt is None:
+        return load_classifier(run / "model.safetensors"), json.loads((run / "state.json").read_text())
+    state = json.loads((ckpt / "state.json").read_text())
+    model = AttributeClassifier(resolution=state["args"]["resolution"])
+    load_checkpoint(ckpt, {"model": model})
+    return model.eval(), state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,23 +260,29 @@ def train(args) -> Path:
     assert all(m["split"] == "train" for m in meta)
     model = AttributeClassifier(resolution=args.resolution).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
-    ckpt = Path(args.ckpt_dir)
-    state = load_checkpoint(ckpt, model, opt, g) or {"step": 0, "train_seconds": 0.0}
+    run = Path(args.out)
+    state = (None if args.fresh else resume(run, model, opt, g)) or {"step": 0, "train_seconds": 0.0}
     if state["step"]:
         print(f"resumed at step {state['step']}", flush=True)
     # the schedule follows the LATEST --steps; every (re)start is recorded for the model card
-    run = {k: v for k, v in vars(args).items() if k not in ("export", "fp16")}
+    flags = {k: v for k, v in vars(args).items() if k not in ("export", "fp16", "out", "fresh", "device", "minutes")}
     if "runs" not in state and state.get("args"):
         state["runs"] = [{"from_step": 0, **state["args"]}]
-    state["args"] = run
-    state.setdefault("runs", []).append({"from_step": state["step"], **run})
+    state["args"] = flags
+    state.setdefault("runs", []).append({"from_step": state["step"], **flags})
 
     sample_w = sampling_weights(labels)
     class_w = class_weights(model.attributes, labels)
 
     t_last, step_last = time.time(), state["step"]
     stop = min(args.steps, args.stop_at or args.steps)
-    while state["step"] < stop:
+    control = RunControl(run, stop, args.minutes, every=args.every)
+
+    def checkpoint():
+        save_checkpoint(run, state["step"], {"model": model, "rng": {"data": g.get_state(), "torch": torch.get_rng_state()}},
+                        {"opt": opt}, state)
+
+    while control.running(state["step"]):
         step = state["step"]
         lr = learning_rate(step, args.lr, args.steps, args.warmup)
         for group in opt.param_groups:
@@ -294,19 +308,19 @@ def train(args) -> Path:
             state["heldout"] = {a: {k: v for k, v in r.items() if k != "recall"} for a, r in res.items()}
             print(f"heldout @ {state['step']}: " + ", ".join(
                 f"{a} {100 * r.get('within_one', r['accuracy']):.1f}" for a, r in res.items()), flush=True)
-        if state["step"] % args.ckpt_every == 0 or state["step"] in (args.steps, stop):
-            save_checkpoint(ckpt, model, opt, g, state)
-    print(f"{'done' if state['step'] >= args.steps else 'stopped'}: {state['step']} steps, {state['train_seconds'] / 3600:.3f} CPU hours of training", flush=True)
-    return ckpt
+        if control.checkpoint_due(state["step"]):
+            checkpoint()
+    checkpoint()
+    print(f"{'done' if state['step'] >= args.steps else 'stopped (' + control.reason + ')'}: {state['step']} steps, "
+          f"{state['train_seconds'] / 3600:.3f} CPU hours of training", flush=True)
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
 # Export: plugins/emoji/weights/ + card + the plugin manifest's sha256
 
 def export(args) -> None:
-    ckpt = Path(args.ckpt_dir)
-    state = json.loads((ckpt / "state.json").read_text())
-    model = load_classifier(ckpt / "model.safetensors")
+    model, state = load_trained(Path(args.out))
     xh, lh, meta_h = load_split("heldout", args.resolution)
     res = evaluate(model, xh, lh)
     res_single = evaluate(model, xh, lh, tta=False)
@@ -329,7 +343,6 @@ def export(args) -> None:
 
     out = export_embedded(WEIGHT_ID, tensors, card, MANIFEST, metadata=metadata_for(model, {
         "steps": str(state["step"]), "dataset_images_sha256": manifest_json["images_sha256"]}))
-    os.chmod(out, 0o644)
     print(format_table(res))
     print(f"wrote {out} ({out.stat().st_size} bytes, sha256 {sha256_file(out)}), its card and {MANIFEST}")
 
@@ -341,85 +354,16 @@ def _card(state, res, res_single, res_blur, res_train, res_check, sha, size, dty
         f"from step {r['from_step']} with `--steps {r['steps']}`" for r in runs) + "."
     bar = {"skin_tone": res["skin_tone"]["within_one"], "gender": res["gender"]["accuracy"],
            "hair": res["hair"]["accuracy"]}
-    ok = all(v >= 0.9 for v in bar.values())
     same = all(abs(res_check[k]["accuracy"] - res[k]["accuracy"]) < 1e-6 for k in res)
-    return f"""# emoji-attribute-classifier
-
-A small CNN that reads emoji attributes from a 64 px image in [-1, 1]: the judge that measures samples
-and edits of the emoji generators (attribute vectors, W+ editing, text-to-image). Not a demo.
-
-- **Architecture**: `plugins/emoji/classifier.py`: one 3x3 conv at 64 px, then 4 stages of a stride-2 and a
-  stride-1 3x3 conv (BatchNorm + SiLU; widths 24-48-96-192-256), global average
-  pooling, dropout 0.2, one linear head per attribute. Builder: `plugins.emoji.classifier:build_classifier(paths)`.
-- **Heads**: skin_tone (none, light, medium-light, medium, medium-dark, dark), hair (none, red, curly, white,
-  bald, blond), gender (unspecified, man, woman, person), smiling, glasses, beard, headwear (no/yes), kind
-  (face, person, multi-person). Labels and split: docs/data.md.
-- **Data**: `python -m plugins.emoji.dataset --resolution 64` (Noto Color Emoji, {dm['count']} images), TRAIN split only
-  ({dm['train']} images); evaluation on the {dm['heldout']} HELD-OUT images (whole base emoji never seen in training).
-  Dataset images.npy sha256 `{dm['images_sha256']}`.
-- **Command**: `python -m plugins.emoji.train_classifier --steps {a['steps']} --batch {a['batch']} --lr {a['lr']}
-  --seed {a['seed']}` (then `--export`), 1 CPU thread, nice 10.{history}
-- **Training**: {state['step']} steps of batch {a['batch']} (~{state['step'] * a['batch'] / dm['train']:.0f} epochs),
-  AdamW (lr {a['lr']}, wd 0.05, {a['warmup']} warm-up steps, cosine decay), label smoothing 0.05,
-  inverse-sqrt-frequency class weights, hair types oversampled x6, undefined labels masked.
-  Augmentation: flips, affine (scale 0.88-1.12, rotation ±6°, shift ±6%), brightness/contrast/saturation
-  jitter (no hue), Gaussian blur (σ 0.4-1.6), down-up resampling, pixel noise, grey blotches on the white
-  background.
-- **Cost**: {state['train_seconds'] / 3600:.3f} CPU hours (one thread of a shared 2-core machine).
-- **File**: {dtype_name(dtype)} safetensors, {size} bytes, sha256 `{sha}`; reloaded file reproduces the
-  table: {'yes' if same else 'NO'}.
-
-## Held-out accuracy (whole emoji never seen in training)
-
-Quality bar: ≥ 90% for skin tone (within ±1 level), gender and hair type: **{'met' if ok else 'NOT met'}**
-(skin tone ±1 {100 * bar['skin_tone']:.1f}%, gender {100 * bar['gender']:.1f}%, hair {100 * bar['hair']:.1f}%).
-"Within ±1" counts a prediction right when both are toneless, or both are toned and at most one level apart.
-
-{format_table(res)}
-
-These use `predict` (softmax averaged over the image and its mirror, the default). A single forward pass
-without the mirror: skin tone ±1 {100 * res_single['skin_tone']['within_one']:.1f}%,
-gender {100 * res_single['gender']['accuracy']:.1f}%, hair {100 * res_single['hair']['accuracy']:.1f}%.
-
-Held-out base emoji with wrong predictions (attribute: base emoji wrong/images, predicted classes):
-
-{misses}
-
-Same held-out images blurred with a 1 px Gaussian (a GAN-like softness):
-
-{format_table(res_blur)}
-
-Train split (for the gap):
-
-{format_table(res_train)}
-
-## Honest limits
-
-- **Gender generalises worst** (train {100 * res_train['gender']['accuracy']:.1f}% vs held-out
-  {100 * res['gender']['accuracy']:.1f}%). Noto separates person, man and woman mostly by hairstyle and
-  shirt colour, and a held-out role brings a new costume, hat or pose around the head. The errors concentrate
-  in few base emoji (list above): the 26 "kiss: man, man" images alone are 11% of the held-out gender set
-  (the training set has men only in "couple with heart: man, man" among couples), and "breast-feeding" is named
-  gender-neutrally (label person) but drawn as a woman. Use the gender head as a coarse signal on
-  generated images, and prefer skin tone and hair, which transfer to unseen emoji.
-- **Remedies measured on an inner split** (`benchmarks/classifier_gender_remedies.py --remedy R`: trained
-  on the train split minus 60 whole bases drawn like the held-out ones, scored on those 295 images, held-out
-  never read). Gender accuracy: shipped recipe 72.5%; within-concept ranking loss ("which of these variants
-  is the man?") 74.2%; blur and down-up on a quarter as many images 72.2%; one more full-resolution conv
-  70.5%; input-gradient penalty outside the pixels where the gender variants differ 73.9%. The spread
-  is no larger than one run's own between evaluations (the ranking loss moved 68.8-75.9% over its last
-  1,200 steps), and every recipe misses the same whole bases: the plain "kiss" (20-26 of 26),
-  "man firefighter" and "woman guard" (5-6 of 6 each). Earlier sessions' Twemoji as a
-  second drawing style, zoom crops with erasing, a wider net and an earlier-stage gender head did no
-  better. None earned a held-out run.
-- Labels come from the Unicode names only. Hair "none" means "not named" (default dark hair); old people
-  and the Claus family are undefined for hair. Glasses has two positive images in the whole dataset and
-  beard eighteen: those heads are weak and not part of the bar.
-- Held-out hair types are one base emoji each (6 skin-tone variants), so per-hair recall moves in steps of
-  ~17%; the hair accuracy is dominated by "none".
-- It has only seen Noto's drawing style, on white, at 64 px. On other emoji fonts, photos or strongly
-  off-distribution GAN samples its outputs mean little; judge generators with it only on emoji-like samples.
-"""
+    return render_card(
+        CARD_TEMPLATE, a=a, dm=dm, state=state, history=history, epochs=state["step"] * a["batch"] / dm["train"],
+        cpu_h=state["train_seconds"] / 3600, dtype_name=dtype_name(dtype), size=size, sha=sha,
+        same="yes" if same else "NO", verdict="met" if all(v >= 0.9 for v in bar.values()) else "NOT met",
+        bar_skin=100 * bar["skin_tone"], bar_gender=100 * bar["gender"], bar_hair=100 * bar["hair"],
+        table=format_table(res), table_blur=format_table(res_blur), table_train=format_table(res_train),
+        single_skin=100 * res_single["skin_tone"]["within_one"], single_gender=100 * res_single["gender"]["accuracy"],
+        single_hair=100 * res_single["hair"]["accuracy"], misses=misses,
+        train_gender=100 * res_train["gender"]["accuracy"], held_gender=100 * res["gender"]["accuracy"])
 
 
 def dtype_name(dtype) -> str:
@@ -427,18 +371,14 @@ def dtype_name(dtype) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="train_classifier", description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=2400)
+    p = argparse.ArgumentParser(prog="ganhub train emoji-classifier", description=__doc__.split("\n\n")[0])
+    add_common_args(p, "classifier", steps=2400, every=100)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resolution", type=int, default=64)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--eval-every", type=int, default=200)
-    p.add_argument("--ckpt-every", type=int, default=100)
-    p.add_argument("--ckpt-dir", default=str(default_ckpt_dir()))
     p.add_argument("--stop-at", type=int, default=None,
                    help="checkpoint and stop at this step (the schedule still follows --steps); rerun to go on")
     p.add_argument("--export", action="store_true", help="write weights/ + card + manifest from the latest checkpoint")
