@@ -276,3 +276,24 @@ def test_tab_builds_with_namespaced_api_names():
     app = make_app([plugin], strict=True)
     names = set(public_api_names(app))
     assert {"text_to_image_generate", "text_to_image_interpolate", "text_to_image_restyle"} <= names
+
+
+def test_api_takes_modules_not_names():
+    with pytest.raises(TypeError, match="hub.get_model"):
+        api.generate("a bald man", model="text-to-image-emoji64")
+
+
+def test_enter_in_the_prompt_generates():
+    """A one-line prompt box whose Enter runs the same handler as the Generate button (it inserted a newline)."""
+    import plugins.text_to_image.plugin as plugin
+    from hub.testing import make_app
+
+    app = make_app([plugin], strict=True)
+    [prompt] = [b for b in app.blocks.values() if getattr(b, "label", None) == "Prompt"]
+    assert prompt.lines == 1 and prompt.max_lines == 1
+    fns = {f.api_name: f for f in app.fns.values() if isinstance(getattr(f, "api_name", None), str)}
+    submit, click = fns["text_to_image_generate_submit"], fns["text_to_image_generate"]
+    assert (prompt._id, "submit") in [(t[0], t[1]) for t in submit.targets]
+    assert [b._id for b in submit.inputs] == [b._id for b in click.inputs]
+    gallery = submit.fn("text-to-image-emoji64", "a bald man", 3, 2, 0)
+    assert [caption for _, caption in gallery] == ["seed 3", "seed 4"] and gallery[0][0].size == (256, 256)

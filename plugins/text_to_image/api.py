@@ -1,13 +1,15 @@
 """Python API of text-to-image (GAN-INT-CLS): generate, interpolate, restyle. No Gradio here.
 
+    from hub import get_model
     from plugins.text_to_image.api import generate, interpolate, restyle
-    images = generate("a woman with curly hair and dark skin tone", n=4, seed=0)   # list of 64x64 PIL RGB
-    strip = interpolate("man with red hair, light skin tone", "bald man, dark skin tone", steps=8)
-    new = restyle("a person with white hair and medium skin tone", "some_emoji.png")
+    model = get_model("text-to-image-emoji64")                                   # any TextToImage module
+    images = generate("a woman with curly hair and dark skin tone", n=4, seed=0, model=model)  # 64x64 PIL RGB
+    strip = interpolate("man with red hair, light skin tone", "bald man, dark skin tone", steps=8, model=model)
+    new = restyle("a person with white hair and medium skin tone", "some_emoji.png", model=model)
 
 Image i of ``generate(prompt, n, seed)`` uses seed ``seed + i``, so the same prompt and seed give the
 same image whatever ``n`` is. ``truncation`` draws z from N(0, 1) truncated to [-t, t] (None: untruncated).
-Every function takes ``model=`` (a ``TextToImageModel``) or loads ``text-to-image-emoji64`` from the hub.
+Every function takes the loaded model as the keyword ``model=`` (a ``TextToImageModel``, never a name).
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 from plugins.text_to_image.gan import Z_DIM, Generator, StyleEncoder, truncated_normal
-from plugins.text_to_image.defaults import MAX_PROMPT_CHARS
+from plugins.text_to_image.defaults import MAX_PROMPT_CHARS, MODEL_NAME
 from plugins.text_to_image.text_encoder import TextEncoder
 
-MODEL_NAME = "text-to-image-emoji64"
 WEIGHT_ID = "text-to-image-emoji64"
 INTERFACE = "TextToImage"
 MAX_N = 64
@@ -80,12 +80,11 @@ def build(paths: Mapping[str, Path]) -> TextToImageModel:
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
-def _model(model: TextToImageModel | None) -> TextToImageModel:
-    if model is not None:
-        return model
-    from hub import get_model
-
-    return get_model(MODEL_NAME)
+def _model(model: Any) -> TextToImageModel:
+    if isinstance(model, str) or not hasattr(model, "encode"):
+        raise TypeError(f"model must be a loaded TextToImage module, not {model!r}: resolve a name with "
+                        "hub.get_model(name) (or ctx.get_model in a tab) first")
+    return model
 
 
 def _check_prompt(prompt: Any, what: str = "prompt") -> str:
@@ -112,10 +111,10 @@ def sample_z(n: int, seed: int, truncation: float | None = None) -> torch.Tensor
 
 
 def to_pil_list(x: torch.Tensor) -> list:
-    from PIL import Image
+    """[N, 3, H, W] in [-1, 1] -> N PIL RGB images."""
+    from hub.images import to_pil
 
-    arr = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    return [Image.fromarray(a) for a in arr]
+    return [to_pil(image) for image in x]
 
 
 def strip_image(images: Sequence, scale: int = 1):
@@ -144,8 +143,8 @@ def gif_bytes(images: Sequence, scale: int = 4, duration_ms: int = 120, bounce: 
 # ---- the API ---------------------------------------------------------------------------------------
 
 @torch.no_grad()
-def generate_tensor(prompt: str, n: int = 4, seed: int = 0, truncation: float | None = None,
-                    model: TextToImageModel | None = None) -> torch.Tensor:
+def generate_tensor(prompt: str, n: int = 4, seed: int = 0, truncation: float | None = None, *,
+                    model: TextToImageModel) -> torch.Tensor:
     """[n, 3, 64, 64] in [-1, 1] for one prompt."""
     prompt = _check_prompt(prompt)
     if not 1 <= int(n) <= MAX_N:
@@ -156,15 +155,15 @@ def generate_tensor(prompt: str, n: int = 4, seed: int = 0, truncation: float | 
     return m.G(z, emb)
 
 
-def generate(prompt: str, n: int = 4, seed: int = 0, truncation: float | None = None,
-             model: TextToImageModel | None = None) -> list:
+def generate(prompt: str, n: int = 4, seed: int = 0, truncation: float | None = None, *,
+             model: TextToImageModel) -> list:
     """``n`` 64x64 PIL images for ``prompt``; image i uses seed ``seed + i``."""
-    return to_pil_list(generate_tensor(prompt, n, seed, truncation, model))
+    return to_pil_list(generate_tensor(prompt, n, seed, truncation, model=model))
 
 
 @torch.no_grad()
-def interpolate(prompt_a: str, prompt_b: str, steps: int = 8, seed: int = 0, truncation: float | None = None,
-                model: TextToImageModel | None = None) -> list:
+def interpolate(prompt_a: str, prompt_b: str, steps: int = 8, seed: int = 0, truncation: float | None = None, *,
+                model: TextToImageModel) -> list:
     """GAN-INT at sampling time: one z, text embedding (1 - a) φ(t_a) + a φ(t_b) for a in [0, 1]; ``steps`` frames."""
     prompt_a, prompt_b = _check_prompt(prompt_a, "first prompt"), _check_prompt(prompt_b, "second prompt")
     if not 2 <= int(steps) <= MAX_STEPS:
@@ -178,11 +177,11 @@ def interpolate(prompt_a: str, prompt_b: str, steps: int = 8, seed: int = 0, tru
 
 
 @torch.no_grad()
-def restyle(prompt: str, image: Any, model: TextToImageModel | None = None) -> Any:
+def restyle(prompt: str, image: Any, *, model: TextToImageModel) -> Any:
     """Style from image: z = S(image), then G(z, φ(prompt)): the new caption in the image's pose/style."""
     from PIL import Image
 
-    from hub.images import load_image
+    from hub.images import load_image, to_tensor
 
     prompt = _check_prompt(prompt)
     m = _model(model)
@@ -192,6 +191,5 @@ def restyle(prompt: str, image: Any, model: TextToImageModel | None = None) -> A
         canvas = Image.new("RGB", (side, side), (255, 255, 255))
         canvas.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
         img = canvas.resize((64, 64), Image.Resampling.LANCZOS)
-    x = torch.from_numpy(np.asarray(img, dtype=np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
-    z = m.S(x.to(m.device))
+    z = m.S(to_tensor(img).to(m.device))
     return to_pil_list(m.G(z, m.encode([prompt])))[0]

@@ -71,7 +71,7 @@ def register_demos(register):
         description="Type a caption, get emoji (GAN-INT-CLS): batches by seed with truncation, "
                     "interpolation between two prompts, and 'style from image' through the style encoder S(x).",
         models=(f"interface:{INTERFACE_TEXT_TO_IMAGE}",),
-        gpu_seconds={"interpolate": steps_gpu_seconds("steps_v")},
+        gpu_seconds={"interpolate": steps_gpu_seconds("steps")},
         budgets={action: Budget(5, 1 << 29) for action in ("generate", "generate_submit", "interpolate", "restyle")},
         space=SPACE,
     ))
