@@ -518,6 +518,29 @@ def build(resolution: int = 64, root: Path | str | None = None, *, names: Iterab
         r["compositional_holdout"] = compositional_holdout(r)
 
     out = Path(out_dir) if out_dir else dataset_dir(resolution, root)
+    manifest = publish_arrays(out, images, records, {
+        "version": DATASET_VERSION, "resolution": resolution, "count": len(records),
+        "train": sum(r["split"] == "train" for r in records),
+        "heldout": sum(r["split"] == "heldout" for r in records),
+        "subset": names is not None or limit is not None,
+        "dropped": dropped,
+        "font_sha256": sha256_file(FONT_PATH), "emoji_test_sha256": sha256_file(EMOJI_TEST_PATH),
+    })
+    if verbose:
+        print(f"emoji{resolution}: {manifest['count']} images ({manifest['train']} train, "
+              f"{manifest['heldout']} heldout), dropped {len(dropped)} -> {out}")
+        print(f"images.npy sha256 {manifest['images_sha256']}")
+    return out
+
+
+def publish_arrays(out: Path, images: np.ndarray, records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write ``images.npy``, ``meta.jsonl`` and ``manifest.json`` (``manifest`` with the two files'
+    sha256 added) as the folder ``out``, atomically, and return the manifest.
+
+    The folder is built under a temporary name beside ``out`` and renamed into place, so a reader
+    sees the old dataset or the new one. When identical bytes are already there they stay (readers
+    may have them open); when another process publishes the same build first, its folder wins.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp", dir=out.parent))
     try:
@@ -525,21 +548,14 @@ def build(resolution: int = 64, root: Path | str | None = None, *, names: Iterab
         with open(tmp / "meta.jsonl", "w", encoding="utf-8") as fh:
             for r in records:
                 fh.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
-        manifest = {
-            "version": DATASET_VERSION, "resolution": resolution, "count": len(records),
-            "train": sum(r["split"] == "train" for r in records),
-            "heldout": sum(r["split"] == "heldout" for r in records),
-            "subset": names is not None or limit is not None,
-            "dropped": dropped,
-            "images_sha256": sha256_file(tmp / "images.npy"),
-            "meta_sha256": sha256_file(tmp / "meta.jsonl"),
-            "font_sha256": sha256_file(FONT_PATH), "emoji_test_sha256": sha256_file(EMOJI_TEST_PATH),
-        }
+        manifest = {**manifest, "images_sha256": sha256_file(tmp / "images.npy"),
+                    "meta_sha256": sha256_file(tmp / "meta.jsonl")}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
         def same(m: dict | None) -> bool:
             return bool(m) and all(m.get(k) == manifest[k] for k in ("images_sha256", "meta_sha256", "version"))
 
-        if not same(_manifest(out)):  # identical bytes already there: leave them (concurrent readers)
+        if not same(_manifest(out)):
             aside = None
             if out.exists():
                 aside = Path(tempfile.mkdtemp(prefix=out.name + ".old", dir=out.parent))
@@ -554,11 +570,7 @@ def build(resolution: int = 64, root: Path | str | None = None, *, names: Iterab
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    if verbose:
-        print(f"emoji{resolution}: {manifest['count']} images ({manifest['train']} train, "
-              f"{manifest['heldout']} heldout), dropped {len(dropped)} -> {out}")
-        print(f"images.npy sha256 {manifest['images_sha256']}")
-    return out
+    return manifest
 
 
 def _manifest(folder: Path) -> dict | None:

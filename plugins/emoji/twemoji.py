@@ -32,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -113,7 +112,7 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
     """Render the Twemoji set into ``out_dir`` (default ``dataset_dir(resolution, root)``)."""
     if resolution not in (32, 64):
         raise ValueError(f"resolution must be 32 or 64 (the package's images are {_SOURCE_SIZE} px), not {resolution}")
-    from plugins.emoji.dataset import catalog
+    from plugins.emoji.dataset import catalog, publish_arrays
 
     tarball = package_tarball()
     records, _ = catalog()
@@ -132,31 +131,13 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
             r = {k: v for k, v in rec.items() if k != "glyph"}
             r.update(index=len(kept), noto_index=noto_index, twemoji_image=name)
             kept.append(r)
-    stack = np.stack(images)
     out = Path(out_dir) if out_dir else dataset_dir(resolution, root)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp", dir=out.parent))
-    try:
-        np.save(tmp / "images.npy", stack, allow_pickle=False)
-        with open(tmp / "meta.jsonl", "w", encoding="utf-8") as fh:
-            for r in kept:
-                fh.write(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n")
-        manifest = {
-            "version": TWEMOJI_VERSION, "resolution": resolution, "count": len(kept),
-            "train": sum(r["split"] == "train" for r in kept), "heldout": sum(r["split"] == "heldout" for r in kept),
-            "subset": limit is not None, "dropped": dropped, "package": f"{PACKAGE}@{PACKAGE_VERSION}",
-            "package_sha256": PACKAGE_SHA256, "license": "CC-BY-4.0 (Twemoji graphics, Twitter Inc. and contributors)",
-            "images_sha256": sha256_file(tmp / "images.npy"), "meta_sha256": sha256_file(tmp / "meta.jsonl"),
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        if out.exists():
-            aside = Path(tempfile.mkdtemp(prefix=out.name + ".old", dir=out.parent))
-            os.replace(out, aside / "d")
-            shutil.rmtree(aside, ignore_errors=True)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    manifest = publish_arrays(out, np.stack(images), kept, {
+        "version": TWEMOJI_VERSION, "resolution": resolution, "count": len(kept),
+        "train": sum(r["split"] == "train" for r in kept), "heldout": sum(r["split"] == "heldout" for r in kept),
+        "subset": limit is not None, "dropped": dropped, "package": f"{PACKAGE}@{PACKAGE_VERSION}",
+        "package_sha256": PACKAGE_SHA256, "license": "CC-BY-4.0 (Twemoji graphics, Twitter Inc. and contributors)",
+    })
     if verbose:
         print(f"twemoji{resolution}: {manifest['count']} images ({manifest['train']} train, {manifest['heldout']} heldout), "
               f"dropped {len(dropped)} -> {out}")
