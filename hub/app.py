@@ -25,7 +25,7 @@ from hub.api import DEFAULT_GPU_SECONDS, Demo
 from hub.models import gpu
 from hub.plugins import Hub, get_hub, set_default_hub
 
-__all__ = ["HEAVY", "QUICK", "COMPUTE_GROUPS", "PLUGINS_TAB_ID", "build_app", "public_api_names", "status_tables", "DemoContextImpl",
+__all__ = ["HEAVY", "QUICK", "COMPUTE_GROUPS", "PLUGINS_TAB_ID", "build_app", "public_api_names", "public_actions", "status_tables", "DemoContextImpl",
            "gpu_duration"]
 
 #: ``concurrency_id`` of the events of heavy demos (``Demo.heavy``: an optimisation per request, minutes
@@ -115,6 +115,18 @@ def public_api_names(blocks: gr.Blocks, fn_ids: Sequence[int] | None = None) -> 
     fns = blocks.fns.values() if fn_ids is None else [blocks.fns[i] for i in fn_ids]
     return [fn.api_name for fn in fns
             if fn.fn is not None and fn.api_visibility != "private" and isinstance(fn.api_name, str)]
+
+
+def public_actions(blocks: gr.Blocks) -> list[tuple[str, str]]:
+    """``(api name, first line of its handler's docstring)`` of every public action, sorted: the API's
+    endpoints and, with ``--mcp``, the MCP tools (docs/plugins.md lists them). "undocumented" events
+    (what ``gr.Examples`` loads) answer a client that names them but are not listed, so not here."""
+    rows = []
+    for fn in blocks.fns.values():
+        if fn.fn is not None and fn.api_visibility == "public" and isinstance(fn.api_name, str):
+            doc = inspect.getdoc(fn.fn) or ""
+            rows.append((fn.api_name, doc.strip().splitlines()[0] if doc.strip() else ""))
+    return sorted(rows)
 
 
 def gpu_duration(handler: Callable[..., Any], declared: Any) -> Callable[..., float] | float:

@@ -2,6 +2,7 @@
 
     ganhub serve [--host H] [--port P] [--plugins a,b] [--device cpu] [--share] [--strict] [--mcp]
     ganhub plugins [--verbose]            table of plugin statuses (exit 1 if any has an error)
+    ganhub plugins --actions              every public action (API endpoint, MCP tool), markdown rows
     ganhub train NAME [args…]             a trainer registered by a plugin
     ganhub weights list|fetch|verify|convert …   (hub.weights.add_weights_cli)
     ganhub data NAME [args…]              a plugin's DatasetSpec, e.g. ``ganhub data emoji``
@@ -77,6 +78,12 @@ def _plugins(args: argparse.Namespace) -> int:
     from hub.plugins import Hub, describe
 
     hub = Hub()
+    if args.actions:  # the list in docs/plugins.md ("Public actions"), from the built app
+        from hub.app import build_app, public_actions
+
+        for name, summary in public_actions(build_app(hub=hub)):
+            print(f"| `{name}` | {summary.replace('|', '/')} |")
+        return 1 if hub.errors else 0
     rows = [["plugin", "version", "load ms", "state", "registered", "problem"], *describe(hub.statuses)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -139,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     plugins_parser = commands.add_parser("plugins", help="list plugins and their status")
     plugins_parser.add_argument("--plugins", default=None, help="comma allowlist, as for serve")
     plugins_parser.add_argument("-v", "--verbose", action="store_true", help="print tracebacks")
+    plugins_parser.add_argument("--actions", action="store_true",
+                                help="print every public action (API endpoint and MCP tool) as markdown table rows")
     plugins_parser.set_defaults(func=_plugins)
 
     train_parser = commands.add_parser("train", help="run a trainer registered by a plugin")

@@ -147,9 +147,19 @@ def stoppable(fn: Callable[..., Any], fn_id: int, n_outputs: int, name: str | No
                 return _stopped_outputs(n_outputs)
             finally:
                 _end(key, flag)
+    wrapper.__doc__ = _doc_of(fn)
     if name:
         wrapper.__name__ = wrapper.__qualname__ = name
     return wrapper
+
+
+def _doc_of(fn: Callable[..., Any]) -> str:
+    """The docstring of the function a handler calls in the end: through ``functools.wraps`` wrappers
+    and ``functools.partial`` (whose own ``__doc__`` is partial's), which tabs use to pass ``ctx``."""
+    target = inspect.unwrap(fn)
+    while isinstance(target, functools.partial):
+        target = inspect.unwrap(target.func)
+    return getattr(target, "__doc__", None) or ""
 
 
 def stream(gen: Iterator, progress, finish: Callable[[Any], tuple], n_extra: int):
