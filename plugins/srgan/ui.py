@@ -134,7 +134,7 @@ def build(ctx) -> None:
     event = go.click(_bound(upscale_photo, ctx), [photo, model, scale, degrade_first, tile, larger],
                      [slider, download, info], api_name=ctx.api_name("upscale"),
                      concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
-    kit.stop_button(stop, event)
+    stop.click(None, None, None, cancels=[event], api_visibility="private")  # kit.stop_button refuses .click events today
     if models:
         kit.first_view(partial(upscale_photo, ctx, str(EXAMPLES / "chelsea_crop.png"), models[0], progress=None),
                        [slider, download, info])
