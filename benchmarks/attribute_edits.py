@@ -16,6 +16,7 @@ or ``--faces random``: random samples (psi 0.7) -- cheaper, but not the bar's po
     python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 1 2
     python benchmarks/attribute_edits.py --faces random --n 200 --checkpoint latest --directions FILE
     python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 2 --control random
+    python benchmarks/attribute_edits.py --faces heldout --n 50 --alphas 1 2 3 --sigma   # the tab's sliders
 
 ``--control random`` replaces every direction by a random one with the same norm in every W+ row
 (seeded by the direction's name): the same size of move in no meaningful direction. Its "unchanged"
@@ -57,6 +58,8 @@ def main(argv=None) -> int:
     ap.add_argument("--detail", action="store_true", help="also print which other attributes changed (% of faces)")
     ap.add_argument("--control", choices=("none", "random"), default="none",
                     help="random: same-size random directions instead of the shipped ones (a baseline)")
+    ap.add_argument("--sigma", action="store_true",
+                    help="alphas in standard deviations (the tab's sigma-scaled sliders) instead of multiples of d")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -84,10 +87,16 @@ def main(argv=None) -> int:
     if args.directions:
         dirs, meta = load_directions(args.directions)
     else:
-        from plugins.attribute_vectors.api import model_directions
-
-        dirs, meta = model_directions(args.model)
+        weight_id = spec.related.get("directions")
+        if not weight_id:
+            raise SystemExit(f"{args.model} ships no attribute directions (no 'directions' in its ModelSpec.related)")
+        dirs, meta = load_directions(get_hub().weights.resolve(weight_id))
     print(f"directions: {meta.get('latents', meta.get('source'))}")
+    if args.sigma:
+        from plugins.attribute_vectors.api import sigma_directions
+
+        dirs, sigmas = sigma_directions(G, dirs, meta)
+        print("alphas in standard deviations of the training codes' projection (the tab's sliders)")
     if args.control == "random":
         dirs = {name: random_like(d, name) for name, d in dirs.items()}
         print("control: each direction replaced by a random one with its per-row norms")

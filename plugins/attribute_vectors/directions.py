@@ -21,9 +21,10 @@ other image where that attribute is defined (label -1 = undefined is left out of
 label (``matched_mean_difference``), which removes confounds of the labelled set; measured against
 the plain formula in plugins/stylegan2/weights/stylegan2-emoji64-directions.md (the shipped file uses the plain one).
 
-File layout: tensors ``direction.<name>`` float32 [num_ws, w_dim]; metadata ``format``
-("ganhub-directions"), ``model``, ``source``, ``counts`` (JSON {name: [n_with, n_without]}),
-``num_ws``, ``w_dim``, ``command``.
+File layout: tensors ``direction.<name>`` float32 [num_ws, w_dim] (the raw mean difference);
+metadata ``format`` ("ganhub-directions"), ``model``, ``source``, ``counts`` (JSON {name: [n_with,
+n_without]}), ``sigmas`` (JSON {name: sigma}: the standard deviation of the same latents' projection
+on the unit direction, so a slider step of 1 is one sigma), ``num_ws``, ``w_dim``, ``command``.
 
 Command (writes weights/<model>-directions.safetensors by default)::
 
@@ -126,6 +127,15 @@ def matched_mean_difference(latents: torch.Tensor, labels: Mapping[str, np.ndarr
         dirs[name] = total / n_with
         counts[name] = [n_with, n_without]
     return dirs, counts
+
+
+def direction_sigmas(directions: Mapping[str, torch.Tensor], latents: torch.Tensor) -> dict[str, float]:
+    """The standard deviation of the training codes' (``latents`` [N, num_ws, w_dim], the codes the
+    directions were computed from) projection on each unit direction: the length a slider step of 1
+    moves (``plugins.attribute_vectors.api.sigma_directions``)."""
+    from hub.nn.directions import sigma_scaled
+
+    return {k: round(v, 6) for k, v in sigma_scaled(directions, latents)[1].items()}
 
 
 def save_directions(path: str | Path, directions: Mapping[str, torch.Tensor], *, model: str, source: str,
@@ -300,11 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     dirs, counts = contrast(latents, labels, attributes)
     out = Path(args.out) if args.out else WEIGHTS_DIR / f"{args.model}-directions.safetensors"
     cmd = "python -m plugins.attribute_vectors.directions " + " ".join(argv if argv is not None else sys.argv[1:])
+    sigmas = direction_sigmas(dirs, latents)
     save_directions(out, dirs, model=args.model, source=args.source, counts=counts, latents=n_desc, command=cmd,
-                    generator=generator_desc, contrast=args.contrast)
+                    generator=generator_desc, contrast=args.contrast, sigmas=json.dumps(sigmas))
     print(f"{len(dirs)} directions from {n_desc} in {time.time() - t0:.0f} s -> {out}")
     for k, (a, b) in counts.items():
-        print(f"  {k:22s} with {a:5d}  without {b:5d}  |d| {float(dirs[k].norm()):.3f}")
+        print(f"  {k:22s} with {a:5d}  without {b:5d}  |d| {float(dirs[k].norm()):.3f}  sigma {sigmas[k]:.3f}")
     return 0
 
 
