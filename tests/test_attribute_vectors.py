@@ -130,5 +130,121 @@ def test_tab_builds_without_shipped_directions():
     app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
     assert not app.ganhub.errors, app.ganhub.errors
     names = {dep.get("api_name") for dep in app.config["dependencies"]}
-    for action in ("sample", "invert", "apply", "direction_from_sets"):
+    for action in ("sample", "invert", "apply", "direction_from_sets", "labelfree_row"):
         assert f"attribute_vectors_{action}" in names
+
+
+# ------------------------------------------------------------------------------ sigma scale, label-free
+
+
+def test_sigma_directions_use_the_files_sigmas_else_sampled_codes(G):
+    d = {"a": 3.0 * torch.randn(G.num_ws, G.w_dim), "b": torch.randn(G.num_ws, G.w_dim)}
+    scaled, sigmas = api.sigma_directions(G, d, {"sigmas": '{"a": 0.5}'})
+    assert sigmas["a"] == 0.5 and torch.allclose(scaled["a"].norm(), torch.tensor(0.5))
+    assert torch.allclose(scaled["a"] / 0.5, d["a"] / d["a"].norm())  # same direction, new length
+    from hub.nn.directions import sampled_w
+
+    codes = sampled_w(G, 4096).repeat(1, G.num_ws)  # W repeated over the rows, flattened
+    unit = d["b"].flatten() / d["b"].norm()
+    assert abs(sigmas["b"] - float((codes @ unit).std())) < 1e-4
+    assert list(scaled) == ["a", "b"]
+
+
+def test_shipped_directions_carry_their_sigmas():
+    """Every shipped direction has the standard deviation of its training codes, so a slider step of 1
+    is one sigma and +-3 stays far shorter than the raw mean differences (up to |d| 23.6) at 2.5."""
+    import json
+    from pathlib import Path
+
+    path = Path(api.__file__).with_name("weights") / "stylegan2-emoji64-directions.safetensors"
+    dirs, meta = load_directions(path)
+    sigmas = json.loads(meta["sigmas"])
+    assert set(sigmas) == set(dirs) and all(0 < s < 20 for s in sigmas.values())
+    assert max(float(d.norm()) for d in dirs.values()) > 20  # raw: what today's +2.5 multiplied
+
+
+def test_labelfree_directions_and_a_row_along_one(G, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
+    sefa = api.labelfree_directions(G, "SeFa", layers="coarse", n=4)
+    assert sefa.method == "sefa" and len(sefa) == 4 and sefa.layers == api.resolve_layers(G, "coarse")
+    assert api.labelfree_directions(G, "ganspace", n=3).method == "ganspace"
+    with pytest.raises(ValueError, match="method"):
+        api.labelfree_directions(G, "pca")
+    face = api.random_face(G, 4)
+    row = api.row_along(G, face, sefa.wplus(0))
+    assert len(row) == len(api.ALONG_SIGMAS) == 7 and row[0].size == (G.resolution, G.resolution)
+    from plugins.wplus_editing.api import render_pil
+
+    mid = np.asarray(row[3], dtype=np.int16)
+    assert np.abs(mid - np.asarray(render_pil(G, face), dtype=np.int16)).max() <= 1  # alpha 0 is the start
+    assert np.abs(np.asarray(row[0], dtype=np.int16) - np.asarray(row[6], dtype=np.int16)).mean() > 1
+
+
+# ------------------------------------------------------------------------------ the tab's handlers
+
+
+class TabContext:
+    """What the tab's handlers use of a DemoContext, over one tiny generator without companions."""
+
+    plugin = "attribute_vectors"
+    heavy_concurrency_id = "heavy"
+
+    def __init__(self, G):
+        self.G = G
+
+    def api_name(self, action):
+        return f"attribute_vectors_{action}"
+
+    def get_model(self, name):
+        return self.G
+
+    def models_for(self, interface):
+        return ["tiny-gan"]
+
+    def related_model(self, name, role):
+        return None
+
+    def related_name(self, name, role):
+        return None
+
+
+def test_a_new_start_clears_the_previous_edit(G, tmp_path, monkeypatch):
+    """Issue 25: a new inversion left the previous edit on screen. Sampling, inverting and loading a
+    latent now empty the edit's image, reading and file."""
+    from plugins.attribute_vectors import ui_handlers as h
+
+    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
+    ctx = TabContext(G)
+    start = h.sample_face(ctx, "tiny-gan", 1, 0.7)
+    kept, _, *_ = h.keep_component(ctx, "tiny-gan", next(iter(h.METHODS)), "all", 0, "first", {})
+    assert kept == {"first": {"method": "sefa", "layers": "all", "component": 0}}
+    edit = h.apply_sliders(ctx, "tiny-gan", start[2], "all", "", None, 0, kept, 2.0)
+    assert edit[0] is not None and edit[2] and "first +2.0σ" in edit[1]
+    photo = h._wapi().render_pil(G, h._api().random_face(G, 9))
+    *_, last = h.invert_photo(ctx, "tiny-gan", photo, 2, progress=None)
+    assert last[-3:] == h.CLEARED_EDIT and last[2] and last[2] == last[3]
+    assert h.sample_face(ctx, "tiny-gan", 2, 0.7)[-3:] == h.CLEARED_EDIT
+    assert h.load_latent_file(ctx, "tiny-gan", edit[2], last[2])[-3:] == h.CLEARED_EDIT
+    assert h.load_latent_file(ctx, "tiny-gan", last[2], last[2])[0] is not None  # gr.update(): nothing changes
+
+
+def test_the_start_actions_are_wired_to_clear_the_edit():
+    from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
+    from hub.testing import make_app
+
+    class TinyGAN:
+        @staticmethod
+        @hookimpl
+        def register_models(register):
+            register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
+                               build=lambda paths: tiny_generator(noise_strength=None), offline=True))
+
+    import plugins.attribute_vectors.plugin as plugin
+
+    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+    edited = next(c["id"] for c in app.config["components"] if c["props"].get("label") == "Start | edited")
+    deps = {d.get("api_name"): d for d in app.config["dependencies"]}
+    for action in ("sample", "invert"):
+        assert edited in deps[f"attribute_vectors_{action}"]["outputs"], action
+    assert edited in deps["load_latent_file"]["outputs"]
+

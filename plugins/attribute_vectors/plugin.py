@@ -1,6 +1,7 @@
 """Attribute vectors: mean-difference latent directions (White 2016; Radford et al. 2016) (smiling, glasses, hair colour ...),
-shipped precomputed per model, applied with one slider per attribute to an inverted photo or a
-random sample; plus user-defined directions from two uploaded sets ("with" / "without").
+shipped precomputed per model, and label-free ones (SeFa, GANSpace) computed live for any generator,
+applied with one slider per direction (in standard deviations) to an inverted photo or a random
+sample; plus user-defined directions from two uploaded sets ("with" / "without").
 
 Technique plugin: one tab, no models. Works with every ``LatentGenerator`` whose ModelSpec names
 ``related["directions"]`` (a weight id); the user-defined direction works with any generator.
@@ -21,9 +22,14 @@ SPACE = dict(
     tags=["latent-space", "image-editing", "stylegan2"],
     papers=["White, *Sampling Generative Networks*, 2016, [arXiv:1609.04468](https://arxiv.org/abs/1609.04468)",
             "Radford, Metz, Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs*, "
-            "ICLR 2016, [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)"],
-    limits=["A mean-difference direction mixes correlated attributes (entanglement); directions exist "
-            "only for generators whose model names `related[\"directions\"]`."],
+            "ICLR 2016, [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)",
+            "Shen & Zhou, *Closed-Form Factorization of Latent Semantics in GANs*, CVPR 2021, "
+            "[arXiv:2007.06600](https://arxiv.org/abs/2007.06600)",
+            "Härkönen et al., *GANSpace: Discovering Interpretable GAN Controls*, NeurIPS 2020, "
+            "[arXiv:2004.02546](https://arxiv.org/abs/2004.02546)"],
+    limits=["A mean-difference direction mixes correlated attributes (entanglement); labelled directions exist "
+            "only for generators whose model names `related[\"directions\"]`; label-free ones work for every "
+            "generator with StyleGAN2 modulation weights (SeFa) or a mapping network (GANSpace)."],
 )
 
 
@@ -55,11 +61,12 @@ def register_demos(register):
         title="Attribute vectors",
         build=_build,
         order=21,
-        description="Sliders along attribute directions (mean latent with minus without the attribute) "
-                    "on an inverted photo or a random sample; define your own from two image sets.",
+        description="Sliders along attribute directions, labelled (mean latent with minus without the attribute) "
+                    "or label-free (SeFa, GANSpace), in standard deviations, on an inverted image or a random "
+                    "sample; define your own from two image sets.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
-        gpu_seconds={"invert": steps_gpu_seconds("steps_"), "direction_from_sets": steps_gpu_seconds("steps_")},
+        gpu_seconds={"invert": steps_gpu_seconds("steps"), "direction_from_sets": steps_gpu_seconds("steps")},
         budgets={"invert": steps_budget(steps=W), "direction_from_sets": _sets_budget},
         space=SPACE,
     ))

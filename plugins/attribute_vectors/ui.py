@@ -1,226 +1,147 @@
-"""The "Attribute vectors" tab: thin Gradio wiring over ``plugins.attribute_vectors.api``."""
+"""The "Attribute vectors" tab: layout and wiring over ``plugins.attribute_vectors.ui_handlers``."""
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
 import gradio as gr
 
-from hub.ui import generator as get_generator
-from hub.ui import load_slot, model_dropdown, parse_rows, related_model, show, user_error, write_latent
+import hub.ui as kit
+from plugins.attribute_vectors import ui_handlers as h
 
-MAX_SLIDERS = 24
-
-
-def _api():
-    """The torch-backed APIs, imported at the first event (building the tab must not import torch)."""
-    from plugins.attribute_vectors import api
-
-    return api
-
-
-def _wapi():
-    from plugins.wplus_editing import api
-
-    return api
+EXAMPLES = Path(__file__).parent / "examples"
+LEAD = ("**Change one thing about a face: skin tone, hair, a smile, or a direction the model found by itself.** "
+        "Start from a random face, your own image or a latent from another tab, then move the sliders. "
+        "One slider step is one standard deviation of the faces the model knows, so ±3 stays a face.")
+ABOUT = ("*Labelled* directions are attribute vectors (White 2016): the mean W+ latent of training faces with the "
+         "attribute minus the mean of those without it. *Label-free* directions need no labels: SeFa (Shen & Zhou "
+         "2021) takes the eigenvectors of the style (modulation) weights of the chosen layers; GANSpace (Härkönen "
+         "et al. 2020) the principal components of sampled W codes. Every direction d is scaled so that a step of 1 "
+         "moves w by σ·d/|d|, σ the standard deviation of the training codes' projection on d.")
+PAPER = ("White, *Sampling Generative Networks*, 2016 (arXiv:1609.04468); Shen & Zhou, *Closed-Form Factorization of "
+         "Latent Semantics in GANs*, CVPR 2021 (arXiv:2007.06600); Härkönen et al., *GANSpace*, NeurIPS 2020 "
+         "(arXiv:2004.02546)")
 
 
-def _directions(ctx, model: str | None) -> tuple[list[str], dict]:
-    """(sorted direction names, metadata) of a model's shipped directions, read without torch."""
-    from safetensors import safe_open
-
-    from plugins.attribute_vectors.defaults import DIRECTIONS_FORMAT as FORMAT
-
-    if not model:
-        return [], {}
-    try:
-        weight_id = ctx.related_name(model, "directions")
-        if not weight_id:
-            return [], {}
-        with safe_open(str(ctx.weight_path(weight_id)), "numpy") as f:
-            meta = dict(f.metadata() or {})
-            names = sorted(k[len("direction."):] for k in f.keys() if k.startswith("direction."))
-    except Exception:
-        return [], {}
-    return (names, meta) if meta.get("format") == FORMAT else ([], {})
-
-
-def _slider_updates(names: list[str]):
-    out = []
-    for i in range(MAX_SLIDERS):
-        if i < len(names):
-            out.append(gr.update(visible=True, label=names[i], value=0))
-        else:
-            out.append(gr.update(visible=False, value=0))
-    return out
+def build_start(ctx, ui) -> None:
+    """The start face: a random sample, an inverted image, or a latent file (and the session row)."""
+    with gr.Tab("Random face"):
+        ui.seed = gr.Number(h.FIRST_SEED, precision=0, label="Seed")
+        ui.psi = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation ψ (lower: closer to the average face)")
+        ui.sample_btn = gr.Button("New face", variant="primary")
+    with gr.Tab("Your image"):
+        ui.photo = gr.Image(label="Image (centre-cropped to a square)", type="pil", image_mode="RGB", height=200)
+        ui.inv_steps = gr.Slider(0, 2000, value=400, step=20, label="Optimisation steps (0: the encoder alone)")
+        with gr.Row():
+            ui.invert_btn, ui.stop_btn = gr.Button("Find its latent", variant="primary"), gr.Button("Stop")
+        examples = [str(p) for p in sorted(EXAMPLES.glob("*.png"))]
+        if examples:
+            gr.Examples([[p] for p in examples], [ui.photo], label="Held-out emoji",
+                        api_name=ctx.api_name("load_example"))
+    ui.latent_file = gr.File(label="Start latent (.safetensors): upload one from any editing tab",
+                             file_types=[".safetensors"], type="filepath", height=90)
+    kit.session_row(ui.model, ui.latent_file, label="Attribute vectors")
+    ui.start_img = gr.Image(label="Start", format="png", type="pil", height=256, interactive=False)
+    ui.start_attrs = gr.Markdown()
 
 
-def _describe(classifier, G, latent) -> str:
-    """The attribute classifier's reading of an image (if the model has one)."""
-    if classifier is None:
-        return ""
-    import torch
+def build_sliders(ctx, ui, names: list[str]) -> None:
+    """The sliders (labelled directions, then kept label-free ones), the rows they move, Apply."""
+    ui.sliders = []
+    with gr.Group():
+        for i in range(h.MAX_SLIDERS):
+            ui.sliders.append(gr.Slider(-3, 3, value=0, step=0.1, label=names[i] if i < len(names) else f"d{i}",
+                                        visible=i < len(names)))
+    ui.custom_alpha = gr.Slider(-3, 3, value=0, step=0.1, label="custom (your direction, below)")
+    with gr.Row():
+        ui.layers = gr.Radio(["all", "coarse", "middle", "fine"], value="all", label="Rows that move")
+        ui.rows = gr.Textbox(label="…or rows (e.g. 4-9)")
+    ui.apply_btn = gr.Button("Apply", variant="primary")
 
-    with torch.no_grad():
-        names = classifier.predict_names(_wapi().render(G, latent))[0]
-    return " · ".join(f"{k}: **{v}**" for k, v in names.items())
+
+def build_labelfree(ctx, ui) -> None:
+    """Label-free directions: pick method, rows and component, see a row along it, keep it as a slider."""
+    gr.Markdown("Directions the model found without labels. Pick one and see the start face along it.")
+    with gr.Row():
+        ui.method = gr.Radio(list(h.METHODS), value=next(iter(h.METHODS)), label="Method")
+        ui.lf_layers = gr.Textbox("all", label="Rows (all, coarse, middle, fine, or e.g. 0-3)")
+        ui.component = gr.Slider(0, 9, value=0, step=1, label="Component (0 changes most)")
+    ui.row_btn = gr.Button("Show the row", variant="primary")
+    ui.row = gr.Gallery(label="−3σ … +3σ", columns=7, height=200, object_fit="contain", format="png")
+    ui.row_status = gr.Markdown()
+    with gr.Row():
+        ui.keep_name = gr.Textbox(label="Name it (e.g. 'wider smile')", max_length=40)
+        ui.keep_btn = gr.Button("Keep as a slider")
+    gr.Examples([[m, r, c] for m, r, c in [(next(iter(h.METHODS)), "coarse", 0), (list(h.METHODS)[1], "all", 1),
+                                           (next(iter(h.METHODS)), "4-9", 2)]],
+                [ui.method, ui.lf_layers, ui.component], label="Try", api_name=ctx.api_name("labelfree_example"))
+
+
+def build_sets(ctx, ui) -> None:
+    """A user's own direction from two image sets."""
+    with gr.Accordion("Your own direction from two image sets", open=False):
+        with gr.Row():
+            ui.with_set = gr.File(label="Images WITH the attribute", file_count="multiple", file_types=["image"])
+            ui.without_set = gr.File(label="Images WITHOUT it", file_count="multiple", file_types=["image"])
+        ui.set_steps = gr.Slider(0, 1000, value=200, step=20, label="Optimisation steps per set (0: encoder alone)")
+        ui.set_btn = gr.Button("Compute direction")
+        ui.set_status = gr.Markdown()
+        ui.set_file = gr.File(label="Direction (.safetensors)")
 
 
 def build(ctx) -> None:
-    heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
-    gr.Markdown("Move a face along **attribute directions**: d = mean latent of faces *with* the attribute − mean "
-                "latent of faces *without* it (the attribute vector z_long of White 2016, in W+). Start from a random sample or an "
-                "uploaded photo (inverted first), then use the sliders.")
-    model = model_dropdown(ctx)
-    first = model.value if isinstance(model.value, str) else None
-    names0 = _directions(ctx, first)[0]
-    source_note = gr.Markdown(_source_text(_directions(ctx, first)[1]))
-    latent_path = gr.State(None)
-    custom_dir = gr.State(None)
+    ui = SimpleNamespace()
+    kit.intro(LEAD, ABOUT, PAPER)
+    ui.model = kit.model_dropdown(ctx)
+    first = ui.model.value if isinstance(ui.model.value, str) else None
+    names, meta = h.labelled_directions(ctx, first)
+    ui.source = gr.Markdown(h.source_text(meta))
+    ui.start_path, ui.custom_dir, ui.kept = gr.State(None), gr.State(None), gr.State({})
     with gr.Row():
         with gr.Column():
-            with gr.Tab("Random sample"):
-                seed = gr.Number(0, precision=0, label="Seed")
-                psi = gr.Slider(0, 1, value=0.7, step=0.05, label="Truncation ψ")
-                sample_btn = gr.Button("Sample", variant="primary")
-            with gr.Tab("Upload a photo"):
-                photo = gr.Image(label="Photo", type="pil", image_mode="RGB", height=200)
-                inv_steps = gr.Slider(0, 2000, value=400, step=20,
-                                      label="W+ steps (hybrid when the model has an encoder)")
-                with gr.Row():
-                    invert_btn = gr.Button("Invert", variant="primary")
-                    stop_btn = gr.Button("Stop")
-            latent_file = gr.File(label="…or a latent (.safetensors) from the W+ editing tab",
-                                  file_types=[".safetensors"], type="filepath", height=90)
-            start_img = gr.Image(label="Start", format="png", type="pil", height=200)
-            start_attrs = gr.Markdown()
+            build_start(ctx, ui)
         with gr.Column():
-            sliders = []
-            with gr.Group():
-                for i in range(MAX_SLIDERS):
-                    sliders.append(gr.Slider(-3, 3, value=0, step=0.1, label=names0[i] if i < len(names0) else f"d{i}",
-                                             visible=i < len(names0)))
-            custom_alpha = gr.Slider(-3, 3, value=0, step=0.1, label="custom (your direction)")
+            with gr.Tab("Sliders"):
+                build_sliders(ctx, ui, names)
+            with gr.Tab("Find directions (label-free)"):
+                build_labelfree(ctx, ui)
+            ui.result = kit.before_after("Start | edited")
+            ui.result_attrs = gr.Markdown()
             with gr.Row():
-                layers = gr.Radio(["all", "coarse", "middle", "fine"], value="all", label="Rows that move")
-                rows = gr.Textbox(label="…or rows (e.g. 4-9)")
-            apply_btn = gr.Button("Apply", variant="primary")
-            result = gr.Image(label="Edited", format="png", type="pil", height=256)
-            result_attrs = gr.Markdown()
-            result_file = gr.File(label="Edited latent")
-    with gr.Accordion("Your own direction from two image sets", open=False):
-        with gr.Row():
-            with_set = gr.File(label="Images WITH the attribute", file_count="multiple", file_types=["image"])
-            without_set = gr.File(label="Images WITHOUT it", file_count="multiple", file_types=["image"])
-        set_steps = gr.Slider(0, 1000, value=200, step=20, label="W+ steps per set (0 = encoder alone)")
-        set_btn = gr.Button("Compute direction")
-        set_status = gr.Markdown()
-        set_file = gr.File(label="Direction (.safetensors)")
-
-    def on_model(model_name):
-        names, meta = _directions(ctx, model_name)
-        return (_source_text(meta), *_slider_updates(names))
-
-    model.change(on_model, model, [source_note, *sliders], api_visibility="private")
-
-    def set_start(G, model_name, latent, note=""):
-        path = write_latent(G, latent, model_name, "start")
-        clf = related_model(ctx, model_name, "classifier")
-        return show(_wapi().render_pil(G, latent)), (note + "  \n" if note else "") + _describe(clf, G, latent), path
-
-    def do_sample(model_name, seed_, psi_):
-        G = get_generator(ctx, model_name)
-        latent = _api().random_face(G, int(seed_ or 0), float(psi_))
-        return set_start(G, model_name, latent, f"random sample {int(seed_ or 0)}")
-
-    sample_btn.click(do_sample, [model, seed, psi], [start_img, start_attrs, latent_path],
-                     api_name=ctx.api_name("sample"), **heavy)
-
-    def do_invert(model_name, img, steps_, progress=gr.Progress()):
-        from hub.images import to_pil
-
-        G = get_generator(ctx, model_name)
-        if img is None:
-            raise gr.Error("Upload a photo first.")
-        enc = related_model(ctx, model_name, "encoder")
-        method = "hybrid" if enc is not None else "optimisation"
-        if int(steps_) == 0:
-            if enc is None:
-                raise gr.Error(f"{model_name} has no encoder: use more than 0 steps.")
-            method = "encoder"
-        run = _wapi().invert_stream(G, img, method=method, encoder=enc, steps=int(steps_), noise_steps=0,
-                                 yield_every=20)
-        for step, im, losses in run:
-            progress((step, max(1, int(steps_))), desc=method)
-            yield show(to_pil(im)), f"{method}: step {step} · PSNR {losses.get('psnr', 0):.2f} dB", gr.update()
-        res = run.result
-        yield set_start(G, model_name, res, f"{method} inversion, PSNR {res.psnr:.2f} dB")
-
-    inv_event = invert_btn.click(do_invert, [model, photo, inv_steps], [start_img, start_attrs, latent_path],
-                                 api_name=ctx.api_name("invert"), **heavy)
-    stop_btn.click(None, None, None, cancels=[inv_event], api_visibility="private")
-
-    def do_upload(model_name, path):
-        if not path:
-            return gr.update(), gr.update(), gr.update()
-        G = get_generator(ctx, model_name)
-        return set_start(G, model_name, load_slot(G, path, "file"), "uploaded latent")
-
-    latent_file.upload(do_upload, [model, latent_file], [start_img, start_attrs, latent_path],
-                       api_visibility="private", **heavy)
-
-    def do_apply(model_name, path, layers_, rows_, custom, custom_a, *alphas):
-        G = get_generator(ctx, model_name)
-        if not path:
-            raise gr.Error("Sample a face or invert a photo first.")
-        start = load_slot(G, path, "start")
-        try:
-            weight_id = ctx.related_name(model_name, "directions")
-            dirs = _api().load_directions(ctx.weight_path(weight_id))[0] if weight_id else {}
-        except (LookupError, ValueError, gr.Error):
-            dirs = {}
-        names = sorted(dirs)
-        chosen = {n: float(a) for n, a in zip(names, alphas) if a}
-        if custom is not None and custom_a:
-            dirs = dict(dirs, custom=custom)
-            chosen["custom"] = float(custom_a)
-        lay = parse_rows(rows_, G) if (rows_ or "").strip() else layers_
-        try:
-            out = _api().apply_directions(G, start, dirs, chosen, lay)
-        except (ValueError, KeyError) as exc:
-            raise user_error(exc) from None
-        clf = related_model(ctx, model_name, "classifier")
-        note = ", ".join(f"{k} {v:+.1f}" for k, v in chosen.items()) or "no slider moved"
-        return (show(_wapi().render_pil(G, out)), note + "  \n" + _describe(clf, G, out),
-                write_latent(G, out, model_name, "attribute_edit"))
-
-    apply_btn.click(do_apply, [model, latent_path, layers, rows, custom_dir, custom_alpha, *sliders],
-                    [result, result_attrs, result_file], api_name=ctx.api_name("apply"), **heavy)
-
-    def do_sets(model_name, pos, neg, steps_):
-        G = get_generator(ctx, model_name)
-        if not pos or not neg:
-            raise gr.Error("Upload at least one image to each set.")
-        enc = related_model(ctx, model_name, "encoder")
-        if int(steps_) == 0 and enc is None:
-            raise gr.Error(f"{model_name} has no encoder: use more than 0 steps.")
-        try:
-            d = _api().direction_from_sets(G, [getattr(f, "name", f) for f in pos], [getattr(f, "name", f) for f in neg],
-                                        encoder=enc, steps=int(steps_))
-        except ValueError as exc:
-            raise user_error(exc) from None
-        import tempfile
-        from pathlib import Path
-
-        folder = Path(tempfile.mkdtemp(prefix="ganhub-direction-"))
-        path = _api().save_directions(folder / "custom_direction.safetensors", {"custom": d}, model=model_name,
-                                   source=f"direction_from_sets ({len(pos)} with, {len(neg)} without)",
-                                   counts={"custom": [len(pos), len(neg)]})
-        return d, f"direction from {len(pos)} vs {len(neg)} images, |d| = {float(d.norm()):.3f}: use the *custom* slider", str(path)
-
-    set_btn.click(do_sets, [model, with_set, without_set, set_steps], [custom_dir, set_status, set_file],
-                  api_name=ctx.api_name("direction_from_sets"), **heavy)
+                ui.result_file = gr.File(label="Edited latent")
+                ui.use_edit_btn = gr.Button("Start from this edit", size="sm")
+    build_sets(ctx, ui)
+    wire(ctx, ui)
+    if first:
+        kit.first_view(partial(h.first_row, ctx, first),
+                       [ui.start_img, ui.start_attrs, ui.start_path, ui.latent_file, ui.row, ui.row_status])
 
 
-def _source_text(meta: dict) -> str:
-    if not meta:
-        return "_This model ships no attribute directions; define your own below._"
-    return f"Directions: {meta.get('latents', meta.get('source', '?'))}."
+def wire(ctx, ui) -> None:
+    heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
+    private = dict(api_visibility="private")
+    start = [ui.start_img, ui.start_attrs, ui.start_path, ui.latent_file, ui.result, ui.result_attrs, ui.result_file]
+    ui.model.change(h.bound(h.change_model, ctx), ui.model, [ui.source, ui.kept, *ui.sliders], **private)
+    ui.sample_btn.click(h.bound(h.sample_face, ctx), [ui.model, ui.seed, ui.psi], start,
+                        api_name=ctx.api_name("sample"), **heavy)
+    inv = ui.invert_btn.click(h.bound(h.invert_photo, ctx), [ui.model, ui.photo, ui.inv_steps], start,
+                              api_name=ctx.api_name("invert"), **heavy)
+    ui.stop_btn.click(None, None, None, cancels=[inv], **private)
+    ui.latent_file.change(h.bound(h.load_latent_file, ctx), [ui.model, ui.latent_file, ui.start_path],
+                          [ui.start_img, ui.start_attrs, ui.start_path, ui.result, ui.result_attrs, ui.result_file],
+                          **private, **heavy)
+    ui.use_edit_btn.click(h.use_edit, ui.result_file, ui.latent_file, **private)
+    ui.apply_btn.click(h.bound(h.apply_sliders, ctx),
+                       [ui.model, ui.start_path, ui.layers, ui.rows, ui.custom_dir, ui.custom_alpha, ui.kept,
+                        *ui.sliders], [ui.result, ui.result_attrs, ui.result_file], api_name=ctx.api_name("apply"),
+                       **heavy)
+    ui.row_btn.click(h.bound(h.row_along, ctx), [ui.model, ui.start_path, ui.method, ui.lf_layers, ui.component],
+                     [ui.row, ui.row_status], api_name=ctx.api_name("labelfree_row"), **heavy)
+    ui.keep_btn.click(h.bound(h.keep_component, ctx),
+                      [ui.model, ui.method, ui.lf_layers, ui.component, ui.keep_name, ui.kept],
+                      [ui.kept, ui.row_status, *ui.sliders], **private)
+    ui.set_btn.click(h.bound(h.direction_from_sets, ctx), [ui.model, ui.with_set, ui.without_set, ui.set_steps],
+                     [ui.custom_dir, ui.set_status, ui.set_file], api_name=ctx.api_name("direction_from_sets"),
+                     **heavy)
