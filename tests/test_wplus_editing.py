@@ -151,3 +151,95 @@ def test_tab_builds_with_a_registered_generator():
     names = {dep.get("api_name") for dep in app.config["dependencies"]}
     for action in ("invert", "morph", "morph_gif", "mix", "transfer", "truncate", "scribble_edit", "random_sample"):
         assert f"wplus_editing_{action}" in names
+
+
+# ------------------------------------------------------------------------------ the tab's handlers
+
+
+def _tab_app():
+    from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
+    from hub.testing import make_app
+
+    class TinyGAN:
+        @staticmethod
+        @hookimpl
+        def register_models(register):
+            register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
+                               build=lambda paths: tiny_generator(), offline=True))
+
+    import plugins.wplus_editing.plugin as plugin
+
+    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+    assert not app.ganhub.errors, app.ganhub.errors
+    return app
+
+
+def test_a_new_inversion_clears_the_previous_edits():
+    """A new inversion (or sample, or latent in a slot) must not leave an edit of the old latent on screen."""
+    app = _tab_app()
+    fns = list(app.fns.values())
+    by_name = {fn.api_name: fn for fn in fns}
+    invert = by_name["wplus_editing_invert"]
+    edit_outputs = {o._id for name in ("morph", "morph_gif", "mix", "transfer", "truncate", "scribble_edit")
+                    for o in by_name[f"wplus_editing_{name}"].outputs}
+    for trigger in invert.targets + by_name["wplus_editing_random_sample"].targets:
+        cleared = set()
+        for fn in fns:
+            if trigger in fn.targets and fn.api_visibility == "private" and not fn.inputs and fn.fn:
+                values = fn.fn()
+                cleared |= {o._id for o, v in zip(fn.outputs, values) if v is None}
+        assert edit_outputs <= cleared, trigger
+
+
+class _Ctx:
+    """What the handlers use of a tab's context."""
+
+    def __init__(self, G):
+        self.G = G
+
+    def get_model(self, name):
+        return self.G
+
+    def related_model(self, name, role):
+        raise KeyError(role)
+
+    def models_for(self, interface):
+        return ["tiny-gan"]
+
+
+def _no_progress(*args, **kwargs):
+    return None
+
+
+def test_pti_from_the_tab_keeps_its_delta_through_an_edit(G):
+    from hub.nn.pti import load_pti
+    from plugins.wplus_editing import ui_edit_handlers as e, ui_handlers as h
+
+    ctx = _Ctx(G)
+    target = api.render_pil(G, latent(G, 9))
+    run = h.invert(ctx, "tiny-gan", target, "pti", True, "B", "w+", 3, 5, 0.01, 5.0, 1.0, 1.0, 0.0, 0.0, "w_avg", 0,
+                   2, None, tuning_steps=4, progress=_no_progress)
+    *_, last = list(run)
+    path = last[3]
+    assert last[5] == path and "delta" in last[1]  # slot B holds the PTI file
+    lat, tuned = load_pti(path, G)
+    assert tuned is not G and lat["meta"]["pti"] == "1"
+    (before, after), mixed = e.mix(ctx, "tiny-gan", path, path, "fine", "")
+    assert np.array_equal(np.asarray(before), np.asarray(after))  # mixing A with itself changes nothing
+    assert load_pti(mixed, G)[1] is not G  # the edited latent still renders through the tuned weights
+    shown = np.asarray(e.morph(ctx, "tiny-gan", path, path, 0.0))
+    plain = np.asarray(api.render_pil(G, lat).resize(before.size, 0))
+    assert not np.array_equal(shown, plain)  # rendered through the tuned generator, not the base one
+
+
+def test_first_view_fills_the_slots_and_handlers_document_every_input(G):
+    import inspect
+
+    from plugins.wplus_editing import ui_edit_handlers as e, ui_handlers as h
+
+    image, note, latent_out, a, b, c = h.first_view(_Ctx(G), "tiny-gan")
+    assert image.width >= 256 and latent_out == a and len({a, b, c}) == 3 and "random samples" in note
+    for fn in (h.invert, h.random_sample, e.morph, e.morph_gif, e.mix, e.transfer, e.truncate, e.scribble_edit):
+        doc = inspect.getdoc(fn)
+        params = [p for p in inspect.signature(fn).parameters if p not in ("ctx", "progress")]
+        assert all(f"\n    {p}: " in doc for p in params), fn.__name__

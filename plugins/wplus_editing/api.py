@@ -13,9 +13,12 @@ Every function takes a generator ``G`` that satisfies ``hub.api.LatentGenerator`
     frames = api.morph_frames(G, a, b, 16); api.save_gif(frames, "morph.gif")
     api.render(G, api.mix(G, a, b, "fine"))           # colours of B on the shapes of A
     api.save_latent("a.safetensors", a, G=G)          # re-load with api.load_latent(path, G)
+    c = api.invert(G, "drawing.png", method="pti")    # Pivotal Tuning: c.generator is the tuned copy
+    api.save_pti("c.safetensors", c, G=G)             # the latent and the weight delta, one file
 
 Defaults are the published ones, scaled as ``hub.nn.inversion`` explains (Adam lr 0.01, W+
-5000 -> 1000 steps, noise 3000 -> 600 steps at lr 5, MSE:perceptual 1:1).
+5000 -> 1000 steps, noise 3000 -> 600 steps at lr 5, MSE:perceptual 1:1; PTI: pivot 450 -> 90
+steps, then 350 tuning steps at lr 3e-4, as ``hub.nn.pti``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import torch
 
 from hub.nn import inversion as inv
 from hub.nn import latents as lat
+from hub.nn import pti as _pti
 from hub.nn.latents import LatentFileError, as_latent, load_latent  # re-exported
 from hub.nn.latents import save_latent_of as save_latent  # re-exported: any latent, with its PSNR
+from hub.nn.pti import PTIResult, load_pti, save_pti  # re-exported: a PTI latent with its weight delta
 from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS
 
 __all__ = [
@@ -53,6 +58,9 @@ __all__ = [
     "load_latent",
     "LatentFileError",
     "random_latent",
+    "PTIResult",
+    "save_pti",
+    "load_pti",
 ]
 
 
@@ -97,7 +105,7 @@ def inversion_config(
     method: str = "optimisation",
     *,
     space: str = "w+",
-    steps: int = inv.scale_steps(5000),
+    steps: int | None = None,
     noise_steps: int = inv.scale_steps(3000),
     lr: float = 0.01,
     noise_lr: float = 5.0,
@@ -111,17 +119,30 @@ def inversion_config(
     init: str = "w_avg",
     yield_every: int = 10,
     seed: int = 0,
-) -> inv.InversionConfig:
+    tuning_steps: int = 350,
+    tuning_lr: float = 3e-4,
+) -> inv.InversionConfig | _pti.PTIConfig:
     """The engine configuration for one of ``METHODS``.
 
     optimisation: init ``w_avg`` or ``random``, then ``steps`` of ``space`` (Image2StyleGAN W+ by
-    default) and ``noise_steps`` of Mk_n (Image2StyleGAN++; 0 = W+ alone). encoder: the encoder's
-    W+, no optimisation. hybrid: the encoder's W+, then the same phases as optimisation.
+    default, 5000 / 5 steps) and ``noise_steps`` of Mk_n (Image2StyleGAN++; 0 = W+ alone). encoder:
+    the encoder's W+, no optimisation. hybrid: the encoder's W+, then the same phases as
+    optimisation. pti: a ``hub.nn.pti.PTIConfig``: ``steps`` to the pivot in ``space`` ("w", the
+    paper's, or "w+"; 450 / 5 steps), then ``tuning_steps`` of the generator's weights at
+    ``tuning_lr`` (paper: 350, 3e-4); the noise phase does not apply.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     if space not in ("z", "w", "w+"):
         raise ValueError(f"space must be z, w or w+, not {space!r}")
+    if method == "pti":
+        if space == "z":
+            raise ValueError("pivotal tuning searches its pivot in W or W+, not Z")
+        pivot = _pti.pivot_config(space, _pti.PIVOT_STEPS if steps is None else int(steps), init=init, lr=lr,
+                                  mse=mse, perceptual=perceptual, yield_every=yield_every, seed=seed)
+        return _pti.PTIConfig(pivot=pivot, steps=int(tuning_steps), lr=tuning_lr, mse=mse, perceptual=perceptual,
+                              yield_every=yield_every, seed=seed)
+    steps = inv.scale_steps(5000) if steps is None else steps
     if method == "encoder":
         return inv.InversionConfig(phases=(), init="encoder", yield_every=yield_every, seed=seed)
     if space != "w+" and method == "hybrid":
@@ -140,10 +161,12 @@ def inversion_config(
 
 def invert_stream(G: Any, image: Any, *, method: str = "optimisation", encoder: Callable | None = None,
                   discriminator: Callable | None = None, features: Callable | None = None,
-                  init_latent: Any = None, **config: Any) -> inv.Inversion:
-    """An ``Inversion`` to iterate: yields (step, image, losses); ``.result`` at the end.
+                  init_latent: Any = None, stop: Any = None, **config: Any) -> inv.StreamingRun:
+    """An ``Inversion`` to iterate: yields (step, image, losses); ``.result`` at the end (a
+    ``PTIResult`` for ``method="pti"``, whose ``generator`` is the tuned copy and ``delta`` its change).
 
     ``init_latent`` (a loaded latent file, say) continues from that latent instead of ``init``.
+    ``stop`` (PTI; a callable or a ``threading.Event``) ends the run at the step it is on.
     """
     if method in ("encoder", "hybrid") and encoder is None and init_latent is None:
         raise ValueError("this model has no encoder; use the optimisation method")
@@ -155,6 +178,10 @@ def invert_stream(G: Any, image: Any, *, method: str = "optimisation", encoder: 
         kwargs["init_ws"] = start["ws"]
         if start["noise"] is not None:
             kwargs["init_noise"] = start["noise"]
+    if method == "pti":
+        run = _pti.PTI(G, target, cfg, stop=stop, **kwargs)
+        run.config = cfg  # as Inversion.config: the tab reads total_steps from it
+        return run
     return inv.Inversion(G, target, cfg, **kwargs)
 
 

@@ -38,11 +38,12 @@ def register_demos(register):
         title="Inversion & W+ editing",
         build=_build,
         order=20,
-        description="Invert an image (optimisation, encoder or hybrid; W+ then noise), morph two "
+        description="Invert an image (optimisation, encoder, hybrid or PTI; W+ then noise), morph two "
                     "images, mix coarse/middle/fine styles, transfer expressions, truncate, and "
                     "edit with colour scribbles (iGAN). Latents download as safetensors.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
-        gpu_seconds={"invert": steps_gpu_seconds("steps_", "nsteps_"), "scribble_edit": steps_gpu_seconds("steps_")},
+        gpu_seconds={"invert": steps_gpu_seconds("steps", "noise_steps", "tuning_steps"),
+                     "scribble_edit": steps_gpu_seconds("steps")},
         space=SPACE,
     ))
