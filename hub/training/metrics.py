@@ -13,7 +13,8 @@ def psnr(a, b, mask=None, data_range: float = 2.0):
     """
     import torch
 
-    err = ((a.float() - b.float()) / data_range) ** 2
+    dtype = torch.promote_types(torch.promote_types(a.dtype, b.dtype), torch.float32)  # float64 stays float64
+    err = ((a.to(dtype) - b.to(dtype)) / data_range) ** 2
     if mask is not None:
         m = mask.float().expand_as(err)
         mse = (err * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)

@@ -10,7 +10,10 @@ import json
 import os
 from pathlib import Path
 
-CACHE = Path(os.environ.get("GANHUB_SRGAN_TRAIN_DIR", Path.home() / ".cache/ganhub/train/srgan"))
+from hub.training import cache_dir
+
+# GANHUB_SRGAN_TRAIN_DIR (older runs) or the kit's training cache
+CACHE = Path(os.environ["GANHUB_SRGAN_TRAIN_DIR"]) if os.environ.get("GANHUB_SRGAN_TRAIN_DIR") else cache_dir("srgan")
 WEIGHT_IDS = {1: "srgan-srresnet-x4", 2: "srgan-srgan-x4"}
 
 

@@ -17,11 +17,17 @@ def _shave(a: np.ndarray, shave: int) -> np.ndarray:
 
 
 def psnr_y(output, reference, shave: int = 4) -> float:
+    """PSNR in dB of the Y channels (8-bit range), infinite for identical images."""
+    import torch
+
+    from hub.training import psnr
+
     y1, y2 = _shave(rgb_to_y(output), shave), _shave(rgb_to_y(reference), shave)
     if y1.shape != y2.shape:
         raise ValueError(f"size mismatch {y1.shape} vs {y2.shape}")
-    mse = np.mean((y1 - y2) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+    if np.array_equal(y1, y2):
+        return float("inf")
+    return float(psnr(torch.from_numpy(y1)[None], torch.from_numpy(y2)[None], data_range=255.0))
 
 
 def ssim_y(output, reference, shave: int = 4) -> float:

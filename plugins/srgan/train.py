@@ -11,9 +11,10 @@ and 10^5 + 10^5 SRGAN iterations on ImageNet on a GPU; here the iteration counts
 1-thread CPU in about an hour per stage (``--minutes``), and the generator is narrower/shallower
 (``--channels``/``--blocks``; the published 64x16 stays the default architecture for converted weights).
 
-Checkpoints: ``~/.cache/ganhub/train/srgan/stage{1,2}/ckpt-STEP/`` (safetensors weights + torch.save'd
-optimizer state loaded with weights_only=True + state.json), ``latest.json`` points to the newest one
-and is written atomically after it is complete. ``touch .../stageN/STOP`` checkpoints and exits.
+Checkpoints and run control are the training kit's (``hub.training``):
+``~/.cache/ganhub/train/srgan/stage{1,2}/ckpt-STEP/``, ``latest.json`` pointing to the newest. ``touch
+.../stageN/STOP``, ``--minutes`` or SIGTERM checkpoint and exit (a STOP file left from an earlier run is
+removed when a run starts). The export (``plugins/srgan/export.py``) goes through ``export_embedded``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from hub.training import latest_checkpoint, load_checkpoint, save_checkpoint
+from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
 from plugins.srgan.checkpoints import CACHE, load_generator
 
 
@@ -83,16 +84,15 @@ def held_out_monitor(scale: int, crop: int = 192):
 
 def monitor_psnr(model, lr, hr, scale) -> tuple[float, float]:
     """Mean Y-PSNR (shave = scale) of the model and of bicubic on the monitor crops."""
+    import numpy as np
     import torch
     import torch.nn.functional as F
 
+    from plugins.srgan.metrics import psnr_y
+
     def ypsnr(a, b):
-        w = torch.tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1)
-        ya = ((a.clamp(-1, 1) + 1) * 0.5 * 255).round() / 255 * w
-        yb = ((b + 1) * 0.5 * 255).round() / 255 * w
-        ya, yb = ya.sum(1)[:, scale:-scale, scale:-scale], yb.sum(1)[:, scale:-scale, scale:-scale]
-        mse = ((ya - yb) ** 2).mean(dim=(1, 2))
-        return (10 * torch.log10(255.0 ** 2 / mse)).mean().item()
+        to_uint8 = lambda t: ((t.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()  # noqa: E731
+        return float(np.mean([psnr_y(x, y, scale) for x, y in zip(to_uint8(a), to_uint8(b))]))
 
     was_training = model.training
     model.eval()
@@ -172,13 +172,10 @@ def train(args) -> int:
     lr_history: list[list] = []
     ckpt = latest_checkpoint(stage_dir)
     if ckpt is not None:
-        state = load_checkpoint(ckpt, modules, optimizers)
+        state = load_checkpoint(ckpt, modules, optimizers, keep_lr=True)  # --lr on a resumed run takes effect now
         step, elapsed, cpu_elapsed = state["step"], state["elapsed_s"], state.get("cpu_s", 0.0)
         init_from = state.get("init_from")
         lr_history = state.get("lr_history", [[0, state["lr"]]])
-        for opt in optimizers.values():  # --lr on a resumed run takes effect from this step on
-            for group in opt.param_groups:
-                group["lr"] = args.lr
         print(f"resumed from {ckpt} at step {step}", flush=True)
     elif args.stage == 1 and args.init_from is not None:
         from safetensors import safe_open
@@ -220,8 +217,8 @@ def train(args) -> int:
           + (f", VGG: {vgg_desc}" if args.stage == 2 else ""), flush=True)
     G.train()
     t_start, cpu_start = time.time(), time.process_time()
-    t_last_ckpt, t_last_log, step_last_log = t_start, t_start, step
-    sums: dict[str, float] = {}
+    control = RunControl(stage_dir, args.iters, args.minutes, every_minutes=args.ckpt_every / 60)
+    loss_log = LossLog(seconds=60)
 
     def checkpoint():
         run_s = time.time() - t_start
@@ -235,10 +232,10 @@ def train(args) -> int:
                  "config": {"G": g_cfg, **({"D": d_cfg} if args.stage == 2 else {})},
                  "monitor_psnr": monitor_psnr(G, mon_lr, mon_hr, args.scale)}
         path = save_checkpoint(stage_dir, step, modules, optimizers, state)
-        print(f"checkpoint {path} (held-out centre crops: model {state['monitor_psnr'][0]:.2f} dB, "
-              f"bicubic {state['monitor_psnr'][1]:.2f} dB)", flush=True)
+        log(f"checkpoint {path} (held-out centre crops: model {state['monitor_psnr'][0]:.2f} dB, "
+            f"bicubic {state['monitor_psnr'][1]:.2f} dB)")
 
-    while step < args.iters:
+    while control.running(step):
         lr_img, hr_img = sampler.batch(step, batch)
         if args.stage == 1:
             sr = G(lr_img)
@@ -272,22 +269,14 @@ def train(args) -> int:
             parts = {"content": content.item(), "adv": adv.item(), "d": loss_d.item(),
                      "mse": F.mse_loss(sr.detach(), hr_img).item()}
         step += 1
-        for k, v in parts.items():
-            sums[k] = sums.get(k, 0.0) + v
-        now = time.time()
-        if now - t_last_log >= 60 or step == args.iters:
-            n = step - step_last_log
-            msg = " ".join(f"{k} {v / n:.5f}" for k, v in sums.items())
-            print(f"step {step} {msg} | {n / (now - t_last_log):.3f} it/s | "
-                  f"{(elapsed + now - t_start) / 60:.1f} min", flush=True)
-            sums, t_last_log, step_last_log = {}, now, step
-        stop = (stage_dir / "STOP").exists() or (args.minutes is not None and now - t_start > args.minutes * 60)
-        if now - t_last_ckpt >= args.ckpt_every or stop or step == args.iters:
+        loss_log.add(parts)
+        if loss_log.due() or step == args.iters:
+            log(loss_log.line(step, args.lr) + f" | {(elapsed + time.time() - t_start) / 60:.1f} min")
+            loss_log.reset()
+        if control.checkpoint_due(step):
             checkpoint()
-            t_last_ckpt = time.time()
-        if stop:
-            print("stopping (STOP file or --minutes)", flush=True)
-            break
+    checkpoint()
+    log(f"stopped at step {step} ({control.reason})")
     return 0
 
 
