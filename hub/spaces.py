@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points, version as dist_version
 from pathlib import Path
@@ -50,6 +51,7 @@ __all__ = [
     "build_spaces",
     "space_app",
     "launch_space",
+    "preload_conversions",
     "apply_queue_settings",
     "heavy_handlers",
     "stage_space",
@@ -552,6 +554,47 @@ def space_app(plugins: Mapping[str, str], *, tabs: Sequence[str] | None = None, 
     return apply_queue_settings(build_app(hub=space_hub(plugins, tabs=tabs, here=here), title=title))
 
 
+def preload_conversions(hub_: Any) -> threading.Thread | None:
+    """Convert, once and in the background, the pinned upstream pickles among the weights this Space's
+    demos may load (the files its ``preload_from_hub`` put in the HF cache): nobody runs
+    ``ganhub weights convert`` on a Space. Progress goes to the log and to a line of the Plugins tab;
+    a request for such a model meanwhile waits for its conversion rather than starting another.
+    Returns the thread (None when there is nothing to convert)."""
+    store = hub_.weights
+    models, extra = _needs(hub_, list(hub_.demos.values()))
+    ids = sorted({w for m in models for w in m.weights} | set(extra))
+    todo = [w for w in ids if w in store and store.pinned_pickle(w) and store.status(w).where != "converted"]
+    if not todo:
+        return None
+    index = len(hub_.notices)
+    hub_.notices.append(f"Converting {len(todo)} pinned Hub weight(s) to safetensors in the background: "
+                        f"{', '.join(todo)}")
+
+    def line(text: str) -> None:
+        hub_.notices[index] = text
+        print(f"ganhub: {text}", file=sys.stderr, flush=True)
+
+    def work() -> None:
+        done = []
+        for i, wid in enumerate(todo, 1):
+            def report(text: str, i: int = i) -> None:
+                line(f"start-up conversion {i}/{len(todo)}: {text}")
+
+            try:
+                if store.auto_convert(wid, report=report) is not None:
+                    done.append(wid)
+                else:
+                    report(f"'{wid}' not converted (the Hub cannot be reached); it converts on first use")
+            except Exception as exc:  # a sha256 mismatch: refused, said, and the other weights go on
+                report(f"'{wid}' refused: {exc}")
+        line(f"Start-up conversions: {len(done)} of {len(todo)} pinned Hub weight(s) converted"
+             + (f" ({', '.join(done)})" if done else "") + "; see the log for the others." * (len(done) < len(todo)))
+
+    thread = threading.Thread(target=work, name="ganhub-preload-conversions", daemon=True)
+    thread.start()
+    return thread
+
+
 def launch_space(blocks: Any, **kwargs: Any) -> Any:
     """Serve like ``python app.py --mcp``: GRADIO_SERVER_NAME/PORT (Spaces sets 0.0.0.0:7860), no SSR, and
     Gradio's MCP server (every public action a tool; ``GRADIO_MCP_SERVER=false`` turns it off)."""
@@ -559,6 +602,7 @@ def launch_space(blocks: Any, **kwargs: Any) -> Any:
         print(f"ganhub: notice: {notice}", file=sys.stderr)
     for name, errors in blocks.ganhub.errors.items():
         print(f"ganhub: plugin {name!r}: {errors[0].splitlines()[0]}", file=sys.stderr)
+    preload_conversions(blocks.ganhub)
     from hub.app import launch_settings, serve_settings
 
     mcp = os.environ.get("GRADIO_MCP_SERVER", "true").strip().lower() not in ("0", "false", "no", "off")

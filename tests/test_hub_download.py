@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import torch
 from safetensors.torch import load_file, save
 
 from fakehub import serve_online
+from hub import hookimpl
 from hub import weights as W
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,3 +178,122 @@ def test_cli_in_a_fresh_process_reads_the_env(hub, tmp_path):
     listed = run("list", "--manifest", manifest, HF_HUB_OFFLINE="1")
     assert listed.returncode == 0 and " cache " in listed.stdout, listed.stdout + listed.stderr
     assert hub.requests == []
+
+
+# ---------------------------------------------------------------- a pinned upstream pickle, end to end
+class _TinyHubGenerator:
+    """A StyleGAN2 whose only weight is a pinned upstream pickle (rosinality layout) on the fake Hub."""
+
+    name = "tinyhubgen"
+
+    def __init__(self, repo: str, commit: str, digest: str) -> None:
+        self.repo, self.commit, self.digest = repo, commit, digest
+
+    @hookimpl
+    def register_weights(self, register):
+        from hub.api import WeightSpec
+
+        register(WeightSpec(id="stylegan2-tiny-16", filename="tiny.pt", repo_id=self.repo, revision=self.commit,
+                            sha256=self.digest, format="pickle", license="MIT",
+                            converter="plugins.stylegan2.convert:convert_rosinality#g_ema"))
+
+    @hookimpl
+    def register_models(self, register):
+        from hub.api import INTERFACE_LATENT_GENERATOR, ModelSpec
+        from plugins.stylegan2.plugin import _build_generator
+
+        register(ModelSpec("stylegan2-tiny-16", family="stylegan2", interface=INTERFACE_LATENT_GENERATOR,
+                           build=_build_generator("stylegan2-tiny-16"), weights=("stylegan2-tiny-16",)))
+
+
+def _tiny_rosinality_pickle(path: Path) -> "torch.nn.Module":
+    from plugins.stylegan2.convert import to_rosinality
+    from plugins.stylegan2.model import Generator
+
+    torch.manual_seed(3)
+    g = Generator(16, 32, 2, channels={4: 16, 8: 16, 16: 8})
+    torch.save({**to_rosinality(g.state_dict()), "d": {"x": torch.zeros(1)}}, path)
+    return g
+
+
+def _hub_with(plugin):
+    from hub.testing import make_hub
+
+    return make_hub([("stylegan2", "plugins.stylegan2.plugin"), plugin])
+
+
+@pytest.mark.slow
+def test_a_pinned_pickle_is_converted_when_picked_in_the_tab_then_used(hub, tmp_path):
+    """The Sample tab's model dropdown picks a generator whose weight is a pinned pickle on the loopback
+    Hub: the first request downloads it, converts it once (torch.load(weights_only=True) through the
+    plugin's converter), records its sha256, loads the safetensors and draws with it."""
+    from gradio_client import Client
+    from safetensors.torch import load_file as load_st
+
+    from hub.app import build_app
+    from hub.testing import launch_for_test
+
+    g = _tiny_rosinality_pickle(tmp_path / "tiny.pt")
+    data = (tmp_path / "tiny.pt").read_bytes()
+    commit = hub.add_repo("someone/tiny-stylegan2").commit({"tiny.pt": data})
+    ghub = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", commit, sha(data)))
+    assert ghub.weights.status("stylegan2-tiny-16").message.startswith("pinned upstream pickle")
+    app = build_app(hub=ghub)
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        gallery, grid = client.predict("stylegan2-tiny-16", "1, 2", 0.7, "", "coarse", api_name="/stylegan2_generate")
+    assert len(gallery) == 2 and Path(grid).is_file()
+    out = tmp_path / "ganhub" / "converted" / "stylegan2-tiny-16.safetensors"
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["sha256"] == sha(out.read_bytes()) and record["source_sha256"] == sha(data)
+    assert ghub.weights.status("stylegan2-tiny-16").where == "converted"
+    converted = load_st(str(out))
+    assert torch.equal(converted["w_avg"], g.state_dict()["w_avg"])  # the upstream latent_avg came along
+    assert ("GET", f"/lfs/{sha(data)}") in hub.requests  # it came from the loopback Hub
+
+    hub.clear_log()  # a second hub (a restart) uses the converted file: no request, no conversion
+    again = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", commit, sha(data)))
+    assert again.weights.resolve("stylegan2-tiny-16") == out and hub.requests == []
+
+
+def test_a_pinned_pickle_whose_sha256_differs_is_refused_unread(hub, tmp_path, monkeypatch):
+    _tiny_rosinality_pickle(tmp_path / "tiny.pt")
+    data = (tmp_path / "tiny.pt").read_bytes()
+    commit = hub.add_repo("someone/tiny-stylegan2").commit({"tiny.pt": data})
+    ghub = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", commit, "0" * 64))
+    reads = []
+    import hub.weights.store as store_module
+
+    monkeypatch.setattr(store_module, "_read_checkpoint", lambda *a: reads.append(a))
+    with pytest.raises(W.WeightIntegrityError, match="does not match its recorded sha256"):
+        ghub.models.get_model("stylegan2-tiny-16")
+    assert reads == []  # the pickle was never opened
+    assert not (tmp_path / "ganhub" / "converted" / "stylegan2-tiny-16.safetensors").exists()
+
+
+def test_an_unpinned_pickle_is_not_converted_automatically(hub, tmp_path):
+    _tiny_rosinality_pickle(tmp_path / "tiny.pt")
+    data = (tmp_path / "tiny.pt").read_bytes()
+    hub.add_repo("someone/tiny-stylegan2").commit({"tiny.pt": data})
+    ghub = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", "main", sha(data)))  # a branch can move
+    with pytest.raises(W.WeightUnavailable, match="does not pin a commit as its revision"):
+        ghub.weights.resolve("stylegan2-tiny-16")
+    assert hub.requests == []
+
+
+def test_a_space_converts_its_pinned_pickles_at_start_up_and_says_so(hub, tmp_path, capsys):
+    from hub.spaces import preload_conversions
+
+    _tiny_rosinality_pickle(tmp_path / "tiny.pt")
+    data = (tmp_path / "tiny.pt").read_bytes()
+    commit = hub.add_repo("someone/tiny-stylegan2").commit({"tiny.pt": data})
+    ghub = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", commit, sha(data)))
+    thread = preload_conversions(ghub)  # the Sample demo may load every LatentGenerator, this one too
+    assert thread is not None
+    thread.join(timeout=120)
+    assert ghub.weights.status("stylegan2-tiny-16").where == "converted"
+    log = capsys.readouterr().err
+    assert "start-up conversion 1/1: Converting 'stylegan2-tiny-16' once" in log
+    assert "Converted 'stylegan2-tiny-16'" in log and "sha256 recorded" in log
+    assert any("1 of 1 pinned Hub weight(s) converted (stylegan2-tiny-16)" in n for n in ghub.notices)  # Plugins tab
+    assert preload_conversions(ghub) is None  # nothing left to do at the next start

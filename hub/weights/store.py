@@ -75,6 +75,7 @@ class WeightStore:
         self._standins: dict[str, _Standin] = {}
         self._resolved: dict[str, tuple[Path, str, str]] = {}  # id -> (path, where, notice)
         self._lock = threading.RLock()
+        self._convert_locks: dict[str, threading.Lock] = {}  # one conversion of a weight at a time
 
     # -- registration ------------------------------------------------------------------
 
@@ -220,8 +221,11 @@ class WeightStore:
     def resolve(self, weight_id: str, *, download: bool = True) -> Path:
         """The verified local path of ``weight_id`` (see the module docstring for the order).
 
-        ``download=False`` behaves as if offline (used by ``verify``).
+        ``download=False`` behaves as if offline (used by ``verify``). A pinned upstream pickle that is
+        not converted yet is converted first, once (``auto_convert``), when the Hub can be reached.
         """
+        if download:
+            self.auto_convert(weight_id)  # outside the store's lock: other weights resolve meanwhile
         with self._lock:
             path, where, notice = self._resolve(self.spec(weight_id), download)
             self._resolved[weight_id] = (path, where, notice)
@@ -260,6 +264,64 @@ class WeightStore:
                       f"`ganhub weights fetch {spec.id} --force`, or pin the manifest's revision to a commit.")
         return path, "downloaded", ""
 
+    # -- automatic conversion of pinned upstream pickles --------------------------------
+
+    def pinned_pickle(self, weight_id: str) -> bool:
+        """True for an upstream pickle on the Hub whose manifest entry pins both its revision (a commit)
+        and its sha256: the only kind converted without a person running ``ganhub weights convert``."""
+        spec = self.spec(weight_id)
+        return (spec.format == "pickle" and bool(spec.converter) and bool(spec.repo_id) and _is_commit(spec.revision)
+                and bool(spec.sha256))
+
+    def _wants_auto_conversion(self, spec: WeightSpec) -> bool:
+        if not self.pinned_pickle(spec.id) or self._converted_file(spec) is not None:
+            return False
+        if self._override_file(spec) is not None:
+            return False
+        if spec.embedded and self._standin(spec) is None and Path(spec.embedded).is_file():
+            return False  # the embedded file is the weight itself
+        return not hf_offline() and (self._cached_file(spec) is not None or _endpoint_reachable(hf_endpoint()))
+
+    def auto_convert(self, weight_id: str, report: Any = None) -> Path | None:
+        """Convert a pinned upstream pickle once, where it is first needed; returns the converted file,
+        or None when there is nothing to do (not such a pickle, already converted, or offline).
+
+        The same path as ``ganhub weights convert ID`` (``convert``: download into the HF cache, refuse
+        a file whose sha256 is not the pinned one, ``torch.load(weights_only=True)``, the converter,
+        safetensors plus a sha256 record). Visible: a log line before and after, and ``report(text)``
+        (default: a Gradio notice and progress line when called inside an event). A sha256 mismatch
+        raises ``WeightIntegrityError``; a Hub that cannot be reached leaves resolution to its fallbacks.
+        """
+        spec = self.spec(weight_id)
+        if not self._wants_auto_conversion(spec):
+            return None
+        with self._lock:
+            lock = self._convert_locks.setdefault(spec.id, threading.Lock())
+        with lock:
+            found = self._converted_file(spec)
+            if found is not None:  # converted by another request while this one waited
+                return found[0]
+            say = report or _ui_progress
+            size = f" ({_human(spec.size)})" if spec.size else ""
+            start = f"Converting '{spec.id}' once: the pinned upstream pickle {_source_str(spec)}{size} → safetensors"
+            log.warning("weight %s: %s", spec.id, start)
+            say(start + " …")
+            import time
+
+            t0 = time.perf_counter()
+            try:
+                out = self.convert(spec.id)
+            except WeightIntegrityError:
+                raise
+            except WeightUnavailable as exc:
+                log.warning("weight %s: automatic conversion not possible: %s", spec.id, exc)
+                say(f"'{spec.id}' could not be converted: {exc}")
+                return None
+            done = f"Converted '{spec.id}' in {time.perf_counter() - t0:.0f} s: {out} (sha256 recorded)"
+            log.warning("weight %s: %s", spec.id, done)
+            say(done)
+            return out
+
     def _resolve_converted(self, spec: WeightSpec, standin: _Standin | None, download: bool) -> tuple[Path, str, str]:
         found = self._converted_file(spec)
         if found is not None:
@@ -275,8 +337,12 @@ class WeightStore:
                 return self.convert(spec.id, download=download), "converted", ""
             except WeightUnavailable as exc:
                 return self._fall_back(spec, standin, exc)
+        unpinned = ("" if self.pinned_pickle(spec.id) else
+                    " It is not converted automatically because its manifest entry does not pin "
+                    + " and ".join(k for k, v in (("a commit as its revision", _is_commit(spec.revision)),
+                                                  ("a sha256", spec.sha256)) if not v) + ".")
         how = (f"Run `ganhub weights convert {spec.id}` once (it downloads {_source_str(spec)} and converts it)."
-               if spec.repo_id else
+               + unpinned if spec.repo_id else
                f"It is not on the Hugging Face Hub ({spec.filename}): get it from its publisher and run "
                f"`ganhub weights convert {spec.id} --from FILE` once.")
         exc = WeightUnavailable(
@@ -393,13 +459,17 @@ class WeightStore:
             cached = self._cached_file(spec)
             if cached is not None:
                 return make("cache", cached)
+        auto = self.pinned_pickle(spec.id) and not hf_offline()
         if standin is not None and embedded is not None and embedded.is_file():
-            reason = ("not converted yet: run `ganhub weights convert " + spec.id + "`"
+            reason = ("not converted yet: converted from the Hub on first use" if auto else
+                      "not converted yet: run `ganhub weights convert " + spec.id + "`"
                       if self._needs_conversion(spec) else
                       "offline, the Hub copy is not cached" if hf_offline() else "the Hub copy is downloaded on first use")
             return make("embedded", embedded, f"embedded stand-in ({reason})", embedded.stat().st_size)
         if not spec.repo_id:
             return make("missing", None, f"embedded file missing: {spec.embedded}")
+        if auto:
+            return make("missing", None, "pinned upstream pickle: downloaded and converted to safetensors on first use")
         if spec.format == "pickle":
             return make("missing", None, f"needs `ganhub weights convert {spec.id}`")
         if hf_offline():
@@ -525,6 +595,13 @@ class WeightStore:
         return out
 
 
+def _is_commit(revision: str | None) -> bool:
+    """A revision that names one commit (40 hex digits), not a branch or tag that can move."""
+    import re
+
+    return bool(revision) and re.fullmatch(r"[0-9a-f]{40}", str(revision)) is not None
+
+
 def _rel(path: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
@@ -536,6 +613,26 @@ def _root_cause(exc: BaseException) -> str:
     while exc.__cause__ is not None:
         exc = exc.__cause__
     return f"{type(exc).__name__}: {exc}"
+
+
+def _ui_progress(message: str) -> None:
+    """Show a conversion's progress: a Gradio toast and, when the handler has a progress bar, its
+    description; outside an event only the log has it."""
+    if "gradio" not in sys.modules:
+        return
+    try:
+        from gradio.context import LocalContext
+
+        if LocalContext.blocks.get(None) is None or LocalContext.event_id.get(None) is None:
+            return
+        import gradio as gr
+
+        gr.Info(message, duration=10)
+        progress = LocalContext.progress.get(None)
+        if progress is not None:
+            progress(None, desc=message)
+    except Exception:
+        log.debug("could not show a Gradio progress line", exc_info=True)
 
 
 def _ui_notice(message: str) -> None:
