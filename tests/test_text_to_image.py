@@ -245,7 +245,10 @@ def test_mode_seeking_segment_is_recorded_and_changes_the_generator_update(tmp_p
     cont.save()
     import json
 
-    assert [seg["mode_seeking"] for seg in json.loads((tmp_path / "a" / "ckpt.json").read_text())["schedule"]] == [0.0, 1.0]
+    from hub.training import latest_checkpoint
+
+    state = json.loads((latest_checkpoint(tmp_path / "a") / "state.json").read_text())
+    assert [seg["mode_seeking"] for seg in state["schedule"]] == [0.0, 1.0]
 
 
 def test_paraphrases_name_every_attribute():

@@ -13,8 +13,9 @@ about 0.3 core, and updates matter more than batch size this early) and widths h
 D input; its colour transforms are off because colour is what the text names (skin tone, hair).
 
 Every random draw of step k comes from generators seeded with (seed, k), so a resumed run is the
-same run. Checkpoints (safetensors + JSON, optimiser state by torch.save) go to
-``~/.cache/ganhub/train/text_to_image/`` every ``--ckpt-minutes``, atomically.
+same run. Checkpoints, run control (``--steps --minutes``, a ``STOP`` file, signals) and the export are
+the training kit's (``hub.training``): checkpoints go to ``~/.cache/ganhub/train/text_to_image/`` every
+``--ckpt-minutes``; the card is ``card_template.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import random
 import sys
 import time
@@ -31,12 +31,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hub.training import atomic_write
+from hub.training import (RunControl, add_common_args, atomic_write, cache_dir, export_embedded, latest_checkpoint,
+                          load_checkpoint, log, render_card, save_checkpoint)
 from hub.weights import sha256_file
 
-DEFAULT_OUT = Path.home() / ".cache" / "ganhub" / "train" / "text_to_image"
+DEFAULT_OUT = cache_dir("text_to_image")
 WEIGHTS_DIR = Path(__file__).resolve().with_name("weights")  # this plugin's embedded weights
 MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
+CARD_TEMPLATE = Path(__file__).resolve().with_name("card_template.md")
 WEIGHT_ID = "text-to-image-emoji64"
 
 #: Fixed prompts for sample grids and the model card (the last two name withheld combinations).
@@ -50,10 +52,6 @@ SAMPLE_PROMPTS = [
     "a woman with red hair and dark skin tone",
     "a woman with white hair and light skin tone",
 ]
-
-
-def _log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 class Trainer:
@@ -185,38 +183,35 @@ class Trainer:
             self.last["ms_ratio"] = 1.0 / loss_ms.item() - 1e-5  # the image/noise distance ratio
         return self.last
 
-    # ---- checkpoints -----------------------------------------------------------------------
-    def state_tensors(self) -> dict:
-        out = {}
-        for prefix, m in (("G.", self.G), ("D.", self.D), ("S.", self.S), ("G_ema.", self.G_ema)):
-            out.update({prefix + k: v.detach().contiguous().clone() for k, v in m.state_dict().items()})
-        return out
+    # ---- checkpoints (the training kit's) -------------------------------------------------------
+    def networks(self) -> dict:
+        return {"G": self.G, "D": self.D, "S": self.S, "G_ema": self.G_ema}
 
-    def save(self) -> None:
-        import torch
-        from safetensors.torch import save_file
+    def optimizers(self) -> dict:
+        return {"g": self.opt_g, "d": self.opt_d, "s": self.opt_s}
 
-        atomic_write(self.out_dir / "ckpt.safetensors", lambda p: save_file(self.state_tensors(), str(p)))
-        opt = {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict(), "s": self.opt_s.state_dict()}
-        atomic_write(self.out_dir / "ckpt_opt.pt", lambda p: torch.save(opt, p))
-        state = {"step": self.step_count, "cpu_seconds": self.cpu_seconds, "config": self.cfg,
-                 "schedule": self.schedule,
+    def save(self) -> Path:
+        state = {"cpu_seconds": self.cpu_seconds, "config": self.cfg, "schedule": self.schedule,
                  "g_config": self.G.config(), "last": self.last, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        atomic_write(self.out_dir / "ckpt.json", lambda p: p.write_text(json.dumps(state, indent=1)))
+        return save_checkpoint(self.out_dir, self.step_count, self.networks(), self.optimizers(), state)
 
     def resume(self) -> None:
-        import torch
-        from safetensors.torch import load_file
+        ckpt = latest_checkpoint(self.out_dir)
+        if ckpt is not None:
+            state = load_checkpoint(ckpt, self.networks(), self.optimizers())
+        elif (self.out_dir / "ckpt.json").is_file():  # the layout before the kit: one file, names prefixed
+            import torch
+            from safetensors.torch import load_file
 
-        state_path = self.out_dir / "ckpt.json"
-        if not state_path.exists():
+            state = json.loads((self.out_dir / "ckpt.json").read_text())
+            tensors = load_file(str(self.out_dir / "ckpt.safetensors"))
+            for prefix, m in self.networks().items():
+                m.load_state_dict({k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")})
+            saved = torch.load(self.out_dir / "ckpt_opt.pt", weights_only=True)
+            for name, opt in self.optimizers().items():
+                opt.load_state_dict(saved[name])
+        else:
             return
-        state = json.loads(state_path.read_text())
-        tensors = load_file(str(self.out_dir / "ckpt.safetensors"))
-        for prefix, m in (("G.", self.G), ("D.", self.D), ("S.", self.S), ("G_ema.", self.G_ema)):
-            m.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-        opt = torch.load(self.out_dir / "ckpt_opt.pt", weights_only=True)
-        self.opt_g.load_state_dict(opt["g"]), self.opt_d.load_state_dict(opt["d"]), self.opt_s.load_state_dict(opt["s"])
         self.step_count, self.cpu_seconds = int(state["step"]), float(state["cpu_seconds"])
         # Checkpoints from before the schedule record: their settings were the saved config's.
         self.schedule = state.get("schedule") or [
@@ -261,23 +256,21 @@ def render_grid(text_encoder, G, prompts: Sequence[str], seeds: Sequence[int], t
 
 def train(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ganhub train text_to_image", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--steps", type=int, default=200_000, help="stop at this total step count")
+    add_common_args(p, "text_to_image", steps=200_000, every=None)
     p.add_argument("--batch", type=int, default=32, help="paper 64; halved: twice the updates per CPU second")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--width", type=int, default=32, help="DCGAN base width (paper's code: 64/128)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--text-steps", type=int, default=1500)
     p.add_argument("--portrait-share", type=float, default=0.5)
     p.add_argument("--augment", default="translation,cutout")
     p.add_argument("--mode-seeking", type=float, default=0.0,
                    help="weight of the mode-seeking term (MSGAN, Mao et al. 2019; not in Reed et al.); 0 = off")
-    p.add_argument("--ckpt-minutes", type=float, default=4.0)
+    p.add_argument("--ckpt-minutes", type=float, default=4.0, help="checkpoint every N minutes (and every --every steps)")
     p.add_argument("--sample-every", type=int, default=250)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--export", action="store_true", help="write the embedded weights from the latest checkpoint")
-    p.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR)
+    p.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR,
+                   help="with --export: another folder writes there and leaves weights.yaml alone")
     p.add_argument("--eval-samples", type=int, default=16, help="samples per prompt for the card's eval table")
     args = p.parse_args(list(argv) if argv is not None else None)
 
@@ -285,44 +278,49 @@ def train(argv: Sequence[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     if args.export:
-        export(args.out_dir, args.weights_dir, eval_samples=args.eval_samples)
+        export(args.out, args.weights_dir, eval_samples=args.eval_samples)
         return 0
-    log = _log
-    tr = Trainer(args.out_dir, batch=args.batch, lr=args.lr, beta1=args.beta1, width=args.width, seed=args.seed,
+    if args.fresh:
+        raise SystemExit(f"--fresh: move {args.out} aside instead (it holds the trained text encoder too)")
+    control = RunControl(args.out, args.steps, args.minutes, every=args.every, every_minutes=args.ckpt_minutes)
+    tr = Trainer(args.out, batch=args.batch, lr=args.lr, beta1=args.beta1, width=args.width, seed=args.seed,
                  portrait_share=args.portrait_share, augment=args.augment, text_steps=args.text_steps,
                  mode_seeking=args.mode_seeking, log=log)
-    (args.out_dir / "samples").mkdir(exist_ok=True)
-    last_ckpt, t0, s0 = time.time(), time.time(), tr.step_count
-    while tr.step_count < args.steps:
+    (args.out / "samples").mkdir(exist_ok=True)
+    t0, s0 = time.time(), tr.step_count
+    while control.running(tr.step_count):
         stats = tr.step()
         k = tr.step_count
         if k % 25 == 0:
             rate = (k - s0) / (time.time() - t0)
             log(f"step {k} {rate:.3f} it/s " + " ".join(f"{a} {b:.3f}" for a, b in stats.items()))
         if k % args.sample_every == 0:
-            tr.sample_grid(args.out_dir / "samples" / f"step{k:06d}.png")
-        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            tr.sample_grid(args.out / "samples" / f"step{k:06d}.png")
+        if control.checkpoint_due(k):
             tr.save()
-            last_ckpt = time.time()
     tr.save()
+    log(f"stopped at step {tr.step_count} ({control.reason})")
     return 0
 
 
 # ---- export ------------------------------------------------------------------------------------
 
-def save_weights(path: Path, text_encoder, G, S, step: int = 0) -> Path:
-    """One fp16 safetensors file: ``text.*``, ``G.*``, ``S.*`` and the configs in its metadata."""
-    from safetensors.torch import save_file
-
+def weights_file(text_encoder, G, S, step: int = 0) -> tuple[dict, dict[str, str]]:
+    """The embedded file's fp16 tensors (``text.*``, ``G.*``, ``S.*``) and metadata (the configs)."""
     out = {}
     for prefix, m in (("text.", text_encoder), ("G.", G), ("S.", S)):
         for k, v in m.state_dict().items():
             out[prefix + k] = v.detach().half().contiguous() if v.is_floating_point() else v.detach().contiguous()
     config = {"text": text_encoder.config(), "G": G.config(), "S": S.config(), "step": step}
-    path = Path(path)
-    atomic_write(path, lambda p: save_file(out, str(p), metadata={"config": json.dumps(config)}))
-    os.chmod(path, 0o644)
-    return path
+    return out, {"config": json.dumps(config)}
+
+
+def save_weights(path: Path, text_encoder, G, S, step: int = 0) -> Path:
+    """One fp16 safetensors file: ``text.*``, ``G.*``, ``S.*`` and the configs in its metadata."""
+    from safetensors.torch import save_file
+
+    tensors, metadata = weights_file(text_encoder, G, S, step)
+    return atomic_write(path, lambda p: save_file(tensors, str(p), metadata=metadata))
 
 
 def recalibrate_batchnorm(G, text_table, batches: int = 32, batch: int = 64, seed: int = 0) -> None:
@@ -349,60 +347,57 @@ def export(out_dir: Path = DEFAULT_OUT, weights_dir: Path = WEIGHTS_DIR, eval_sa
     """Latest checkpoint -> weights/<id>.safetensors (text encoder + G_ema + S, fp16), .png grid, .md card."""
     import torch
     from PIL import Image
-    from safetensors.torch import load_file
 
     from plugins.text_to_image.gan import Generator, StyleEncoder
     from plugins.text_to_image.train_text import captions_for, training_set
 
     out_dir, weights_dir = Path(out_dir), Path(weights_dir)
-    for _ in range(5):  # training may replace the checkpoint meanwhile: read until json and tensors agree
-        state = json.loads((out_dir / "ckpt.json").read_text())
-        tensors = load_file(str(out_dir / "ckpt.safetensors"))
-        if json.loads((out_dir / "ckpt.json").read_text())["step"] == state["step"]:
-            break
+    ckpt = latest_checkpoint(out_dir)  # complete by construction: training writes the next one beside it
+    if ckpt is None:
+        raise SystemExit(f"no checkpoint in {out_dir}; train first")
+    state = json.loads((ckpt / "state.json").read_text())
     text_info = json.loads((out_dir / "text_encoder.json").read_text())
     text_encoder = load_text_encoder(out_dir / "text_encoder.safetensors")
     g_cfg = state["g_config"]
     G = Generator(**g_cfg)
-    G.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("G_ema.")})
     S = StyleEncoder(z_dim=g_cfg["z_dim"], width=g_cfg["width"])
-    S.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("S.")})
+    load_checkpoint(ckpt, {"G_ema": G, "S": S})
     _, meta = training_set()
     with torch.no_grad():
         flat = [c for m in meta for c in captions_for(m)]
         table = torch.cat([text_encoder(flat[i:i + 512]) for i in range(0, len(flat), 512)])
     recalibrate_batchnorm(G, table)
 
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    path = save_weights(weights_dir / f"{WEIGHT_ID}.safetensors", text_encoder, G, S, step=state["step"])
+    tensors, metadata = weights_file(text_encoder, G, S, step=state["step"])
+    measured = {}
 
-    # Reload exactly what the hub will load, so every figure below is of the shipped file.
-    from plugins.text_to_image.api import TextToImageModel
+    def card(path: Path) -> str:
+        # Reload exactly what the hub will load, so every figure is of the shipped file.
+        from plugins.text_to_image.api import TextToImageModel
 
-    model = TextToImageModel.from_file(path)
-    grid = render_grid(model.text_encoder, model.G, SAMPLE_PROMPTS, range(8))
-    Image.fromarray(grid).save(weights_dir / f"{WEIGHT_ID}.png")
-    eval_md = "(not measured: the attribute classifier weights are missing)"
-    try:
-        from plugins.text_to_image.evaluate import evaluate, format_table
+        model = TextToImageModel.from_file(path)
+        grid = render_grid(model.text_encoder, model.G, SAMPLE_PROMPTS, range(8))
+        atomic_write(path.with_suffix(".png"), lambda tmp: Image.fromarray(grid).save(tmp, format="PNG"))
+        try:
+            from plugins.text_to_image.evaluate import evaluate, format_table
 
-        results = evaluate(model, samples_per_prompt=eval_samples)
-        eval_md = format_table(results)
-    except Exception as exc:  # noqa: BLE001 - the card says why the table is missing
-        eval_md = f"(not measured: {type(exc).__name__}: {exc})"
-    size, sha = path.stat().st_size, sha256_file(path)
-    write_card(weights_dir / f"{WEIGHT_ID}.md", state, text_info, eval_md, size, sha, len(meta))
+            measured["eval_md"] = format_table(evaluate(model, samples_per_prompt=eval_samples))
+        except Exception as exc:  # noqa: BLE001 - the card says why the table is missing
+            measured["eval_md"] = f"(not measured: {type(exc).__name__}: {exc})"
+        return card_text(state, text_info, measured["eval_md"], path.stat().st_size, sha256_file(path), len(meta))
+
     # The plugin manifest names weights/<id>.safetensors: a scratch export (another weights_dir) leaves it alone.
-    if manifest is not None and manifest.exists() and weights_dir.resolve() == (manifest.parent / "weights").resolve():
-        from hub.weights import rehash_manifest
-
-        rehash_manifest(manifest, [WEIGHT_ID])
-    print(f"{path}: {size} bytes sha256 {sha} (step {state['step']}, GAN {state['cpu_seconds'] / 3600:.2f} CPU h)")
-    print(eval_md)
+    into_plugin = manifest is not None and manifest.exists() and weights_dir.resolve() == (manifest.parent / "weights").resolve()
+    path = export_embedded(WEIGHT_ID, tensors, card, metadata=metadata,
+                           **(dict(manifest=manifest) if into_plugin else dict(folder=weights_dir)))
+    print(f"{path}: {path.stat().st_size} bytes sha256 {sha256_file(path)} (step {state['step']}, "
+          f"GAN {state['cpu_seconds'] / 3600:.2f} CPU h)")
+    print(measured["eval_md"])
     return path
 
 
-def write_card(path: Path, state: dict, text_info: dict, eval_md: str, size: int, sha: str, n_train: int) -> None:
+def card_text(state: dict, text_info: dict, eval_md: str, size: int, sha: str, n_train: int) -> str:
+    """The model card (``card_template.md``) of an export."""
     cfg = state["config"]
     cpu_h = (state["cpu_seconds"] + text_info.get("cpu_seconds", 0.0)) / 3600
     segments = state.get("schedule") or [{"from_step": 0, **cfg}]
@@ -411,44 +406,10 @@ def write_card(path: Path, state: dict, text_info: dict, eval_md: str, size: int
         + (f"mode-seeking term weight {seg['mode_seeking']} (MSGAN, Mao et al. 2019: not in Reed et al.; added "
            f"because the generator had learnt to ignore z)" if seg.get("mode_seeking") else "the paper's losses only")
         for seg in segments) + "."
-    text = f"""# text-to-image-emoji64 (GAN-INT-CLS, Reed et al. 2016)
-
-Text-conditional DCGAN at 64x64 with a matching-aware discriminator (GAN-CLS), interpolated text
-embeddings for G (GAN-INT, beta = 0.5) and a style encoder S(x) trained with ||z - S(G(z, phi(t)))||^2.
-One file holds the text encoder (`text.*`), the EMA generator (`G.*`) and the style encoder (`S.*`), fp16.
-
-## Data
-The emoji face/people dataset (`python -m plugins.emoji.dataset --resolution 64`, Noto Color Emoji), split
-"train" minus `plugins.emoji.dataset.compositional_holdout` (red hair + dark skin tone; woman + white hair;
-man + curly hair + medium skin tone; person + bald + light skin tone; woman + blond hair + medium-dark
-skin tone): {n_train} images. Captions: the dataset caption, the CLDR name, keywords and
-paraphrase templates built from the name-derived labels (`plugins/text_to_image/train_text.py`).
-Half of every batch is drawn from the head-and-shoulders portraits (the only images with a hair type).
-
-## Training
-- Command: `python -m plugins.text_to_image.train` (resumable; then `--export`), seed {cfg['seed']}.
-- Text encoder: word + char-n-gram hashing, bi-GRU, 256-d; DS-SJE symmetric hinge with a small image CNN,
-  {text_info['steps']} steps, batch {text_info['batch']}, Adam {text_info['lr']}; image->caption recall@1 on
-  portraits {text_info.get('image_to_caption_recall@1', float('nan')):.2f}.
-- GAN: {state['step']} iterations, batch {cfg['batch']}, Adam lr {cfg['lr']}, beta1 {cfg['beta1']},
-  width {cfg['width']} (DCGAN 64 scaled to 32 for a shared 2-core CPU), DiffAugment "{cfg['augment']}",
-  EMA {cfg['ema_decay']}, BN statistics recalibrated at export.
-- Schedule: {schedule_md}
-- Compute: {cpu_h:.2f} CPU hours (1 thread on a shared 2-core machine), checkpoint of {state.get('time', '?')}.
-
-## Evaluation (plugins/text_to_image/evaluate.py, the embedded attribute classifier as judge)
-{eval_md}
-
-## Limits
-- 64 px emoji only; the vocabulary of attributes is what emoji names carry (5 skin tones, 5 hair types,
-  man/woman/person, faces, roles and activities). Free text encodes, but words never seen in training
-  only help through their spelling.
-- Only ~50 training images carry a hair type, so hair is the weakest attribute; small, short CPU training.
-- Samples are blurrier than the Noto originals and sometimes mix two emoji.
-
-File: {size} bytes, sha256 `{sha}`.
-"""
-    path.write_text(text)
+    return render_card(CARD_TEMPLATE, cfg=cfg, state=state, text_info=text_info,
+                       recall=text_info.get("image_to_caption_recall@1", float("nan")), cpu_h=cpu_h,
+                       schedule_md=schedule_md, saved_at=state.get("time", "?"), eval_md=eval_md, size=size, sha=sha,
+                       n_train=n_train)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
