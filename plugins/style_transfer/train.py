@@ -18,13 +18,15 @@ Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/a
 decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only;
 + encoder.safetensors once the encoder trains: from then on every run of that folder uses it).
 ``--snapshot-every N`` also keeps weight-only copies in snapshots/step_N/, which ``--export
---average-last K`` averages (see ``average_snapshots``).
+--average-last K`` averages (see ``average_snapshots``). The run stops through the training kit's
+``RunControl`` (``--steps``, ``--max-seconds``, a ``STOP`` file in the run folder, SIGTERM) and exports
+through ``hub.training.export_embedded``. The checkpoint keeps its single-slot layout, which the
+snapshots share (the averaging reads both alike).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -36,12 +38,14 @@ from typing import Sequence
 import torch
 import torch.utils.data
 
-from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
-from hub.training import atomic_write
+from hub.nn.training import DEVICE_HELP, place_for_training
+from hub.training import RunControl, atomic_write, export_embedded
+from hub.weights import sha256_file
 
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / os.environ.get(
     "GANHUB_ADAIN_RUN", "adain")  # another run name keeps side-by-side trials apart
-#: The plugin's own manifest and embedded weights (the export rewrites those entries' sha256).
+#: The plugin's own manifest and where it puts the embedded weights and card (the export rewrites those
+#: entries' sha256 through export_embedded).
 MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
 EXPORT = MANIFEST.parent / "weights" / "adain-embedded-decoder.safetensors"
 EXPORT_ENCODER = MANIFEST.parent / "weights" / "adain-embedded-encoder.safetensors"
@@ -246,12 +250,12 @@ def train(args) -> None:
     defaults = {"device": "cpu", "laplacian_weight": 0.0, "train_encoder": False, "encoder_lr": 0.0, "threads": 1}
     if not schedule or {k: schedule[-1].get(k, defaults.get(k)) for k in setting} != setting:
         schedule.append({"from_step": state["step"], **setting})
-    last_ckpt, t_log, n_log = time.time(), time.time(), 0
-    t_start = time.time()
+    t_log, n_log = time.time(), 0
     batches = iter(_batch_loader(args.seed, state["step"], args.batch, args.crop, args.workers))
-    stop = stop_on_signals()  # SIGTERM (a session ending) or Ctrl-C: finish the step, checkpoint
-    while (state["step"] < args.steps and not stop
-           and (not args.max_seconds or time.time() - t_start < args.max_seconds)):
+    # SIGTERM (a session ending), Ctrl-C, a STOP file or --max-seconds: finish the step, checkpoint
+    control = RunControl(CKPT_DIR, args.steps, args.max_seconds / 60 if args.max_seconds else None,
+                         every_minutes=args.ckpt_every / 60)
+    while control.running(state["step"]):
         step = state["step"]
         content, style = (t.to(device, non_blocking=True) for t in next(batches))
         for group in opt.param_groups:  # the authors' inverse-time decay
@@ -288,11 +292,11 @@ def train(args) -> None:
             t_log, n_log = time.time(), 0
         if args.snapshot_every and state["step"] % args.snapshot_every == 0:
             snapshot()
-        if time.time() - last_ckpt > args.ckpt_every:
+        if control.checkpoint_due(state["step"]):
             checkpoint()
-            last_ckpt = time.time()
     checkpoint()
-    print(f"signal {stop.signal}: checkpointed at step {state['step']}" if stop else "done", flush=True)
+    print(f"signal {control.stop.signal}: checkpointed at step {state['step']}" if control.stop else
+          f"done ({control.reason})", flush=True)
 
 
 def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict, list[int]]:
@@ -325,8 +329,6 @@ def export(average_last: int = 1) -> int:
     """Copy the latest checkpoint's decoder (and trained encoder, if any) to weights/ (fp32
     safetensors), refresh manifest + card. average_last > 1: the average of the last that many
     snapshots (--snapshot-every) instead of the checkpoint."""
-    from safetensors.torch import save_file
-
     # The checkpoint folder and a snapshot folder hold the same files, so both go through
     # average_snapshots (the "average" of the checkpoint alone is the checkpoint, exactly).
     if average_last > 1:
@@ -352,30 +354,29 @@ def export(average_last: int = 1) -> int:
             "schedule": json.dumps(state_json.get("schedule") or [])}
     if averaged_steps:
         meta["averaged_steps"] = json.dumps(averaged_steps)
-    atomic_write(EXPORT, lambda p: save_file({k: v.float().contiguous() for k, v in tensors.items()}, str(p), metadata=meta))
-    ids = ["adain-embedded-decoder"]
+    exported = (f"the average of the snapshots at steps {', '.join(map(str, averaged_steps))}"
+                if averaged_steps else f"step {meta['step']}")
+    status = (f"<!-- train-status -->\nExported from {exported} ({meta['images']} image pairs, "
+              f"{meta['cpu_hours']} CPU wall-hours (threads per segment in the schedule)"
+              + (f" and {meta['gpu_hours']} GPU-hours" if float(meta["gpu_hours"]) > 0 else "")
+              + f"), loss EMA (total, content, style) = "
+              f"{meta['loss_ema']}.\n<!-- /train-status -->")
+
+    def card(path: Path) -> str:
+        """The card written by hand, with only its train-status block replaced (a missing card stays empty)."""
+        card_path = path.with_suffix(".md")
+        text = card_path.read_text() if card_path.exists() else ""
+        return re.sub(r"<!-- train-status -->.*?<!-- /train-status -->", lambda _: status, text, flags=re.S)
+
+    # the plugin's manifest names both files; the encoder's card is written by hand and stays as it is
+    out = export_embedded("adain-embedded-decoder", {k: v.float() for k, v in tensors.items()}, card, MANIFEST,
+                          metadata=meta)
     if has_encoder:
         # the decoder belongs to this encoder: both leave the checkpoint (or the average) together
-        atomic_write(EXPORT_ENCODER, lambda p: save_file({k: v.float().contiguous() for k, v in encoder.items()},
-                                                          str(p), metadata={**meta, "encoder": "this file"}))
-        ids.append("adain-embedded-encoder")
-    blob = EXPORT.read_bytes()
-    sha, size = hashlib.sha256(blob).hexdigest(), len(blob)
-    from hub.weights import rehash_manifest
-
-    rehash_manifest(MANIFEST, ids)
-    if CARD.exists():
-        exported = (f"the average of the snapshots at steps {', '.join(map(str, averaged_steps))}"
-                    if averaged_steps else f"step {meta['step']}")
-        status = (f"<!-- train-status -->\nExported from {exported} ({meta['images']} image pairs, "
-                  f"{meta['cpu_hours']} CPU wall-hours (threads per segment in the schedule)"
-                  + (f" and {meta['gpu_hours']} GPU-hours" if float(meta["gpu_hours"]) > 0 else "")
-                  + f"), loss EMA (total, content, style) = "
-                  f"{meta['loss_ema']}.\n<!-- /train-status -->")
-        card = CARD.read_text()
-        card = re.sub(r"<!-- train-status -->.*?<!-- /train-status -->", lambda _: status, card, flags=re.S)
-        atomic_write(CARD, lambda p: p.write_text(card))
-    print(f"exported {EXPORT.name} step={meta['step']} images={meta['images']} sha256={sha} size={size}"
+        export_embedded("adain-embedded-encoder", {k: v.float() for k, v in encoder.items()}, card, MANIFEST,
+                        metadata={**meta, "encoder": "this file"})
+    sha, size = sha256_file(out), out.stat().st_size
+    print(f"exported {out.name} step={meta['step']} images={meta['images']} sha256={sha} size={size}"
           + (f" averaged over steps {averaged_steps}" if averaged_steps else ""))
     return 0
 
