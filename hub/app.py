@@ -266,7 +266,7 @@ def status_tables(hub: Hub) -> tuple[str, list[list[str]], list[list[str]], list
 
 def _plugins_tab(hub: Hub) -> tuple[Any, list[Any]]:
     with gr.Tab("Plugins & weights", id=PLUGINS_TAB_ID, elem_id=f"tab-{PLUGINS_TAB_ID}"):
-        header = gr.Markdown("Loading status…", elem_id="ganhub-status")
+        header = gr.Markdown("Loading status…", elem_id="ganhub-status", label="Hub status")
         plugins = gr.Dataframe(
             headers=["plugin", "version", "load ms", "state", "registered", "problem"],
             label="Plugins", interactive=False, wrap=True,
@@ -345,6 +345,7 @@ def build_app(
                 fn.fn = gpu(duration=duration)(fn.fn)
                 fn.fn = _budgeted(hub, fn)  # outside the shim: a refused request takes no GPU slot
     _stoppable_handlers(blocks)
+    _name_api_values(blocks)
     from hub.ui.budget import remove_session_files
 
     blocks.unload(remove_session_files)  # a session's result folders go when the session ends
@@ -354,6 +355,40 @@ def build_app(
     blocks.ganhub_api_names = dict(issued)  # type: ignore[attr-defined]
     env_limit = os.environ.get("GRADIO_DEFAULT_CONCURRENCY_LIMIT")
     return blocks.queue(default_concurrency_limit="not_set" if env_limit else LIGHT_LIMIT, max_size=queue_max_size())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"\W+", "_", text.lower()).strip("_")
+
+
+def _name_api_values(blocks: gr.Blocks) -> None:
+    """Name every input and output of the public API after its label, where Gradio would not.
+
+    Gradio names a parameter after the handler's parameter, so a handler taking ``*values`` shows
+    ``param_6``…; it names an output after its component's label, so an unlabelled status line shows
+    ``value_54``. Such a parameter takes its component's label (``"gender:man"`` -> ``gender_man``);
+    an unlabelled output gets a label from its ``elem_id`` or its kind ("Status" for a Markdown line;
+    a Markdown does not show its label)."""
+    for fn in blocks.fns.values():
+        if fn.fn is None or fn.api_visibility == "private":
+            continue
+        names = list(fn.input_parameter_names or [])
+        names += [None] * (len(fn.inputs) - len(names))
+        taken = {n for n in names if n}
+        for i, block in enumerate(fn.inputs):
+            if names[i] is None:
+                base = _slug(str(getattr(block, "label", "") or "")) or f"{type(block).__name__.lower()}_input"
+                name, k = base, 2
+                while name in taken or not name.isidentifier():
+                    name, k = (f"{base}_{k}" if base.isidentifier() else f"input_{base}_{k}"), k + 1
+                names[i] = name
+                taken.add(name)
+        fn.input_parameter_names = names
+        for block in fn.outputs:
+            if getattr(block, "label", "x") is None and not getattr(block, "skip_api", True):
+                elem_id = getattr(block, "elem_id", None)
+                block.label = (elem_id.replace("-", " ").replace("_", " ").capitalize() if elem_id else
+                               "Status" if isinstance(block, gr.Markdown) else type(block).__name__)
 
 
 def _stoppable_handlers(blocks: gr.Blocks) -> None:
