@@ -90,7 +90,8 @@ def train(args) -> int:
     import torch
     import torch.nn.functional as F
 
-    from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
+    from hub.training import RunControl, log, save_checkpoint
+    from hub.training.loop import GANLoop, NetworkMismatch, resume_run
     from plugins.emoji.dataset import load_emoji_arrays
     from plugins.image_translation.sketch import edges, to_input
 
@@ -115,43 +116,36 @@ def train(args) -> int:
     config = {"G": G.config, "D": D.config, "batch": args.batch, "lambda_l1": args.lambda_l1, "lr": args.lr,
               "betas": list(betas), "steps": args.steps, "decay_from": args.decay_from, "seed": args.seed,
               "resolution": args.resolution, "train_images": int(len(images))}
-    step, cpu_s, wall_s, history, schedule = 0, 0.0, 0.0, [], [[0, args.steps]]
-    ckpt = None if args.fresh else latest_checkpoint(out)
-    if ckpt is not None:
-        state = load_checkpoint(ckpt, {"G": G, "D": D}, {"G": opt_g, "D": opt_d})
-        step, cpu_s, wall_s, history = state["step"], state["cpu_s"], state["wall_s"], state.get("history", [])
-        # a resumed run with another --steps lengthens (or shortens) the lr schedule from here on: recorded
-        schedule = state.get("schedule", [[0, state["config"]["steps"]]])
-        if schedule[-1][1] != args.steps:
-            schedule.append([step, args.steps])
-        if state["config"]["G"] != G.config or state["config"]["D"] != D.config:
-            print(f"{ckpt} was trained with other networks: {state['config']}", file=sys.stderr)
-            return 2
-        log(f"resumed from {ckpt} at step {step}")
+    try:
+        run = resume_run(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, steps=args.steps, config=config,
+                         networks=("G", "D"), fresh=args.fresh)
+    except NetworkMismatch as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    step, cpu_s, wall_s, history, schedule = run.step, run.cpu_s, run.wall_s, run.history, run.schedule
     # a fixed monitor: 32 held-out edge maps (logged only; nothing is chosen by it)
     held, _ = load_emoji_arrays(args.resolution, "heldout")
     mon = np.random.default_rng(123).choice(len(held), min(32, len(held)), replace=False)
     mon_x = to_input(np.stack([edges(held[i]) for i in mon]))
     mon_y = torch.from_numpy(held[mon]).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
-    control = RunControl(out, args.steps, args.minutes)
     cpu0, wall0 = time.process_time(), time.time()
-    losses = LossLog(60)
 
     def checkpoint() -> None:
         G.eval()
         with torch.no_grad():
             mon_l1 = (G(mon_x) - mon_y).abs().mean().item()
         G.train()
-        history.append({"step": step, "monitor_l1": round(mon_l1, 5), **losses.means()})
+        history.append({"step": step, "monitor_l1": round(mon_l1, 5), **loop.losses.means()})
         state = {"cpu_s": cpu_s + time.process_time() - cpu0, "wall_s": wall_s + time.time() - wall0,
                  "threads": args.threads, "config": config, "history": history, "schedule": schedule}
         path = save_checkpoint(out, step, {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, state)
         log(f"checkpoint {path} (held-out monitor L1 {mon_l1:.4f})")
 
+    loop = GANLoop(RunControl(out, args.steps, args.minutes), args.every, checkpoint)
     G.train()
     D.train()
-    while control.running(step):
+    while loop.running(step):
         lr = lr_at(step, args.steps, args.lr, args.decay_from)
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
@@ -176,16 +170,8 @@ def train(args) -> int:
         loss_g.backward()
         opt_g.step()
         step += 1
-        losses.add(dict([("d", loss_d.item()), ("g_adv", adv.item()), ("l1", l1.item())]))
-        due = losses.due()
-        if due:
-            log(losses.line(step, lr))
-        if step % args.every == 0:
-            checkpoint()
-        if due:
-            losses.reset()
-    checkpoint()
-    log(f"stopped at step {step} ({control.reason})")
+        loop.after_step(step, lr, {"d": loss_d.item(), "g_adv": adv.item(), "l1": l1.item()})
+    loop.finish(step)
     return 0
 
 
