@@ -374,6 +374,24 @@ def test_cyclegan_trainer_is_unpaired_seeded_and_resumes_as_one_run(tmp_path, ti
     assert same <= 2
 
 
+def test_cyclegan_warm_start_loads_both_generators_from_a_shipped_file(tmp_path):
+    from safetensors.torch import save_file
+
+    from plugins.image_translation.train_cyclegan import init_from_embedded
+
+    torch.manual_seed(0)
+    g, f = ResNetGenerator(3, 3, 4, 1), ResNetGenerator(3, 3, 4, 1)
+    shipped = {**{f"G.{k}": v.half() for k, v in g.state_dict().items()},
+               **{f"F.{k}": v.half() for k, v in f.state_dict().items()}}
+    save_file(shipped, str(tmp_path / "pair.safetensors"))
+    g2, f2 = ResNetGenerator(3, 3, 4, 1), ResNetGenerator(3, 3, 4, 1)
+    init_from_embedded(g2, f2, tmp_path / "pair.safetensors")
+    for mine, theirs, prefix in ((g2, g, "G."), (f2, f, "F.")):
+        for k, v in mine.state_dict().items():
+            assert v.dtype == theirs.state_dict()[k].dtype and torch.equal(v, shipped[prefix + k].to(v.dtype))
+    assert not torch.equal(g2.state_dict()["model.1.weight"], f2.state_dict()["model.1.weight"])
+
+
 # ---------------------------------------------------------------------------------------------
 # The Twemoji builder (a fake package tarball; the real one is fetched by `npm pack`)
 
@@ -475,8 +493,10 @@ def test_tab_handlers_give_line_map_outputs_and_cycle(monkeypatch):
     assert np.array_equal(np.asarray(lines2)[::4, ::4], sketch.edges(_face()))
     with pytest.raises(gr.Error):
         ui.run_pix2pix(ui.MODES[0], {"composite": np.full((50, 50, 3), 255, np.uint8)}, None, "p", 1, 0)
-    seen, fake, rec, info = ui.run_cyclegan(_face(), "c", "noto2twemoji")
+    (seen, fake), rec, info = ui.run_cyclegan(_face(), "c", "noto2twemoji")
     assert seen.size == fake.size == rec.size == (256, 256) and "noto -> twemoji" in info and "dB" in info
+    with pytest.raises(gr.Error, match="Upload"):
+        ui.run_cyclegan(None, "c", "noto2twemoji")
 
 
 def test_the_tab_builds_with_two_sub_tabs():

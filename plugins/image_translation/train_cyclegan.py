@@ -50,8 +50,19 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--decay-from", type=float, default=0.5)
     p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--init-from-embedded", action="store_true",
+                   help="a run with no checkpoint starts G and F from the shipped weights (discriminators and pools fresh)")
     p.add_argument("--export", action="store_true", help="write the embedded weights, cards and grid from the latest checkpoint")
     return p.parse_args(list(argv))
+
+
+def init_from_embedded(G, F_, path: Path) -> None:
+    """Load the shipped pair (``G.*`` / ``F.*``, float16) into the generators, in float32."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    for prefix, net in (("G.", G), ("F.", F_)):
+        net.load_state_dict({k[len(prefix):]: v.float() for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
 
 
 def domain_batch(images, step: int, seed: int, domain: int, batch: int):
@@ -64,6 +75,12 @@ def domain_batch(images, step: int, seed: int, domain: int, batch: int):
     flips = rng.random(batch) < 0.5
     out = np.stack([images[i][:, ::-1] if f else images[i] for i, f in zip(idx, flips)])
     return torch.from_numpy(np.ascontiguousarray(out)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0), idx
+
+
+def _sha256(path: Path) -> str:
+    from hub.weights import sha256_file
+
+    return sha256_file(path)
 
 
 def build_nets(args):
@@ -79,7 +96,8 @@ def build_nets(args):
 def train(args) -> int:
     import torch
 
-    from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
+    from hub.training import RunControl, log, save_checkpoint
+    from hub.training.loop import GANLoop, NetworkMismatch, resume_run
     from plugins.emoji.dataset import load_emoji_arrays
     from plugins.emoji.twemoji import load_twemoji_arrays
     from plugins.image_translation.models import ImagePool
@@ -109,18 +127,20 @@ def train(args) -> int:
               "lambda_cycle": args.lambda_cycle, "lambda_identity": args.lambda_identity, "pool": args.pool,
               "lr": args.lr, "betas": list(betas), "steps": args.steps, "decay_from": args.decay_from, "seed": args.seed,
               "resolution": args.resolution, "train_images": {"X": int(len(xs)), "Y": int(len(ys))}}
-    step, cpu_s, wall_s, history, schedule = 0, 0.0, 0.0, [], [[0, args.steps]]
-    ckpt = None if args.fresh else latest_checkpoint(out)
-    if ckpt is not None:
-        state = load_checkpoint(ckpt, modules, optimizers)
-        step, cpu_s, wall_s, history = state["step"], state["cpu_s"], state["wall_s"], state.get("history", [])
-        schedule = state.get("schedule", [[0, state["config"]["steps"]]])  # a new --steps re-plans the lr from here
-        if schedule[-1][1] != args.steps:
-            schedule.append([step, args.steps])
-        if any(state["config"][k] != config[k] for k in ("G", "F", "D_X", "D_Y")):
-            print(f"{ckpt} was trained with other networks: {state['config']}", file=sys.stderr)
-            return 2
-        log(f"resumed from {ckpt} at step {step}")
+    try:
+        run = resume_run(out, modules, optimizers, steps=args.steps, config=config, networks=("G", "F", "D_X", "D_Y"),
+                         fresh=args.fresh)
+    except NetworkMismatch as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    step, cpu_s, wall_s, history, schedule = run.step, run.cpu_s, run.wall_s, run.history, run.schedule
+    if run.state is not None and "init_from" in run.state["config"]:
+        config["init_from"] = run.state["config"]["init_from"]
+    elif run.state is None and args.init_from_embedded:
+        shipped = Path(__file__).resolve().parent / "weights" / "cyclegan-noto-twemoji64.safetensors"
+        init_from_embedded(G, F_, shipped)
+        config["init_from"] = {"weights": shipped.name, "sha256": _sha256(shipped)}
+        log(f"G and F warm-started from {shipped}")
 
     mse = torch.nn.functional.mse_loss
     l1 = torch.nn.functional.l1_loss
@@ -128,19 +148,18 @@ def train(args) -> int:
     def gan(pred, real: bool):
         return mse(pred, torch.ones_like(pred) if real else torch.zeros_like(pred))
 
-    control = RunControl(out, args.steps, args.minutes)
     cpu0, wall0 = time.process_time(), time.time()
-    losses = LossLog(60)
 
     def checkpoint() -> None:
-        history.append({"step": step, **losses.means()})
+        history.append({"step": step, **loop.losses.means()})
         state = {"cpu_s": cpu_s + time.process_time() - cpu0, "wall_s": wall_s + time.time() - wall0,
                  "threads": args.threads, "config": config, "history": history, "schedule": schedule}
         path = save_checkpoint(out, step, modules, optimizers, state)
         log(f"checkpoint {path}")
 
+    loop = GANLoop(RunControl(out, args.steps, args.minutes), args.every, checkpoint)
     lam, lam_id = args.lambda_cycle, args.lambda_cycle * args.lambda_identity
-    while control.running(step):
+    while loop.running(step):
         lr = lr_at(step, args.steps, args.lr, args.decay_from)
         for opt in (opt_g, opt_d):
             for group in opt.param_groups:
@@ -170,16 +189,9 @@ def train(args) -> int:
         (loss_dx + loss_dy).backward()
         opt_d.step()
         step += 1
-        losses.add(dict([("adv_G", adv_g), ("adv_F", adv_f), ("cycle", cyc), ("idt", idt), ("D_Y", loss_dy), ("D_X", loss_dx)]))
-        due = losses.due()
-        if due:
-            log(losses.line(step, lr))
-        if step % args.every == 0:
-            checkpoint()
-        if due:
-            losses.reset()
-    checkpoint()
-    log(f"stopped at step {step} ({control.reason})")
+        loop.after_step(step, lr, {"adv_G": adv_g.item(), "adv_F": adv_f.item(), "cycle": cyc.item(), "idt": idt.item(),
+                                   "D_Y": loss_dy.item(), "D_X": loss_dx.item()})
+    loop.finish(step)
     return 0
 
 
