@@ -20,7 +20,7 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 
 from plugins.emoji.classifier import WEIGHT_ID, load_classifier
-from plugins.emoji.train_classifier import _gaussian_blur, evaluate, format_table, load_split
+from plugins.emoji.train_classifier import gaussian_blur, evaluate, format_table, load_split
 
 
 def main(argv=None) -> int:
@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     x, labels, meta = load_split("heldout")
     print(f"held-out: {len(meta)} images of {len({m['base_name'] for m in meta})} base emoji; weights {args.weights}\n")
     print("## clean\n" + format_table(evaluate(model, x, labels)) + "\n")
-    print("## Gaussian blur sigma 1 px\n" + format_table(evaluate(model, _gaussian_blur(x, 1.0), labels)) + "\n")
+    print("## Gaussian blur sigma 1 px\n" + format_table(evaluate(model, gaussian_blur(x, 1.0), labels)) + "\n")
     low = F.interpolate(F.interpolate(x, size=32, mode="bilinear", antialias=True), size=64, mode="bilinear")
     print("## 32 px, upsampled\n" + format_table(evaluate(model, low, labels)) + "\n")
     with torch.no_grad():

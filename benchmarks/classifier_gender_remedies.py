@@ -42,7 +42,7 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 
 from plugins.emoji.dataset import heldout_bases, without_gender_words
-from plugins.emoji.classifier import AttributeClassifier, _conv_bn
+from plugins.emoji.classifier import AttributeClassifier, conv_bn
 from plugins.emoji.train_classifier import (attribute_loss, augment, class_weights, evaluate,
                                                 format_table, learning_rate, load_split, per_base_misses,
                                                 sampling_weights)
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     model = AttributeClassifier()
     if args.remedy == "stem":
         first = model.config["widths"][0]
-        model.features = nn.Sequential(model.features[0], _conv_bn(first, first), *model.features[1:])
+        model.features = nn.Sequential(model.features[0], conv_bn(first, first), *model.features[1:])
     model = model.to(memory_format=torch.channels_last)
     if args.remedy == "masked-gradient":
         masks, has_mask = sibling_masks(x, labels, groups)

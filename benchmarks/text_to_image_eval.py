@@ -1,14 +1,8 @@
-"""Compositional evaluation of text-to-image, judged by the embedded emoji attribute classifier.
+"""Command line of ``plugins.text_to_image.evaluate``: the compositional evaluation of text-to-image,
+judged by the embedded emoji attribute classifier (seen / withheld / held-out combinations and their bars
+are described there).
 
     python benchmarks/text_to_image_eval.py [--samples 32] [--weights plugins/text_to_image/weights/text-to-image-emoji64.safetensors]
-
-For every prompt naming a gender (man, woman, person), a hair type (red, curly, white, blond, bald)
-and a skin tone (light .. dark): ``samples`` images (seeds 0..n-1); a sample passes when the
-classifier finds ALL THREE named attributes. Combinations fall in three groups:
-  seen      - some training image has the combination;
-  withheld  - the compositional hold-out (``plugins.emoji.dataset.compositional_holdout``): never trained on;
-  held-out  - base emoji of the held-out split (e.g. "woman: red hair"): also never trained on.
-Bars: seen >= 70 %, withheld >= 50 %. The evaluation itself is ``plugins.text_to_image.evaluate``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ def _attributes() -> dict[str, list[str]]:
     return {k: list(v) for k, v in ATTRIBUTES.items()}
 
 
-def _conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+def conv_bn(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    """The classifier's building block: 3x3 conv (no bias), BatchNorm, SiLU."""
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.SiLU(inplace=True))
 
 
@@ -44,7 +45,7 @@ class AttributeClassifier(nn.Module):
         self.config = {"resolution": resolution, "widths": list(widths), "dropout": dropout}
         layers, cin = [], 3
         for i, w in enumerate(widths):  # 64 -> 64, 32, 16, 8, 4; one conv at full size keeps it cheap
-            layers += [_conv_bn(cin, w)] if i == 0 else [_conv_bn(cin, w, 2), _conv_bn(w, w)]
+            layers += [conv_bn(cin, w)] if i == 0 else [conv_bn(cin, w, 2), conv_bn(w, w)]
             cin = w
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)

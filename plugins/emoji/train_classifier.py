@@ -52,7 +52,8 @@ def load_split(split: str, resolution: int = 64):
     return x, labels, meta
 
 
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of an image batch (replicated borders): a GAN-like softness."""
     radius = max(1, int(math.ceil(2.5 * sigma)))
     t = torch.arange(-radius, radius + 1, dtype=x.dtype)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
@@ -87,7 +88,7 @@ def augment(x: torch.Tensor, g: torch.Generator, damage: float = 1.0) -> torch.T
     # GAN-like damage on random subsets
     blur = rand(n) < 0.4 * damage
     if blur.any():
-        x[blur] = _gaussian_blur(x[blur], float(0.4 + 1.2 * rand(())))
+        x[blur] = gaussian_blur(x[blur], float(0.4 + 1.2 * rand(())))
     downup = rand(n) < 0.25 * damage
     if downup.any():
         size = int(h / (1.6 + 1.4 * float(rand(()))))
@@ -326,7 +327,7 @@ def export(args) -> None:
     res_single = evaluate(model, xh, lh, tta=False)
     misses = per_base_misses(model, xh, lh, meta_h)
     # the same held-out images, blurred like a GAN's output (sigma 1 px) -> robustness figure
-    res_blur = evaluate(model, _gaussian_blur(xh, 1.0), lh)
+    res_blur = evaluate(model, gaussian_blur(xh, 1.0), lh)
     xt, lt, _ = load_split("train", args.resolution)
     res_train = evaluate(model, xt, lt)
 
