@@ -226,3 +226,26 @@ def test_cancel_closes_the_engine_cleanly(G, images):
     run.close()
     assert gen.gi_frame is None and inner.gi_frame is None
     assert run.result is None
+
+
+@pytest.mark.parametrize("application", ["crossover", "feature_transfer"])
+def test_stop_keeps_the_partial_result(G, images, application):
+    from hub.nn.stop import StopFlag, stop_scope
+
+    (_, _, x1), (_, _, x2) = images
+    mask = square_mask(G.resolution, 4, 12)
+    gen = (api.crossover(G, x1, x2, mask, w_steps=10, noise_steps=10, perceptual=0.0, yield_every=2)
+           if application == "crossover" else
+           api.feature_transfer(G, x1, x2, mask, embed_steps=10, noise_steps=10, yield_every=2))
+    flag = StopFlag()
+    with stop_scope(flag):
+        run = api.Run(gen)
+        steps = []
+        for p in run:
+            steps.append(p.step)
+            if p.step >= 4:
+                flag.set()
+    res = run.result
+    assert steps[-1] < 20, steps
+    assert res is not None and res.extras["stopped"] and not res.completed
+    assert res.ws is not None and torch.isfinite(res.image).all()

@@ -36,10 +36,10 @@ Scaling from the paper's 1024 px StyleGAN (18 W+ rows) to our models (the engine
   recipe allows (target features and masks computed once; a W_l step is one G forward/backward
   plus one VGG-16 forward/backward to conv3_3 at 64 px, ~60-140 ms; an Mk_n step ~30-60 ms). So the
   defaults divide further where an application did not fit: scribbles and local style (an embedding
-  stage, then 1000 + 1000) -> 100 + 100 + 100 (``APP_STEP_DIVISOR`` = 10); improved reconstruction
-  5000 + 3000 -> 250 + 150 (``RECONSTRUCT_STEP_DIVISOR`` = 20). Crossover (no embedding stage,
-  1000 + 1000 -> 200 + 200, ``CROSSOVER_STEPS``) and inpainting (200 + 1000 -> 40 + 200) keep the
-  engine's / 5: they fit. The paper does not give the step count of the preliminary embeddings of
+  stage, then 1000 + 1000) -> 100 + 100 + 100 and crossover 1000 + 1000 -> 100 + 100
+  (``APP_STEP_DIVISOR`` = 10, ``CROSSOVER_STEPS``); improved reconstruction 5000 + 3000 -> 250 + 150
+  (``RECONSTRUCT_STEP_DIVISOR`` = 20). Inpainting (200 + 1000 -> 40 + 200) keeps the engine's / 5:
+  it fits. The paper does not give the step count of the preliminary embeddings of
   scribbles, style transfer and feature transfer; we use ``EMBED_STEPS`` = ``APP_STEPS`` (its W_l
   count for these applications), and feature transfer embeds its two images in one batch.
 * **Masks**: M_blur is the user's mask blurred with a Gaussian of sigma = resolution / 32 px (2 px at
@@ -239,17 +239,32 @@ def _stage(G: Any, target: torch.Tensor, phase: inv.Phase, state: dict, done: in
            yield_every: int, seed: int = 0, init: str = "w_avg", init_range: float = 1.0,
            **kwargs: Any) -> Iterator[Progress]:
     """Run one engine phase from ``state`` ({"ws", "noise"}), yield ``Progress``; updates ``state``.
-    Closing the outer generator closes the engine's generator (``finally``)."""
+    Closing the outer generator closes the engine's generator (``finally``).
+
+    A Stop (``hub.nn.stop``) ends the phase at the step it is on and keeps the state it reached;
+    ``state["stopped"]`` is then set and later phases are skipped, so the application returns its
+    partial result (``extras["stopped"]``) instead of nothing."""
+    from hub.nn.stop import RunStopped
+
+    if state.get("stopped"):
+        return None
     cfg = inv.InversionConfig(phases=(phase,), init=init, init_range=init_range, yield_every=yield_every,
                               seed=seed)
-    run = inv.Inversion(G, target, cfg, init_ws=state.get("ws"), init_noise=state.get("noise"), **kwargs)
+    try:
+        run = inv.Inversion(G, target, cfg, init_ws=state.get("ws"), init_noise=state.get("noise"), **kwargs)
+    except RunStopped:  # stopped while the targets' features were computed: nothing of this phase to keep
+        state["stopped"] = True
+        return None
     try:
         for s in run:
             yield Progress(done + s.step, total, s.image, dict(s.losses), phase.name or phase.variable)
     finally:
         if run.result is None:
             run.close()
+    state["stopped"] = run.stopped
     res = run.result
+    if res is None:  # stopped before its first step
+        return None
     state["ws"], state["noise"] = res.ws, res.noise
     state.setdefault("history", []).extend(dict(h, step=h["step"] + done) for h in res.history)
     return res
@@ -258,9 +273,13 @@ def _stage(G: Any, target: torch.Tensor, phase: inv.Phase, state: dict, done: in
 @torch.no_grad()
 def render(G: Any, ws: torch.Tensor, noise: Sequence[torch.Tensor] | None = None,
            edit: Callable | None = None, return_activations: bool = False):
-    """Synthesis of W+ (with the given noise maps) clamped to [-1,1] (and the activations if asked)."""
-    out = G.synthesis(ws, noise=None if noise is None else list(noise), activation_edit=edit,
-                      return_activations=return_activations)
+    """Synthesis of W+ (with the given noise maps) clamped to [-1,1] (and the activations if asked).
+    One forward pass, never interrupted by a Stop: after a Stop it renders the partial result."""
+    from hub.nn.stop import suspended
+
+    with suspended():
+        out = G.synthesis(ws, noise=None if noise is None else list(noise), activation_edit=edit,
+                          return_activations=return_activations)
     if return_activations:
         img, acts = out
         return img.clamp(-1, 1), acts
@@ -373,8 +392,11 @@ def I_att(G: Any, ws1: torch.Tensor, ws2: torch.Tensor, mask: Any, *, layer: int
 
 
 def _result(G: Any, state: dict, **extras: Any) -> EditResult:
+    stopped = bool(state.get("stopped"))
+    if state["ws"] is None:  # stopped before any latent existed: the start, w_avg
+        state["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1)
     return EditResult(image=render(G, state["ws"], state["noise"]), ws=state["ws"], noise=state["noise"],
-                      history=state.get("history", []), extras=extras)
+                      history=state.get("history", []), extras=dict(extras, stopped=stopped), completed=not stopped)
 
 
 def reconstruct(G: Any, image: Any, *, w_steps: int = RECONSTRUCT_W_STEPS, noise_steps: int = RECONSTRUCT_NOISE_STEPS,
@@ -396,8 +418,12 @@ def reconstruct(G: Any, image: Any, *, w_steps: int = RECONSTRUCT_W_STEPS, noise
         if run.result is None:
             run.close()
     res = run.result
+    if res is None:  # stopped before the first step: nothing to keep
+        from hub.nn.stop import RunStopped
+
+        raise RunStopped("stopped before the first step")
     return EditResult(image=res.image.clamp(-1, 1), ws=res.ws, noise=res.noise, history=res.history,
-                      extras={"psnr": res.psnr})
+                      extras={"psnr": res.psnr, "stopped": run.stopped}, completed=not run.stopped)
 
 
 def _embed_init(encoder: Callable | None) -> dict[str, Any]:
@@ -422,8 +448,8 @@ def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = C
               features: Callable | None = None) -> Iterator[Progress]:
     """Image crossover (Alg. 3): the region ``mask`` (1 = from B) of B goes into A with an invisible seam.
 
-    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 5 steps): MSE to A over 1 - M_blur,
-    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 5 steps) with the same two
+    M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 10 steps): MSE to A over 1 - M_blur,
+    MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 10 steps) with the same two
     MSE terms. Starts from w_avg (or ``init_latent``, e.g. A's embedding from the W+ editing tab).
     """
     a, b = image_tensor(G, image_a, "image A"), image_tensor(G, image_b, "image B")
@@ -590,6 +616,8 @@ def feature_transfer(G: Any, image_1: Any, image_2: Any, mask: Any, *, layer: in
                 batch["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(len(todo), int(G.num_ws), 1)
             yield from _batched_stage(G, x, replace(inv.phase_mkn(noise_steps, lr=noise_lr), name=f"noise {names}"),
                                       batch, embed_steps, total, yield_every, seed=seed)
+        if batch["ws"] is None:  # stopped before the first step: the start, w_avg
+            batch["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(len(todo), int(G.num_ws), 1)
         history = batch.get("history", [])
         for i, k in enumerate(todo):
             states[k]["ws"] = batch["ws"][i:i + 1]
@@ -599,8 +627,11 @@ def feature_transfer(G: Any, image_1: Any, image_2: Any, mask: Any, *, layer: in
             st["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(1, int(G.num_ws), 1)
     image = I_att(G, states[0]["ws"], states[1]["ws"], mask, layer=layer, noise1=states[0]["noise"],
                   noise2=states[1]["noise"], mode=mode, alpha=alpha, channels=channels)
+    stopped = bool(todo and (embed_steps or noise_steps) and batch.get("stopped"))
     return EditResult(image=image, ws=states[0]["ws"], noise=states[0]["noise"], history=history,
-                      extras={"layer": layer, "image_1": render(G, states[0]["ws"], states[0]["noise"]),
+                      completed=not stopped,
+                      extras={"layer": layer, "stopped": stopped,
+                              "image_1": render(G, states[0]["ws"], states[0]["noise"]),
                               "image_2": render(G, states[1]["ws"], states[1]["noise"]),
                               "latent_1": {"ws": states[0]["ws"], "noise": states[0]["noise"]},
                               "latent_2": {"ws": states[1]["ws"], "noise": states[1]["noise"]}})
