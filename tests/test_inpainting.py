@@ -126,3 +126,67 @@ def test_cancel(G, photo):
     assert next(gen).step == 1
     gen.close()
     assert gen.gi_frame is None
+
+
+def emoji_with_transparent_background(size=64):
+    """An emoji-like RGBA sprite: an opaque disc on a transparent background, with a 16 x 28 = 448 px
+    transparent hole cut inside the disc."""
+    yy, xx = np.mgrid[:size, :size]
+    disc = (yy - size / 2 + 0.5) ** 2 + (xx - size / 2 + 0.5) ** 2 <= (size * 0.45) ** 2
+    rgb = np.zeros((size, size, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1] = 250, 200
+    alpha = np.where(disc, 255, 0).astype(np.uint8)
+    cut = np.zeros((size, size), bool)
+    cut[24:40, 18:46] = True
+    alpha[cut] = 0
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA"), cut, ~disc
+
+
+def test_an_emoji_pngs_transparent_background_is_not_the_hole(tmp_path):
+    sprite, cut, background = emoji_with_transparent_background()
+    path = tmp_path / "emoji.png"
+    sprite.save(path)
+    img, h = api.hole_from_alpha(str(path))
+    assert int(cut.sum()) == 448 and background.sum() > 1000
+    assert np.array_equal(h >= 0.5, cut)  # the cut only: the background around the disc is not filled
+    assert np.asarray(img)[background].min() == 255  # the background is white, as the training data
+
+    _, from_editor = api.hole_from_editor({"background": str(path), "layers": [], "composite": None})
+    assert np.array_equal(from_editor >= 0.5, cut)
+
+
+def test_only_the_painted_layer_is_the_hole(tmp_path):
+    sprite, cut, _ = emoji_with_transparent_background()
+    sprite.save(tmp_path / "emoji.png")
+    layer = np.zeros((64, 64, 4), np.uint8)
+    layer[10:18, 20:40] = (255, 0, 255, 255)  # 160 px painted over the disc
+    Image.fromarray(layer, "RGBA").save(tmp_path / "layer.png")
+    value = {"background": str(tmp_path / "emoji.png"), "layers": [str(tmp_path / "layer.png")], "composite": None}
+    _, h = api.hole_from_editor(value)
+    assert int((h >= 0.5).sum()) == 160 and not (h >= 0.5)[cut].any()
+
+
+def test_stop_keeps_the_partial_fill(G, photo):
+    from hub.nn.stop import StopFlag, stop_scope
+
+    flag = StopFlag()
+    with stop_scope(flag):
+        run = api.Run(api.inpaint(G, photo, hole(), w_steps=10, noise_steps=10, noise_lr=0.05, perceptual=0.0,
+                                  yield_every=2))
+        steps = []
+        for p in run:
+            steps.append(p.step)
+            if p.step >= 4:
+                flag.set()
+    res = run.result
+    assert steps[-1] < 20 and res is not None and res.extras["stopped"] and not res.completed
+    assert api.max_abs_outside(res.extras["composite"], photo, hole() >= 0.5) == 0
+
+
+def test_a_latent_from_another_tab_is_the_start(G, photo):
+    start = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1) + 0.3
+    run = api.Run(api.inpaint(G, photo, hole(), init_latent={"ws": start, "noise": None}, w_steps=2, noise_steps=0,
+                              perceptual=0.0))
+    run.run()
+    frozen = [r for r in range(G.num_ws) if r not in run.result.extras["rows"]]
+    assert frozen and torch.equal(run.result.ws[:, frozen], start[:, frozen])

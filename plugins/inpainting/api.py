@@ -53,6 +53,7 @@ from plugins.i2s_plusplus.api import (
     Progress,
     Run,
     _stage,
+    _start_state,
     default_sigma,
     image_tensor,
     mask_tensor,
@@ -70,6 +71,7 @@ __all__ = [
     "Run",
     "Progress",
     "EditResult",
+    "enclosed",
     "hole_from_alpha",
     "hole_from_editor",
     "prepare",
@@ -84,23 +86,36 @@ __all__ = [
 
 
 
+def enclosed(transparent: np.ndarray) -> np.ndarray:
+    """The pixels of ``transparent`` (bool [H,W]) that do not reach the image's border through
+    transparent pixels (4-connected): a hole cut into a picture, not the transparent background
+    around an emoji or a sticker, which is the picture's background (shown on white)."""
+    import cv2
+
+    count, labels = cv2.connectedComponents(np.ascontiguousarray(transparent, np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return transparent & ~np.isin(labels, border[border > 0])
+
+
 def hole_from_alpha(source: Any) -> tuple[Any, np.ndarray]:
-    """An RGBA image whose transparent pixels are the hole -> (PIL RGB, hole [H,W] float in [0,1])."""
+    """An RGBA image whose enclosed transparent pixels are the hole -> (PIL RGB on white, hole [H,W]
+    float in {0, 1}). Transparent pixels connected to the border are background, not hole (an emoji
+    PNG's transparent surroundings); to fill a region at the edge, paint it in the tab."""
     from hub.images import mask_from_alpha
 
-    return mask_from_alpha(source, what="image with a transparent hole")
+    img, missing = mask_from_alpha(source, what="image with a transparent hole")
+    return img, enclosed(missing >= 0.5).astype(np.float32)
 
 
 def hole_from_editor(value: Any) -> tuple[Any, np.ndarray]:
-    """A ``gr.ImageEditor`` value: painted strokes are the hole; with nothing painted, the transparent
-    pixels of the uploaded image are."""
-    from hub.images import load_image_rgba, mask_from_editor
+    """A ``gr.ImageEditor`` value -> (PIL RGB on white, hole [H,W]). What is painted is the hole; with
+    nothing painted, the uploaded image's enclosed transparent pixels are (``hole_from_alpha``), never
+    its transparent background."""
+    from hub.images import mask_from_editor
 
     bg, hole = mask_from_editor(value, what="image")
     if float(hole.max()) <= 0 and isinstance(value, dict) and value.get("background") is not None:
-        rgba = load_image_rgba(value["background"], what="image")
-        alpha = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
-        hole = (1.0 - alpha).astype(np.float32)
+        return hole_from_alpha(value["background"])
     return bg, hole
 
 
@@ -150,7 +165,7 @@ def composite(image: Any, hole: np.ndarray, fill: torch.Tensor):
 def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | None, w_steps: int,
           noise_steps: int, noise_lr: float, grow: int | None, sigma: float | None, mse: float, perceptual: float,
           mse2: float, init: str, init_range: float, seed: int, yield_every: int,
-          features: Callable | None, encoder: Callable | None = None) -> Iterator[Progress]:
+          features: Callable | None, encoder: Callable | None = None, init_latent: Any = None) -> Iterator[Progress]:
     """``count`` fills of one hole optimised together as one batch (each its own W+ and noise, drawn
     from ``seed``); returns (EditResult of the batch, list of PIL composites)."""
     from plugins.i2s_plusplus.api import side_by_side
@@ -166,7 +181,12 @@ def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | No
     x_in = torch.where(m > 0, torch.zeros_like(x), x)  # the hole's content never enters a loss
     x_in = x_in.expand(int(count), -1, -1, -1).contiguous()
     state: dict = {"ws": None, "noise": None}
-    if init == "encoder":
+    if init_latent is not None:  # a latent of this image from another tab: W_l starts from it
+        start = _start_state(G, init_latent)
+        state["ws"] = start["ws"].expand(int(count), -1, -1).clone()
+        state["noise"] = None if count != 1 or start["noise"] is None else [n.clone() for n in start["noise"]]
+        init = "w_avg"  # not used: the stages start from state["ws"]
+    elif init == "encoder":
         if encoder is None:
             raise ValueError("init='encoder' needs the model's encoder (this model has none); use init='w_avg'")
         filled = image_tensor(G, classical_inpaint(img, binary, "telea"))
@@ -183,19 +203,23 @@ def _fill(G: Any, image: Any, hole: Any, count: int, *, rows: Sequence[int] | No
         yield from batch_preview(_stage(G, x_in, phase, state, 0, total, yield_every, seed=seed, init=init,
                                         init_range=init_range, masks={"mse": known, "perceptual": known},
                                         features=features))
-    elif state["ws"] is None:  # the start W_l would have used: w_avg, or w_avg + U[-r, r] (as the engine draws it)
+    elif state["ws"] is None and not state.get("stopped"):  # the start W_l would have used: w_avg, or w_avg + U[-r, r] (as the engine draws it)
         cfg = inv.InversionConfig(init=init, init_range=init_range, seed=seed)
         start = inv.invert(G, x_in, cfg)
         state["ws"], state["noise"] = start.ws, start.noise
-    if noise_steps:
+    if noise_steps and not state.get("stopped"):
         anchor = render(G, state["ws"], state["noise"])
         yield from batch_preview(_stage(G, x_in, inv.phase_mkn(noise_steps, lr=noise_lr, mse=mse, mse2=mse2), state,
                                         w_steps, total, yield_every, seed=seed, second=anchor,
                                         masks={"mse": known, "mse2": mbp}))
+    if state["ws"] is None:  # stopped before the first step: the start, w_avg
+        state["ws"] = G.w_avg.detach().reshape(1, 1, -1).repeat(int(count), int(G.num_ws), 1)
     res_img = render(G, state["ws"], state["noise"])
     composites = [composite(img, binary, res_img[k:k + 1]) for k in range(int(count))]
+    stopped = bool(state.get("stopped"))
     res = EditResult(image=res_img, ws=state["ws"], noise=state["noise"], history=state.get("history", []),
-                     extras={"composite": composites[0], "hole": binary, "mask_blur_plus": mbp, "rows": rows})
+                     completed=not stopped, extras={"composite": composites[0], "hole": binary, "mask_blur_plus": mbp,
+                                                    "rows": rows, "stopped": stopped})
     return res, composites
 
 
@@ -203,17 +227,19 @@ def inpaint(G: Any, image: Any, hole: Any, *, rows: Sequence[int] | None = None,
             noise_steps: int = NOISE_STEPS, noise_lr: float = 5.0, grow: int | None = None, sigma: float | None = None,
             mse: float = 1.0, perceptual: float = 1.0, mse2: float = MSE2_WEIGHT, init: str | None = None,
             encoder: Callable | None = None, init_range: float = INIT_RANGE, seed: int = 0, yield_every: int = 10,
-            features: Callable | None = None) -> Iterator[Progress]:
+            features: Callable | None = None, init_latent: Any = None) -> Iterator[Progress]:
     """Fill ``hole`` (1 = missing) of ``image``: W_l on the paper's rows 1-9 + 17-18 (scaled), then Mk_n.
     W_l starts from ``init``: "encoder" (En of the Telea-filled image; needs ``encoder``), "w_avg"
     (the paper's) or "uniform" (w_avg + U[-init_range, init_range]); None = "encoder" when an
     ``encoder`` is given, else "w_avg". Yields ``Progress``; returns an ``EditResult`` whose
-    ``extras["composite"]`` is the PIL output (exact outside)."""
+    ``extras["composite"]`` is the PIL output (exact outside). ``init_latent`` (a latent of this image,
+    e.g. from another tab: tensor, {"ws", "noise"} or a result) replaces the start. After a Stop the
+    result is the state reached (``extras["stopped"]``)."""
     init = ("encoder" if encoder is not None else "w_avg") if init is None else init
     res, _ = yield from _fill(G, image, hole, 1, rows=rows, w_steps=w_steps, noise_steps=noise_steps,
                               noise_lr=noise_lr, grow=grow, sigma=sigma, mse=mse, perceptual=perceptual, mse2=mse2,
                               init=init, init_range=init_range, seed=seed, yield_every=yield_every, features=features,
-                              encoder=encoder)
+                              encoder=encoder, init_latent=init_latent)
     return res
 
 
