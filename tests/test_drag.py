@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 import torch
 
@@ -100,3 +101,49 @@ def test_plugin_registers_the_drag_tab_and_it_builds():
         ui.build(Ctx())
     h, t = __import__("plugins.drag_editing.api", fromlist=["x"]).parse_points([(1, 2), (3, 4), (5, 6)])
     assert h == [(1.0, 2.0)] and t == [(3.0, 4.0)]
+
+
+# ------------------------------------------------------------------------------ the tab's handlers
+
+
+class _Ctx:
+    def __init__(self, G):
+        self.G = G
+
+    def get_model(self, name):
+        return self.G
+
+    def models_for(self, interface):
+        return ["tiny"]
+
+
+def test_points_as_text_round_trip_and_refuse_nonsense():
+    from plugins.drag_editing.api import points_to_text
+    from plugins.drag_editing.ui_handlers import parse_points_text
+
+    pts = parse_points_text("28,44 -> 34,40; 10.5,12 -> 10,20; 3,4 ->")
+    assert pts == [(28, 44), (34, 40), (10.5, 12), (10, 20), (3, 4)]
+    assert parse_points_text(points_to_text(pts)) == pts and parse_points_text("") == []
+    with pytest.raises(gr.Error):
+        parse_points_text("left eye -> right eye")
+
+
+def test_the_tab_opens_with_a_drag_and_a_pti_file_drags_through_its_tuned_generator(G, tmp_path):
+    from hub.nn import pti
+    from hub.ui.session import open_latent
+    from plugins.drag_editing import ui_handlers as h
+
+    ctx = _Ctx(G)
+    canvas, status, (before, after), latent, base, path = h.first_view(ctx, "tiny")
+    assert canvas.width >= 256 and before.size == after.size and before.width >= 256
+    assert "Example" in status and latent["generator"] is G and open_latent(G, path)[1] is G
+
+    target = torch.rand(1, 3, 32, 32) * 2 - 1
+    res = pti.pti(G, target, pti.PTIConfig(pivot=pti.pivot_config("w+", 2), steps=3, lr=3e-3, stop_perceptual=None))
+    file = str(pti.save_pti(tmp_path / "p.safetensors", res, G=G))
+    latent, _, _, img, same = h.new_image(ctx, "tiny", 0, file)
+    assert same == file and latent["generator"] is not G  # the tuned generator draws it
+    torch.testing.assert_close(img, latent["generator"].synthesis(latent["ws"], noise=latent["noise"]))
+    *_, last = h.run_drag(ctx, "tiny", 0, file, "10,12 -> 14,12", 0, 3, latent)
+    dragged = last[-1]
+    assert open_latent(G, dragged)[1] is not G  # the dragged latent keeps the delta for the next tab

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 import torch
@@ -18,7 +19,10 @@ import torch
 from hub.nn import drag as D
 from hub.nn.latents import to_w_plus
 
-__all__ = ["sample", "render", "drag_stream", "preview", "parse_points", "mask_from_editor"]
+__all__ = ["sample", "render", "drag_stream", "preview", "parse_points", "points_from_text", "points_to_text",
+           "region_mask", "mask_from_editor"]
+
+_POINT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 def sample(G: Any, seed: int = 0, psi: float = 0.7) -> dict[str, Any]:
@@ -51,6 +55,40 @@ def parse_points(points: Sequence[Sequence[float]]) -> tuple[list, list]:
     """Clicks in order h1, t1, h2, t2, ... -> (handles, targets); an odd last click is dropped."""
     pts = [(float(p[0]), float(p[1])) for p in points]
     return pts[0::2][: len(pts) // 2], pts[1::2]
+
+
+def points_from_text(text: str | None) -> list[tuple[float, float]]:
+    """"30,40 -> 36,40; 10,12 -> 10,20" -> [(30, 40), (36, 40), (10, 12), (10, 20)] (clicks in order, for
+    ``parse_points``); a trailing lone handle ("30,40 ->") is kept. ValueError for anything else."""
+    points = []
+    for pair in (text or "").replace("\n", ";").split(";"):
+        for part in pair.split("->"):
+            if not part.strip():
+                continue
+            m = _POINT.match(part)
+            if not m:
+                raise ValueError(f"points {text!r}: write pairs like '30,40 -> 36,40; 10,12 -> 10,20' (x,y in pixels)")
+            points.append((float(m.group(1)), float(m.group(2))))
+    return points
+
+
+def points_to_text(points: Sequence[Sequence[float]]) -> str:
+    """The inverse of ``points_from_text``."""
+    fmt = [f"{p[0]:g},{p[1]:g}" for p in points]
+    pairs = [f"{fmt[i]} -> {fmt[i + 1]}" for i in range(0, len(fmt) - 1, 2)]
+    return "; ".join(pairs + ([f"{fmt[-1]} ->"] if len(fmt) % 2 else []))
+
+
+def region_mask(size: int, handles: Sequence, targets: Sequence, radius: float) -> torch.Tensor | None:
+    """[size, size] mask (1 = may move) of the discs of ``radius`` px around every point; None for radius 0
+    (the whole image may move)."""
+    if radius <= 0:
+        return None
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    m = torch.zeros(size, size)
+    for p in list(handles) + list(targets):
+        m = torch.maximum(m, (((xx - p[0]) ** 2 + (yy - p[1]) ** 2) <= radius ** 2).float())
+    return m
 
 
 def mask_from_editor(layers: Any, size: int) -> torch.Tensor | None:

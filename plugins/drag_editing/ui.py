@@ -1,148 +1,81 @@
 """The "Drag" tab: click handle/target pairs on a generated (or uploaded-latent) image and drag.
 
-Thin Gradio wiring over ``plugins.drag_editing.api`` / ``hub.nn.drag``. The run streams every step
-with the points drawn where the tracker has them; Stop cancels it (the generator is closed).
+Layout and wiring over ``plugins.drag_editing.ui_handlers`` (the run itself is ``hub.nn.drag``). The run
+streams every few steps with the points drawn where the tracker has them; Stop ends it.
 """
 
 from __future__ import annotations
 
-import math
-from functools import partial
-from typing import Any
+import functools
 
 import gradio as gr
 
-from hub import INTERFACE_LATENT_GENERATOR
+from hub.ui import before_after, first_view, intro, model_dropdown, session_row
+from plugins.drag_editing import ui_handlers as h
 
-SCALE = 4  # 64 px shown at 256 px (nearest neighbour)
-
-
-def _api():
-    from plugins.drag_editing import api
-
-    return api
-
-
-def new_image(ctx, model: str, seed: float, latent_file: Any):
-    """Draw a sample (or load an uploaded latent) and clear the points.
-
-    Args:
-        model: name of a registered LatentGenerator.
-        seed: integer seed of the sample, 0..2**31-1 (ignored when a latent file is given).
-        latent_file: optional GAN Hub latent (.safetensors), e.g. from the inversion tab; a PTI file
-            also brings its tuned generator.
-    """
-    if model not in ctx.models_for(INTERFACE_LATENT_GENERATOR):
-        raise gr.Error(f"Unknown model {model!r}.")
-    if seed is None or not math.isfinite(seed) or not 0 <= seed < 2 ** 31:
-        raise gr.Error("Seed must be a whole number between 0 and 2147483647.")
-    G = ctx.get_model(model)
-    if latent_file:
-        from hub.nn.latents import LatentFileError
-        from hub.nn.pti import load_pti
-
-        try:
-            latent, G_used = load_pti(latent_file, G)
-        except LatentFileError as exc:
-            raise gr.Error(str(exc)) from None
-        latent = {"ws": latent["ws"][:1], "noise": None if latent["noise"] is None else [n[:1] for n in latent["noise"]],
-                  "generator": G_used}
-    else:
-        latent = _api().sample(G, int(seed))
-    img = _api().render(latent.get("generator", G), latent)
-    return latent, [], _api().preview(img, [], [], SCALE), img
+LEAD = ("**Move part of a picture by dragging it**: click a point on the image (red), then where it should go "
+        "(blue), and press Drag. The generator redraws the picture with that part moved, keeping the rest.")
+ABOUT = (
+    "DragGAN optimises the image's W+ code. Each step does *motion supervision*: the features F of a synthesis "
+    "layer in a small patch Ω₁(p_i, r₁) around each handle p_i are pulled one pixel towards its target t_i, "
+    "L = Σ_i Σ_{q ∈ Ω₁} ‖F(q + d_i) − sg(F(q))‖₁ with d_i = (t_i − p_i)/‖t_i − p_i‖ and sg a stop-gradient, plus "
+    "λ ‖(F − F₀)·(1 − M)‖₁ that keeps the region outside the mask M; then *point tracking* moves p_i to the "
+    "nearest neighbour of its first feature f_i = F₀(p_i) in Ω₂(p_i, r₂). Only the first W+ rows move (paper: 6 of "
+    "18). The paper's r₁ = 3 and r₂ = 12 px at 512 px scale with the resolution, never below 2 and 4 px (64 px).\n\n"
+    "Paper: Pan et al., Drag Your GAN: Interactive Point-based Manipulation on the Generative Image Manifold, "
+    "SIGGRAPH 2023, https://arxiv.org/abs/2305.10973")
 
 
-def add_point(points: list, base, evt: gr.SelectData):
-    """Record a click: clicks alternate handle, target, handle, target...
-
-    Args:
-        points: the clicks so far, as (x, y) in model pixels.
-        base: the current image tensor (the preview is redrawn from it).
-    """
-    if base is None:
-        raise gr.Error("Draw a sample first.")
-    size = int(base.shape[-1])
-    x, y = evt.index[0] / SCALE, evt.index[1] / SCALE
-    points = list(points or []) + [(min(size - 1.0, max(0.0, float(int(x)))), min(size - 1.0, max(0.0, float(int(y)))))]
-    h, t = _api().parse_points(points)
-    if len(points) % 2:
-        h = h + [points[-1]]
-    return points, _api().preview(base, h, t, SCALE)
-
-
-def _mask(size: int, handles, targets, radius: float):
-    import torch
-
-    if radius <= 0:
-        return None
-    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
-    m = torch.zeros(size, size)
-    for p in list(handles) + list(targets):
-        m = torch.maximum(m, (((xx - p[0]) ** 2 + (yy - p[1]) ** 2) <= radius ** 2).float())
-    return m
-
-
-def run_drag(ctx, model: str, latent: dict, points: list, radius: float, max_steps: float):
-    """Drag every handle onto its target, streaming the image with the tracked points.
-
-    Args:
-        model: name of a registered LatentGenerator.
-        latent: the current latent (from "New image").
-        points: clicks, handle then target for each pair.
-        radius: pixels around the points that may move (0 = the whole image may move).
-        max_steps: at most this many steps, 1..1000.
-    """
-    if not latent:
-        raise gr.Error("Draw a sample first.")
-    if not (math.isfinite(radius) and 0 <= radius <= 64 and math.isfinite(max_steps) and 1 <= max_steps <= 1000):
-        raise gr.Error("Radius must be 0-64 px and steps 1-1000.")
-    handles, targets = _api().parse_points(points or [])
-    if not handles:
-        raise gr.Error("Click a handle point, then its target (at least one pair).")
-    G = latent.get("generator") or ctx.get_model(model)
-    size = int(G.resolution)
-    run = _api().drag_stream(G, latent, handles, targets, _mask(size, handles, targets, radius),
-                             max_steps=int(max_steps))
-    for step in run:
-        if step.image is not None:
-            status = f"step {step.step}: farthest handle {step.losses['distance']:.1f} px from its target"
-            yield _api().preview(step.image, step.handles, step.targets, SCALE), status, gr.skip(), gr.skip(), \
-                gr.skip(), gr.skip()
-    res = run.result
-    from hub.images import save_png
-
-    new_latent = dict(res.latent(), generator=latent.get("generator"))
-    verdict = "every handle reached its target" if res.reached else "stopped before every handle arrived"
-    # the dragged code becomes the current one, so the next pair continues from it
-    yield (_api().preview(res.image, [], [], SCALE), f"{res.steps} steps, {res.seconds:.1f} s: {verdict}.",
-           save_png(res.image, "drag"), new_latent, [], res.image)
+def _bind(ctx, fn):
+    """``fn`` with the tab's context bound, keeping its name and docstring (the API / MCP description)."""
+    bound = functools.partial(fn, ctx)
+    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
+    return bound
 
 
 def build(ctx) -> None:
-    models = ctx.models_for(INTERFACE_LATENT_GENERATOR)
-    latent, points, base = gr.State(None), gr.State([]), gr.State(None)
+    latent, base = gr.State(None), gr.State(None)
+    intro(LEAD, ABOUT)
     with gr.Row():
-        model = gr.Dropdown(models, value=models[0] if models else None, label="Generator")
-        seed = gr.Number(3, precision=0, label="Seed")
-        latent_file = gr.File(label="…or a latent / PTI file (.safetensors)", file_types=[".safetensors"])
-    new = gr.Button("New image")
+        model = model_dropdown(ctx)
+        seed = gr.Number(h.FIRST_VIEW["seed"], precision=0, label="Seed")
+        latent_file = gr.File(label="Latent being dragged (.safetensors; upload one from any editing tab)",
+                              file_types=[".safetensors"], type="filepath", height=90)
+    session_row(model, latent_file, "Drag")
+    new = gr.Button("New sample from the seed")
     with gr.Row():
         canvas = gr.Image(label="Click a handle, then its target (repeat for more pairs)", interactive=False,
-                          type="pil", height=256)
+                          type="pil", height=h.PREVIEW_SIZE + 40)
         with gr.Column():
+            points = gr.Textbox(label="Points: handle -> target (x,y in model pixels; clicks write them)",
+                                placeholder="22,40 -> 22,46; 10,12 -> 10,20")
             radius = gr.Slider(0, 32, value=10, step=1, label="Region allowed to move (px around the points; 0 = all)")
-            max_steps = gr.Slider(1, 1000, value=200, step=1, label="Max steps")
+            max_steps = gr.Slider(1, 1000, value=200, step=1, label="At most this many steps (about 0.1 s each at 64 px)")
             with gr.Row():
                 go, stop, clear = gr.Button("Drag", variant="primary"), gr.Button("Stop"), gr.Button("Clear points")
             status = gr.Markdown()
-            png = gr.File(label="Result (PNG)")
-    new.click(partial(new_image, ctx), [model, seed, latent_file], [latent, points, canvas, base],
-              api_name=ctx.api_name("new_image"))
-    canvas.select(add_point, [points, base], [points, canvas], api_name=False)
-    clear.click(lambda b: ([], _api().preview(b, [], [], SCALE) if b is not None else None), [base], [points, canvas],
-                api_name=False)
-    ev = go.click(partial(run_drag, ctx), [model, latent, points, radius, max_steps],
-                  [canvas, status, png, latent, points, base], api_name=ctx.api_name("drag"),
-                  concurrency_id=ctx.heavy_concurrency_id)
-    stop.click(None, None, None, cancels=[ev], api_name=False)
+    pair = before_after("Before | after the drag")
+    gr.Examples([[15, "22,40 -> 22,46", 10, 120], [8, "46,36 -> 52,36", 10, 200], [0, "30,10 -> 30,4; 30,54 -> 30,58", 8, 200]],
+                [seed, points, radius, max_steps], label="Examples (seed, points, region, steps): then press Drag",
+                api_visibility="private")
+    _wire(ctx, dict(model=model, seed=seed, latent_file=latent_file, new=new, canvas=canvas, points=points,
+                    radius=radius, max_steps=max_steps, go=go, stop=stop, clear=clear, status=status, pair=pair,
+                    latent=latent, base=base))
+
+
+def _wire(ctx, c: dict) -> None:
+    private = dict(api_visibility="private", show_progress="hidden")
+    c["new"].click(_bind(ctx, h.new_image), [c["model"], c["seed"], c["latent_file"]],
+                   [c["latent"], c["points"], c["canvas"], c["base"], c["latent_file"]],
+                   api_name=ctx.api_name("new_image"))
+    c["latent_file"].change(_bind(ctx, h.load_file), [c["model"], c["latent_file"]],
+                            [c["latent"], c["points"], c["canvas"], c["base"]], **private)
+    c["canvas"].select(h.add_point, [c["points"], c["base"]], [c["points"], c["canvas"]], **private)
+    c["clear"].click(h.clear_points, c["base"], [c["points"], c["canvas"]], **private)
+    outputs = [c["canvas"], c["status"], c["pair"], c["latent"], c["points"], c["base"], c["latent_file"]]
+    event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["seed"], c["latent_file"], c["points"], c["radius"],
+                                                   c["max_steps"], c["latent"]],
+                          outputs, api_name=ctx.api_name("drag"), concurrency_id=ctx.heavy_concurrency_id)
+    c["stop"].click(None, None, None, cancels=[event], api_visibility="private")
+    first_view(lambda: h.first_view(ctx, c["model"].value),
+               [c["canvas"], c["status"], c["pair"], c["latent"], c["base"], c["latent_file"]])
