@@ -292,3 +292,60 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
         with safe_open(str(exported), "pt") as f:
             assert "averaged_steps" not in f.metadata()
     assert "Exported from step 6 " in adain_train.CARD.read_text()
+
+
+# ---- the API's method registry and the tab -------------------------------------------------------------------
+
+
+def test_method_registry_takes_modules_and_matches_the_tab():
+    from plugins.style_transfer import api, ui
+    from plugins.style_transfer.adain import adain
+
+    assert list(api.METHODS) == ui.METHODS
+    img = Image.new("RGB", (32, 32), (90, 120, 200))
+    with pytest.raises(ValueError, match="Unknown method"):
+        api.transfer("Oil paint", img, [img])
+    with pytest.raises(ValueError, match="content image"):
+        api.transfer("Gatys", None, [img])
+    with pytest.raises(TypeError, match="loaded adain model"):
+        api.transfer("AdaIN", img, [img], "adain-embedded")
+    with pytest.raises(TypeError, match="hub.get_model"):
+        adain(img, img, model="adain-embedded")
+    model = AdaINModel(embedded_encoder(), Decoder(width=0.05))
+    [(step, out, info)] = list(api.transfer("AdaIN", img, [img], model, size=32, steps=999))  # unused params ignored
+    assert step == 1 and out.size == (32, 32) and info["seconds"] >= 0
+    frames = list(api.transfer("Texture (Efros-Leung)", None, [img.resize((8, 8))], size=8))
+    assert frames[-1][1].size == (8, 8)
+
+
+def _tab_app():
+    from hub.testing import make_app
+    import plugins.style_transfer.plugin as plugin
+
+    return make_app([plugin], strict=True)
+
+
+def test_results_gallery_shows_the_newest_result():
+    app = _tab_app()
+    [run] = [f.fn for f in app.fns.values() if getattr(f, "api_name", None) == "style_transfer_run"]
+    red, blue = Image.new("RGB", (64, 64), (200, 30, 30)), Image.new("RGB", (64, 64), (30, 30, 200))
+    *_, first = run(red, None, None, "Fast (Johnson et al.)", "", 1.0, 0.5, "none", 10, 1e4, 64, [],
+                    "fast-style-starry-night")
+    *_, second = run(blue, None, None, "Fast (Johnson et al.)", "", 1.0, 0.5, "none", 10, 1e4, 64, first[-1],
+                     "fast-style-starry-night")
+    gallery, history = second[1], second[-1]
+    assert len(history) == 2 and history[1] is first[-1][0]
+    newest = np.asarray(Image.open(second[2]).convert("RGB"))
+    assert np.array_equal(np.asarray(history[0]), newest)  # the newest result first ...
+    assert gallery.selected_index == 0  # ... and selected, so it is the one in view
+
+
+def test_tab_opens_on_the_fast_method_with_a_rendered_result():
+    app = _tab_app()
+    [method] = [b for b in app.blocks.values() if getattr(b, "label", None) == "Method"]
+    assert method.value == "Fast (Johnson et al.)"
+    loads = [f for f in app.fns.values() if any(t[1] == "load" for t in f.targets) and len(f.outputs) == 5]
+    assert len(loads) == 1
+    (before, after), gallery, png, info, history = loads[0].fn()
+    assert before.size == after.size == (256, 256) and Image.open(png).size == (256, 256)
+    assert "fast-style-starry-night" in info and len(history) == 1

@@ -163,7 +163,7 @@ def test_trainer_is_registered_as_ganhub_train_fast_style():
 
 
 def test_tab_lists_fast_models_and_runs_fast_method(tmp_path, monkeypatch):
-    from plugins.style_transfer import ui
+    from plugins.style_transfer import ui_handlers
     from plugins.style_transfer.fast import FastStyleModel
 
     monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
@@ -176,12 +176,13 @@ def test_tab_lists_fast_models_and_runs_fast_method(tmp_path, monkeypatch):
         def get_model(self, name):
             return FastStyleModel(name, net)
 
-    monkeypatch.setattr(ui, "fast_choices", lambda ctx: ["fast-style-test"])
+    monkeypatch.setattr(ui_handlers, "fast_choices", lambda ctx: ["fast-style-test"])
     photo = Image.fromarray((np.random.RandomState(3).rand(24, 24, 3) * 255).astype(np.uint8))
-    outs = list(ui.run_style_transfer(Ctx(), photo, None, None, "Fast (Johnson et al.)", "", 1, 0.5, "none", 10,
-                                      1e4, 64, [], "fast-style-test"))
-    img, history, png, info = outs[-1]
-    assert img.size == (24, 24) and len(history) == 1 and "ms" in info
+    outs = list(ui_handlers.run_style_transfer(Ctx(), photo, None, None, "Fast (Johnson et al.)", "", 1, 0.5, "none",
+                                               10, 1e4, 64, [], "fast-style-test"))
+    (before, after), gallery, png, info, history = outs[-1]
+    assert history[0].size == (24, 24) and len(history) == 1 and "fast-style-test" in info
+    assert Image.open(png).size == (24, 24) and after.size == before.size
 
 
 def test_tab_builds_in_the_app():

@@ -329,9 +329,11 @@ def get_stylizer(model: AdaINModel) -> AdaINStylizer:
 
 def _pil_to_tensor(img, max_side: int | None, multiple: int = 8) -> torch.Tensor:
     """PIL/path/array -> [1,3,H,W] in [-1,1], longest side <= max_side, sides multiples of 8
-    (three poolings then three upsamplings must round-trip)."""
+    (three poolings then three upsamplings must round-trip). Resized here (bicubic), converted by
+    ``hub.images.to_tensor``."""
     from PIL import Image
 
+    from hub.images import to_tensor
     from plugins.style_transfer.io import load_rgb
 
     img = load_rgb(img)
@@ -340,14 +342,14 @@ def _pil_to_tensor(img, max_side: int | None, multiple: int = 8) -> torch.Tensor
     w, h = max(multiple, round(w * scale / multiple) * multiple), max(multiple, round(h * scale / multiple) * multiple)
     if (w, h) != img.size:
         img = img.resize((w, h), Image.BICUBIC)
-    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 127.5 - 1).permute(2, 0, 1)[None].contiguous()
+    return to_tensor(img).contiguous()
 
 
 def _tensor_to_pil(x: torch.Tensor):
-    from PIL import Image
+    """[1,3,H,W] in [-1, 1] -> PIL RGB (``hub.images.to_pil``)."""
+    from hub.images import to_pil
 
-    arr = ((x[0].detach().cpu().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-    return Image.fromarray(arr)
+    return to_pil(x)
 
 
 def adain(
@@ -357,7 +359,8 @@ def adain(
     style_weights: Sequence[float] | None = None,
     preserve_color: str | None = None,
     masks: Sequence | None = None,
-    model: AdaINModel | str | None = None,
+    *,
+    model: AdaINModel,
     max_side: int = 512,
     style_side: int | None = None,
 ):
@@ -366,17 +369,16 @@ def adain(
     content: image (PIL, path, ndarray); styles: one image or a list; alpha in [0, 1] is the
     content-style trade-off (1 = full style, the paper's default); style_weights mixes several
     styles; preserve_color: None | "luminance" | "histogram"; masks: one [H,W] array per style
-    (spatial control, e.g. from ``hub.images.mask_from_editor``); model: an AdaINModel or a model
-    name (default "adain-embedded" through ``hub.get_model``).
+    (spatial control, e.g. from ``hub.images.mask_from_editor``); model: a loaded ``AdaINModel``
+    (e.g. ``hub.get_model("adain-embedded")``; names are resolved by the caller).
     """
     if not isinstance(styles, (list, tuple)):
         styles = [styles]
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must lie in [0, 1]")
-    if model is None or isinstance(model, str):
-        from hub import get_model
-
-        model = get_model(model or "adain-embedded")
+    if isinstance(model, str) or not (hasattr(model, "encode") and hasattr(model, "decoder")):
+        raise TypeError(f"model must be a loaded AdaINModel, not {model!r}: resolve a name with "
+                        "hub.get_model(name) (or ctx.get_model in a tab) first")
     c = _pil_to_tensor(content, max_side)
     s = [_pil_to_tensor(x, style_side or max_side) for x in styles]
     out = get_stylizer(model)(c, s, alpha=alpha, style_weights=style_weights, masks=masks,

@@ -129,16 +129,13 @@ def build_model(paths: Mapping[str, Path], name: str, source: str) -> FastStyleM
     return _load_file(Path(path), name, source)
 
 
-def get_model(name: str, ctx=None) -> FastStyleModel:
-    """A model by name: user models from their folder, registered ones via the hub (``ctx.get_model``)."""
+def load_model(name: str, ctx) -> FastStyleModel:
+    """The fast-style model called ``name``: the user's own from their folder (``ganhub train fast-style``),
+    a registered one through the tab's context (``ctx.get_model``, or a hub's ``models``)."""
     users = user_models()
     if name in users:
         return _load_file(users[name], name, f"trained by you: {users[name]}")
-    if ctx is not None:
-        return ctx.get_model(name)
-    from hub.plugins import get_model as hub_get_model  # the process-wide hub
-
-    return hub_get_model(name)
+    return ctx.get_model(name)
 
 
 def fast_style(content, model: FastStyleModel, max_side: int | None = 512, preserve_color: bool = False,
@@ -158,9 +155,7 @@ def fast_style(content, model: FastStyleModel, max_side: int | None = 512, prese
         y = model(x.to(dev)).float()
     seconds = time.perf_counter() - t0
     if preserve_color:
-        from plugins.style_transfer.adain import _tensor_to_pil as to_pil
-
-        return _luminance_transfer(to_pil(x), _tensor_to_pil(y)), seconds
+        return _luminance_transfer(_tensor_to_pil(x), _tensor_to_pil(y)), seconds
     return _tensor_to_pil(y), seconds
 
 

@@ -7,8 +7,8 @@ adain-public-vgg`` and ``ganhub weights convert adain-public-decoder``; unavaila
 Fast style: ``fast-style-<style>`` (four styles trained here against the embedded VGG-16; weights in
 plugins/style_transfer/weights.yaml), ``fast-style-public-<name>`` (the PyTorch examples' candy, mosaic,
 rain_princess, udnie after ``ganhub weights convert``), and your own from ``ganhub train fast-style --style IMG``.
-Python API: ``plugins.style_transfer.adain.adain``, ``plugins.style_transfer.fast.fast_style``, ``plugins.style_transfer.gatys.gatys``,
-``plugins.style_transfer.texture.synthesize_texture``. Importing this package is light.
+Python API: ``plugins.style_transfer.api`` (``transfer(method, content, styles, model, **params)`` over
+the ``METHODS`` registry, one function per method, taking loaded modules). Importing this package is light.
 """
 
 from __future__ import annotations
