@@ -6,21 +6,17 @@ __all__ = ["psnr", "ssim"]
 
 
 def psnr(a, b, mask=None, data_range: float = 2.0):
-    """Per-image PSNR in dB of tensors [N, ...] whose values span ``data_range``, over ``mask`` if given.
+    """Per-image PSNR in dB of tensors [N, C, H, W] whose values span ``data_range``, over ``mask``
+    ([N or 1, 1, H, W] in [0, 1]) if given.
 
     The default is for [-1, 1] images (measured on the [0, 1] scale); 255 for 8-bit values, such as
-    the SR literature's Y channel (``plugins.srgan.metrics``).
+    the SR literature's Y channel (``plugins.srgan.metrics``). The formula is the inversion engine's
+    (``hub.nn.inversion.psnr``), which sits below this kit in the layers, rescaled to its range.
     """
-    import torch
+    from hub.nn.inversion import psnr as psnr_unit
 
-    dtype = torch.promote_types(torch.promote_types(a.dtype, b.dtype), torch.float32)  # float64 stays float64
-    err = ((a.to(dtype) - b.to(dtype)) / data_range) ** 2
-    if mask is not None:
-        m = mask.float().expand_as(err)
-        mse = (err * m).flatten(1).sum(1) / m.flatten(1).sum(1).clamp_min(1)
-    else:
-        mse = err.flatten(1).mean(1)
-    return 10 * torch.log10(1 / mse.clamp_min(1e-10))
+    scale = 2.0 / data_range
+    return psnr_unit(a * scale, b * scale, mask)
 
 
 def ssim(a, b, window: int = 7):

@@ -27,7 +27,7 @@ def psnr_y(output, reference, shave: int = 4) -> float:
         raise ValueError(f"size mismatch {y1.shape} vs {y2.shape}")
     if np.array_equal(y1, y2):
         return float("inf")
-    return float(psnr(torch.from_numpy(y1)[None], torch.from_numpy(y2)[None], data_range=255.0))
+    return float(psnr(torch.from_numpy(y1)[None, None], torch.from_numpy(y2)[None, None], data_range=255.0))
 
 
 def ssim_y(output, reference, shave: int = 4) -> float:
