@@ -86,10 +86,10 @@ def sample(G: Any, seeds: Sequence[int], psi: float = 0.7, mix_seed: int | None 
 
 
 def to_pils(images: torch.Tensor) -> list:
-    from PIL import Image
+    """[N, 3, H, W] in [-1, 1] -> N PIL RGB images (``hub.images.to_pil``)."""
+    from hub.images import to_pil
 
-    arr = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-    return [Image.fromarray(a) for a in arr]
+    return [to_pil(image) for image in images]
 
 
 def grid(images: Sequence[Any], columns: int = 8):
