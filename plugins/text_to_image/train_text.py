@@ -112,6 +112,7 @@ def train_text_encoder(
     import torch
     from safetensors.torch import save_file
 
+    from hub.training import atomic_write
     from plugins.text_to_image.text_encoder import ImageEncoder, TextEncoder, symmetric_structured_hinge
 
     out_dir = Path(out_dir)
@@ -147,14 +148,12 @@ def train_text_encoder(
         if step % 100 == 0 or step == steps - 1:
             log(f"text step {step}/{steps} loss {loss.item():.4f} {(step + 1) / (time.time() - t0):.2f} it/s")
     recall = retrieval_recall(text_enc, img_enc, x_all, meta)
-    tmp = path.with_suffix(".tmp")
-    save_file({k: v.contiguous() for k, v in text_enc.state_dict().items()}, str(tmp),
-              metadata={"config": json.dumps(text_enc.config())})
-    tmp.replace(path)
+    tensors = {k: v.contiguous() for k, v in text_enc.state_dict().items()}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"config": json.dumps(text_enc.config())}))
     info = {"steps": steps, "batch": batch, "lr": lr, "seed": seed, "final_loss": float(loss.item()),
             "cpu_seconds": time.process_time() - cpu0, "image_to_caption_recall@1": recall,
             "config": text_enc.config()}
-    info_path.write_text(json.dumps(info, indent=1))
+    atomic_write(info_path, json.dumps(info, indent=1))  # written last: the pair marks stage 1 done
     log(f"text encoder done: {info}")
     return path
 
