@@ -580,13 +580,17 @@ def _manifest(folder: Path) -> dict | None:
         return None
 
 
+def ensure_built(folder: Path, version: int | str, build_it: Callable[[], Any]) -> Path:
+    """``folder``, after ``build_it()`` when it is missing, partial (a test subset) or of another version."""
+    m = _manifest(folder)
+    if m is None or m.get("version") != version or m.get("subset") or not (folder / "images.npy").exists():
+        build_it()
+    return folder
+
+
 def ensure_emoji_dataset(resolution: int = 64, root: Path | str | None = None) -> Path:
     """The dataset folder, built first if missing, partial or from another dataset version."""
-    folder = dataset_dir(resolution, root)
-    m = _manifest(folder)
-    if m is None or m.get("version") != DATASET_VERSION or m.get("subset") or not (folder / "images.npy").exists():
-        build(resolution, root, verbose=True)
-    return folder
+    return ensure_built(dataset_dir(resolution, root), DATASET_VERSION, lambda: build(resolution, root, verbose=True))
 
 
 def _read_meta(folder: Path) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from hub.weights import sha256_file
-from plugins.emoji.dataset import _manifest  # the same manifest.json layout as the Noto set
+from plugins.emoji.dataset import ensure_built, publish_arrays  # the Noto set's folder layout and publish
 
 __all__ = ["PACKAGE", "PACKAGE_VERSION", "PACKAGE_SHA256", "TWEMOJI_VERSION", "npm_cache_dir", "package_tarball",
            "dataset_dir", "image_name", "build", "ensure_twemoji_dataset", "load_twemoji_arrays", "main"]
@@ -112,7 +112,7 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
     """Render the Twemoji set into ``out_dir`` (default ``dataset_dir(resolution, root)``)."""
     if resolution not in (32, 64):
         raise ValueError(f"resolution must be 32 or 64 (the package's images are {_SOURCE_SIZE} px), not {resolution}")
-    from plugins.emoji.dataset import catalog, publish_arrays
+    from plugins.emoji.dataset import catalog
 
     tarball = package_tarball()
     records, _ = catalog()
@@ -147,11 +147,7 @@ def build(resolution: int = 64, root: Path | str | None = None, *, limit: int | 
 
 def ensure_twemoji_dataset(resolution: int = 64, root: Path | str | None = None) -> Path:
     """The dataset folder, built first if missing, partial or from another version."""
-    folder = dataset_dir(resolution, root)
-    m = _manifest(folder)
-    if m is None or m.get("version") != TWEMOJI_VERSION or m.get("subset") or not (folder / "images.npy").exists():
-        build(resolution, root, verbose=True)
-    return folder
+    return ensure_built(dataset_dir(resolution, root), TWEMOJI_VERSION, lambda: build(resolution, root, verbose=True))
 
 
 def load_twemoji_arrays(resolution: int = 64, split: str = "train", root: Path | str | None = None,

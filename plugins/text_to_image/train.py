@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from hub.training import (RunControl, add_common_args, atomic_write, cache_dir, export_embedded, latest_checkpoint,
+from hub.training import (LossLog, RunControl, add_common_args, atomic_write, cache_dir, export_embedded, latest_checkpoint,
                           load_checkpoint, log, render_card, save_checkpoint)
 from hub.weights import sha256_file
 
@@ -287,13 +287,13 @@ def train(argv: Sequence[str] | None = None) -> int:
                  portrait_share=args.portrait_share, augment=args.augment, text_steps=args.text_steps,
                  mode_seeking=args.mode_seeking, log=log)
     (args.out / "samples").mkdir(exist_ok=True)
-    t0, s0 = time.time(), tr.step_count
+    losses = LossLog(seconds=60)
     while control.running(tr.step_count):
-        stats = tr.step()
+        losses.add(tr.step())
         k = tr.step_count
-        if k % 25 == 0:
-            rate = (k - s0) / (time.time() - t0)
-            log(f"step {k} {rate:.3f} it/s " + " ".join(f"{a} {b:.3f}" for a, b in stats.items()))
+        if losses.due():
+            log(losses.line(k, args.lr))
+            losses.reset()
         if k % args.sample_every == 0:
             tr.sample_grid(args.out / "samples" / f"step{k:06d}.png")
         if control.checkpoint_due(k):
