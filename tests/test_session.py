@@ -142,3 +142,28 @@ def test_a_pti_latent_renders_through_its_tuned_generator_in_every_tab(G, tmp_pa
     assert S.open_latent(G, out_plain, "C")[1] is G
     with pytest.raises(gr.Error):
         S.open_latent(G, None, "A")
+
+
+@pytest.mark.browser
+def test_a_latent_sent_from_one_tab_appears_in_the_other_in_a_browser(browser, launch, tmp_path):
+    src = save_latent(tmp_path / "mine.safetensors", torch.zeros(1, 4, 8))
+    with gr.Blocks() as demo:
+        with gr.Tab("one"):
+            m1 = gr.Dropdown(["g1", "g2"], value="g1", label="Generator")
+            f1 = gr.File(value=str(src), elem_id="latent-one")
+            S.session_row(m1, f1, "one")
+        with gr.Tab("two"):
+            m2 = gr.Dropdown(["g1", "g2"], value="g2", label="Generator", elem_id="model-two")
+            f2 = gr.File(elem_id="latent-two")
+            S.session_row(m2, f2, "two")
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(launch(demo.queue()))
+    page.get_by_role("button", name="Send to the other editing tabs").first.click()
+    page.get_by_role("tab", name="two").click()
+    page.locator("#latent-two").get_by_text(".safetensors").wait_for()
+    assert "mine" in page.locator("#latent-two").inner_text()  # the file name is split over two elements
+    assert page.locator("#model-two input").input_value() == "g1"  # the generator the latent was made for
+    page.get_by_role("button", name="Undo").last.click()  # back to an empty session: tab two keeps its file
+    page.get_by_text("Session: empty").last.wait_for()
+    page.close()
