@@ -106,3 +106,15 @@ def test_upscale_through_the_client_with_the_documented_scale():
         pair, png, info = client.predict(handle_file(str(ROOT / "plugins/srgan/examples/chelsea_crop.png")),
                                          "srgan-srresnet-x4", "4", api_name="/srgan_upscale")
     assert Image.open(png).size == (768, 576) and "768x576" in info
+
+
+@needs_weights
+def test_tab_opens_with_the_example_upscaled():
+    from hub.testing import make_app
+
+    app = make_app([srgan_plugin], strict=True)
+    [photo] = [b for b in app.blocks.values() if getattr(b, "label", None) == "Photo"]
+    assert photo.value is not None  # the photo the first view was made from is in the input
+    [load] = [f for f in app.fns.values() if any(t[1] == "load" for t in f.targets) and len(f.outputs) == 3]
+    (before, after), png, info = load.fn()
+    assert after.size == before.size == (768, 576) and Image.open(png).size == (768, 576) and "x4" in info

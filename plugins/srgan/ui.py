@@ -12,6 +12,7 @@ import hub.ui as kit
 from hub.api import INTERFACE_SUPER_RESOLVER
 
 EXAMPLES = Path(__file__).parent / "examples"
+FIRST = str(EXAMPLES / "chelsea_crop.png")  # what the tab opens with, upscaled
 #: Scale choices as strings: what the API documents (Literal['2', '4']) is what it accepts.
 SCALES = ["2", "4"]
 RESIZE, CROP = "Resize to fit", "Crop the centre"
@@ -112,8 +113,8 @@ def build(ctx) -> None:
     kit.intro(LEAD, ABOUT, PAPER)
     with gr.Row():
         with gr.Column(scale=1):
-            photo = gr.Image(label="Photo", type="pil", image_mode="RGBA", sources=["upload", "clipboard"],
-                             format="png")
+            photo = gr.Image(FIRST if Path(FIRST).is_file() else None, label="Photo", type="pil", image_mode="RGBA",
+                             sources=["upload", "clipboard"], format="png")
             model = kit.model_dropdown(ctx, INTERFACE_SUPER_RESOLVER, label="Model")
             scale = gr.Radio(SCALES, value="4", label="Scale")
             degrade_first = gr.Checkbox(False, label="Degrade then restore: downscale x scale first, restore, "
@@ -136,5 +137,5 @@ def build(ctx) -> None:
                      concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     stop.click(None, None, None, cancels=[event], api_visibility="private")  # kit.stop_button refuses .click events today
     if models:
-        kit.first_view(partial(upscale_photo, ctx, str(EXAMPLES / "chelsea_crop.png"), models[0], progress=None),
+        kit.first_view(partial(upscale_photo, ctx, FIRST, models[0], progress=None),
                        [slider, download, info])
