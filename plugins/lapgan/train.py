@@ -41,7 +41,7 @@ CARD_TEMPLATE = PLUGIN_DIR / "card_template.md"
 LEVELS = (8, 16, 32, 64)
 CROP_64 = 32
 #: Settings a resumed run may change; ``state.json`` records from which step each took effect.
-SCHEDULED = ("batch", "lr", "coarse_updates", "ema", "label_drop")
+SCHEDULED = ("batch", "lr", "coarse_updates", "ema", "label_drop", "generated_low")
 
 
 def _log(msg: str) -> None:
@@ -70,11 +70,25 @@ def load_training_pyramid(images=None, meta=None):
     return data
 
 
+def torch_no_grad(fn):
+    """``torch.no_grad()`` as a decorator without importing torch at module import (the CLI stays light)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        import torch
+
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+    return wrapped
+
+
 class Trainer:
     """G, D, EMA-G and two Adam optimisers per level; ``step()`` updates every level once."""
 
     def __init__(self, out: Path, *, batch: int = 32, lr: float = 2e-4, beta1: float = 0.5, seed: int = 0,
-                 ema: float = 0.999, label_drop: float = 0.25, coarse_updates: int = 6, data=None, device=None, log=_log):
+                 ema: float = 0.999, label_drop: float = 0.25, coarse_updates: int = 6, generated_low: float = 0.0,
+                 data=None, device=None, log=_log):
         import torch
 
         from hub.nn.training import place_for_training
@@ -83,7 +97,7 @@ class Trainer:
 
         self.out, self.log = Path(out), log
         self.cfg = {"batch": batch, "lr": lr, "beta1": beta1, "seed": seed, "ema": ema, "label_drop": label_drop,
-                    "coarse_updates": coarse_updates, "crop_64": CROP_64}
+                    "coarse_updates": coarse_updates, "generated_low": generated_low, "crop_64": CROP_64}
         torch.manual_seed(seed)
         self.G = {8: CoarseGenerator()}
         self.D = {8: CoarseDiscriminator()}
@@ -100,6 +114,21 @@ class Trainer:
         self.n = len(self.data["cond"])
         self.step_count, self.seconds, self.cpu_seconds, self.last = 0, 0.0, 0.0, {}
         self.schedule = [{"from_step": 0, **{k: self.cfg[k] for k in SCHEDULED}}]
+        self.init_from = None  # a weight file the generators started from (``init_from_embedded``)
+
+    def init_from_embedded(self, path: Path) -> None:
+        """Warm start: every G and its EMA from a shipped cascade; the discriminators and optimisers start
+        fresh (the shipped file holds no D). The EMA then runs at its full decay from the first step, so
+        that the fresh discriminators' first updates cannot drag it away from the shipped weights."""
+        from plugins.lapgan.api import load_lapgan
+
+        shipped = load_lapgan(path)
+        for r in LEVELS:
+            source = shipped.coarse if r == 8 else shipped.refiners[str(r)]
+            self.G[r].load_state_dict(source.state_dict())
+            self.G_ema[r].load_state_dict(source.state_dict())
+        self.init_from = str(Path(path).name)
+        self.log(f"generators and EMA warm-started from {path}")
 
     # ---- checkpoints -------------------------------------------------------------------------
     def modules(self) -> dict:
@@ -116,7 +145,7 @@ class Trainer:
 
         return save_checkpoint(self.out, self.step_count, self.modules(), self.optimizers(),
                                {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "config": self.cfg, "schedule": self.schedule,
-                                "last": self.last,
+                                "last": self.last, "init_from": self.init_from,
                                 "threads": _threads(), "device": str(self.device),
                                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
 
@@ -130,6 +159,7 @@ class Trainer:
         self.step_count, self.seconds = int(state["step"]), float(state.get("seconds", 0.0))
         self.cpu_seconds = float(state.get("cpu_seconds", 0.0))
         self.last = state.get("last", {})
+        self.init_from = state.get("init_from")
         # runs from before the schedule record ran their first segment with the saved config and no EMA warm-up
         self.schedule = state.get("schedule") or [
             {"from_step": 0, "ema_warmup": False, **{k: state["config"].get(k) for k in SCHEDULED}}]
@@ -154,13 +184,14 @@ class Trainer:
             return torch.where(flip.to(self.device)[:, None, None, None], t.flip(-1), t)
 
         if res == 8:
-            return pick(self.data["I8"]), None, cond
+            return pick(self.data["I8"]), None, cond, None
         low, h = pick(self.data[f"low{res}"]), pick(self.data[f"h{res}"])
+        crop = None
         if res == 64:  # one even-offset crop per batch: the 2x2 blocks of the pyramid stay aligned
-            oy, ox = (2 * torch.randint((64 - CROP_64) // 2 + 1, (2,), generator=gen)).tolist()
+            oy, ox = crop = tuple((2 * torch.randint((64 - CROP_64) // 2 + 1, (2,), generator=gen)).tolist())
             low = low[:, :, oy:oy + CROP_64, ox:ox + CROP_64]
             h = h[:, :, oy:oy + CROP_64, ox:ox + CROP_64]
-        return h, low, cond
+        return h, low, cond, crop
 
     def _fake(self, res: int, G, low, cond, gen):
         import torch
@@ -172,6 +203,26 @@ class Trainer:
             return G(torch.randn(b, G.z_dim, generator=gen).to(self.device), cond)
         z = torch.randn(b, NOISE_PLANES, *low.shape[2:], generator=gen).to(self.device)
         return G(z, low, cond)
+
+    @torch_no_grad
+    def _generated_low(self, res: int, cond, gen, crop):
+        """u(Ĩ_{k+1}) for level ``res`` from the EMA cascade below it (G_3 and the coarser refiners), with the
+        batch's labels: the low-pass images the level meets when the cascade samples, not the real ones."""
+        import torch
+
+        from plugins.lapgan.models import NOISE_PLANES, fit_range, upsample
+
+        b = cond.shape[0]
+        x = self.G_ema[8](torch.randn(b, self.G_ema[8].z_dim, generator=gen).to(self.device), cond)
+        for r in LEVELS[1:LEVELS.index(res)]:
+            low = upsample(x)
+            z = torch.randn(b, NOISE_PLANES, r, r, generator=gen).to(self.device)
+            x = fit_range(low + self.G_ema[r](z, low, cond), x)
+        low = upsample(x)
+        if crop is not None:
+            oy, ox = crop
+            low = low[:, :, oy:oy + CROP_64, ox:ox + CROP_64]
+        return low
 
     def step(self) -> dict:
         import torch
@@ -186,10 +237,16 @@ class Trainer:
             gen = torch.Generator().manual_seed(
                 self.cfg["seed"] * 1_000_003 + li * 100_003 + rep * 7_919 + self.step_count * 16)
             G, D = self.G[res], self.D[res]
-            real, low, cond = self._batch(res, gen)
-            image = (lambda h: h) if res == 8 else (lambda h, low=low: low + h)  # D_k sees l_k + h_k
-            fake = self._fake(res, G, low, cond, gen)
-            d_real, d_fake = D(image(real), cond), D(image(fake.detach()), cond)
+            real, low, cond, crop = self._batch(res, gen)
+            fake_low = low
+            if res != 8 and self.cfg["generated_low"] > 0:
+                # a share of the fakes refine the cascade's own coarser samples (see the module docstring)
+                mine = (torch.rand(cond.shape[0], generator=gen) < self.cfg["generated_low"]).to(self.device)
+                fake_low = torch.where(mine[:, None, None, None], self._generated_low(res, cond, gen, crop), low)
+            real_image = real if res == 8 else low + real  # D_k sees l_k + h_k
+            image = (lambda h: h) if res == 8 else (lambda h: fake_low + h)
+            fake = self._fake(res, G, fake_low, cond, gen)
+            d_real, d_fake = D(real_image, cond), D(image(fake.detach()), cond)
             loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
             self.opt_d[res].zero_grad(set_to_none=True)
             loss_d.backward()
@@ -201,7 +258,7 @@ class Trainer:
             with torch.no_grad():
                 # warm-up (decay (1 + t) / (10 + t) until it reaches cfg["ema"]): a short run's EMA would
                 # otherwise still remember the initial weights
-                decay = min(self.cfg["ema"], (1 + self.step_count) / (10 + self.step_count))
+                decay = self.cfg["ema"] if self.init_from else min(self.cfg["ema"], (1 + self.step_count) / (10 + self.step_count))
                 for pe, p in zip(self.G_ema[res].parameters(), G.parameters()):
                     pe.lerp_(p, 1 - decay)
             stats[f"d{res}"] = round(loss_d.item(), 3)
@@ -256,6 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--coarse-updates", type=int, default=6,
                    help="updates of the 8x8 GAN per step (it costs ~1/60 of a step; the others get one)")
+    p.add_argument("--generated-low", type=float, default=0.0,
+                   help="share of each refiner's fakes drawn on the cascade's own coarser samples instead of the "
+                        "real pyramid (0: the paper's independent levels)")
+    p.add_argument("--init-from-embedded", action="store_true",
+                   help="a run with no checkpoint starts its generators and EMA from the shipped weights "
+                        "(discriminators fresh)")
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--export", action="store_true", help="write the embedded weights, card and grid from the latest checkpoint")
     p.add_argument("--eval-samples", type=int, default=1000, help="generated samples per Fréchet distance in the card")
@@ -275,8 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(old, ignore_errors=True)
         (args.out / "latest.json").unlink(missing_ok=True)
     tr = Trainer(args.out, batch=args.batch, lr=args.lr, seed=args.seed, coarse_updates=args.coarse_updates,
-                 device=args.device)
-    tr.resume()
+                 generated_low=args.generated_low, device=args.device)
+    if not tr.resume() and args.init_from_embedded:
+        tr.init_from_embedded(PLUGIN_DIR / "weights" / f"{WEIGHT_ID}.safetensors")
     control = RunControl(args.out, args.steps, args.minutes)
     t0, s0 = time.monotonic(), tr.step_count
     while control.running(tr.step_count):
