@@ -1,0 +1,123 @@
+"""The Image2StyleGAN++ tab's sub-tabs (reconstruction, crossover; the local edits are in
+``ui_local_subtabs``) and the pieces they share: layout and wiring over the handlers."""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+from hub.ui import PREVIEW_SIZE, before_after, first_view, mask_editor, step_preset, steps_slider, stop_button
+from plugins.i2s_plusplus import defaults
+from plugins.i2s_plusplus import ui_first_views as fv
+from plugins.i2s_plusplus import ui_handlers as h
+
+#: Brush radius in image pixels: about an eye at 64 px (Gradio's own default, 25, covers a whole 64 px face).
+BRUSH_PX = 3
+PALETTE = ["#e53935", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#000000", "#ffffff", "#6d4c41"]
+
+
+def bind(ctx, fn):
+    """``fn`` with the tab's context bound, keeping its name and docstring (the API / MCP description)."""
+    bound = functools.partial(fn, ctx)
+    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
+    return bound
+
+
+def editor(label: str, colours=("#ff00ff",)) -> gr.ImageEditor:
+    """``hub.ui.mask_editor`` with a brush sized for 64 px images."""
+    ed = mask_editor(label, colours)
+    ed.brush = gr.Brush(colors=list(colours), color_mode="defaults", default_size=BRUSH_PX)
+    return ed
+
+
+def image(label: str) -> gr.Image:
+    return gr.Image(label=label, type="pil", image_mode="RGB", height=PREVIEW_SIZE)
+
+
+def buttons(label: str):
+    with gr.Row():
+        return gr.Button(label, variant="primary"), gr.Button("Stop")
+
+
+def results(*extra_labels: str) -> list:
+    """The result column: before/after slider, status, PNG, then small extra images."""
+    with gr.Column():
+        out = [before_after("before | after"), gr.Markdown(), gr.File(label="Result (PNG, true size)")]
+        if extra_labels:
+            with gr.Row():
+                out += [gr.Image(label=x, format="png", type="pil", height=160) for x in extra_labels]
+    return out
+
+
+def stop(button, event) -> None:
+    """``hub.ui.stop_button`` for ``event``; until it reads a Gradio 6 ``Dependency``'s id itself (it looks for
+    ``event.fn._id``), the id is handed over in that shape."""
+    from types import SimpleNamespace
+
+    try:
+        stop_button(button, event)
+    except TypeError:
+        stop_button(button, SimpleNamespace(fn=SimpleNamespace(_id=event["id"])))
+
+
+def wire(ctx, go, stop_btn, action: str, fn, inputs: list, out: list, latent, first, examples: list) -> None:
+    """The action's public event (``{plugin}_{action}``) with outputs ``out`` (the result column) and the
+    edited latent into ``latent`` (after the first three; None: no latent), its Stop, its examples and its
+    first view: ``first()`` (the first example, run short) fills the examples' inputs and ``out``."""
+    outputs = out[:3] + ([latent] if latent is not None else []) + out[3:]
+    event = go.click(bind(ctx, fn), inputs, outputs, api_name=ctx.api_name(action),
+                     concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
+    stop(stop_btn, event)
+    shown = inputs[1:1 + len(examples[0])]
+    gr.Examples(examples, shown, label="Examples", api_visibility="private")
+    first_view(first, shown + out)
+
+
+def reconstruct_tab(ctx, model, latent):
+    gr.Markdown("Rebuild a photo as closely as the generator can: first its latent code, then the fine detail "
+                "the code cannot hold. The result's latent goes to the *Latent* file above, for the other edits.")
+    with gr.Row():
+        with gr.Column():
+            photo = image("Photo")
+            with gr.Accordion("Advanced", open=False):
+                w = steps_slider(defaults.RECONSTRUCT_W_STEPS, "Latent (W+) steps (paper 5000)", 5000)
+                n = steps_slider(defaults.RECONSTRUCT_NOISE_STEPS, "Noise steps (paper 3000)", 3000)
+                step_preset([w, n], [defaults.RECONSTRUCT_W_STEPS, defaults.RECONSTRUCT_NOISE_STEPS],
+                            [defaults.PAPER_STEPS["reconstruct"]["w"], defaults.PAPER_STEPS["reconstruct"]["noise"]])
+                p = gr.Number(1.0, label="Perceptual weight (paper 1e-5, normalised to 1)")
+                start = gr.Radio(["w_avg", "random"], value="w_avg", label="Start")
+                seed = gr.Number(0, precision=0, label="Seed")
+            go, stop = buttons("Reconstruct")
+        out = results()
+    wire(ctx, go, stop, "reconstruct", h.reconstruct, [model, photo, w, n, p, start, seed], out, latent,
+         functools.partial(fv.reconstruct, ctx, model.value),
+         [[h.example("face_a.png")], [h.example("face_d.png")]])
+    return photo
+
+
+def crossover_tab(ctx, model, latent):
+    gr.Markdown("Paint on **image B** the part to take (a mouth, the eyes); it goes into **image A** with no "
+                "visible seam. The hard cut-and-paste is shown beside it for comparison.")
+    with gr.Row():
+        with gr.Column():
+            a = image("Image A (receives the part)")
+            b = editor("Image B: paint the part to take")
+            with gr.Accordion("Advanced", open=False):
+                w = steps_slider(defaults.CROSSOVER_STEPS, "Latent steps, W_l (paper 1000)")
+                n = steps_slider(defaults.CROSSOVER_STEPS, "Noise steps, Mk_n (paper 1000)")
+                step_preset([w, n], [defaults.CROSSOVER_STEPS] * 2,
+                            [defaults.PAPER_STEPS["crossover"]["w"], defaults.PAPER_STEPS["crossover"]["noise"]])
+                sigma = gr.Number(None, label="Edge blur sigma in px (empty: resolution / 32)")
+                mse_a = gr.Number(1.0, label="Pixel loss to A outside the part (paper 1e-5 → 1)")
+                mse_b = gr.Number(1.0, label="Pixel loss to B inside the part (paper 1e-5 → 1)")
+                p = gr.Number(1.0, label="Perceptual loss to A outside (paper 1e-5 → 1)")
+                nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
+                seed = gr.Number(0, precision=0, label="Seed")
+            go, stop = buttons("Cross over")
+        out = results("Hard paste (for comparison)")
+    wire(ctx, go, stop, "crossover", h.crossover, [model, a, b, w, n, sigma, mse_a, mse_b, p, nlr, seed, latent],
+         out, latent, functools.partial(fv.crossover, ctx, model.value),
+         [[h.example("face_b.png"), h.editor_value(h.example("face_d.png"), h.example("face_d_mouth_layer.png"))],
+          [h.example("face_a.png"), h.editor_value(h.example("face_c.png"), h.example("face_c_mouth_layer.png"))]])
+    return a
