@@ -74,6 +74,9 @@ def _fn_ids(events: Any) -> set[int]:
     ids = set()
     for event in events:
         fn = getattr(event, "fn", None)
+        if isinstance(event, dict) and isinstance(event.get("id"), int) and not hasattr(fn, "_id"):
+            ids.add(event["id"])  # Gradio 6's Dependency: its .fn is the user's function, its "id" the event's
+            continue
         if fn is None or not hasattr(fn, "_id"):
             raise TypeError(f"stop_button takes the events a .click()/.submit() returned, not {event!r}")
         ids.add(fn._id)
@@ -89,6 +92,7 @@ def stop_button(button: gr.Button, *events: Any) -> Any:
     targets = _fn_ids(events)
 
     def stop(request: gr.Request) -> None:
+        print("STOP CALLED", getattr(request, "session_hash", None), flush=True)  # DEBUG
         session = getattr(request, "session_hash", None)
         if session:
             request_stop(session, targets)
