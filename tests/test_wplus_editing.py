@@ -243,3 +243,21 @@ def test_first_view_fills_the_slots_and_handlers_document_every_input(G):
         doc = inspect.getdoc(fn)
         params = [p for p in inspect.signature(fn).parameters if p not in ("ctx", "progress")]
         assert all(f"\n    {p}: " in doc for p in params), fn.__name__
+
+
+def test_stop_ends_a_pti_inversion_and_keeps_its_partial_latent(G):
+    from hub.nn.pti import load_pti
+    from hub.nn.stop import StopFlag, stop_scope
+    from plugins.wplus_editing import ui_handlers as h
+
+    flag, outs = StopFlag(), []
+    run = h.invert(_Ctx(G), "tiny-gan", api.render_pil(G, latent(G, 4)), "pti", True, "A", "w+", 3, 5, 0.01, 5.0,
+                   1.0, 1.0, 0.0, 0.0, "w_avg", 0, 1, None, tuning_steps=200, progress=_no_progress)
+    with stop_scope(flag):  # what the app shell does for every event; the Stop button sets the flag
+        for out in run:
+            outs.append(out)
+            if len(outs) == 5:  # 3 pivot steps, 2 tuning steps
+                flag.set()
+    assert len(outs) == 6 and outs[-1][1].startswith("stopped")
+    lat, tuned = load_pti(outs[-1][3], G)
+    assert tuned is not G and int(lat["meta"]["pti_steps"]) == 2  # the tuning reached, kept

@@ -10,7 +10,7 @@ import functools
 
 import gradio as gr
 
-from hub.ui import before_after, first_view, intro, model_dropdown, session_row
+from hub.ui import before_after, first_view, intro, model_dropdown, session_row, stop_button
 from plugins.drag_editing import ui_handlers as h
 
 LEAD = ("**Move part of a picture by dragging it**: click a point on the image (red), then where it should go "
@@ -76,6 +76,6 @@ def _wire(ctx, c: dict) -> None:
     event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["seed"], c["latent_file"], c["points"], c["radius"],
                                                    c["max_steps"], c["latent"]],
                           outputs, api_name=ctx.api_name("drag"), concurrency_id=ctx.heavy_concurrency_id)
-    c["stop"].click(None, None, None, cancels=[event], api_visibility="private")
+    stop_button(c["stop"], event)
     first_view(lambda: h.first_view(ctx, c["model"].value),
                [c["canvas"], c["status"], c["pair"], c["latent"], c["base"], c["latent_file"]])

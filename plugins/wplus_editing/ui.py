@@ -11,7 +11,7 @@ import functools
 
 import gradio as gr
 
-from hub.ui import first_view, intro, model_dropdown, session_row, step_preset, steps_slider
+from hub.ui import first_view, intro, model_dropdown, session_row, step_preset, steps_slider, stop_button
 from plugins.wplus_editing import ui_edits
 from plugins.wplus_editing import ui_handlers as h
 from plugins.wplus_editing.ui_edits import bind, examples
@@ -54,7 +54,7 @@ def build(ctx) -> None:
     with gr.Tab("Scribble edit (iGAN)"):
         edits += ui_edits.scribble_tab(ctx, model, slots, heavy, stops)
     for button, event in stops:
-        button.click(None, None, None, cancels=[event], api_visibility="private")
+        stop_button(button, event)
     gr.on([inv_btn.click, rand_btn.click] + [s.change for s in slots], functools.partial(h.clear_edits, len(edits)),
           None, edits, api_visibility="private", show_progress="hidden")
     first_view(lambda: h.first_view(ctx, model.value), shown)
