@@ -4,13 +4,17 @@ A trainer is a loop over a plugin's own networks, losses and data; what is the s
 lives here once:
 
 * ``hub.training.checkpoint``: save a step atomically (tensors as safetensors, optimiser moments,
-  ``state.json``), find the latest, load it, keep the newest N.
+  ``state.json``), find the latest, load it (``keep_lr``: this command's learning rates), keep the
+  newest N. Plain tensor dicts (RNG states) travel beside the networks.
 * ``hub.training.run``: the common flags (``--steps --minutes --threads --device --seed --out
-  --every``) and ``RunControl``, which ends a run on its step or time budget, a ``STOP`` file or a
-  signal (a session ending), so that a run outlives the process that trains it.
+  --every --fresh``) and ``RunControl``, which ends a run on its step or time budget, a ``STOP`` file
+  or a signal (a session ending), says when a checkpoint is due (every N steps or minutes) and
+  accounts CPU and GPU time, so that a run outlives the process that trains it; ``LossLog`` and
+  ``log`` for its log lines.
 * ``hub.training.export``: ``export_embedded(weight_id, tensors, card, manifest)`` writes the
-  safetensors file beside its plugin's ``weights.yaml``, renders the model card from a Markdown
-  template and rehashes the manifest entry.
+  safetensors file beside its plugin's ``weights.yaml`` (unchanged tensors keep the file and its
+  sha256), writes the model card (``render_card`` of a Markdown template beside the trainer) and
+  rehashes the manifest entry; ``folder=`` exports somewhere to look at without touching a manifest.
 * ``hub.training.metrics``: image metrics shared by evaluations (PSNR, SSIM).
 """
 
