@@ -364,10 +364,12 @@ class Budget:
 
 #: Reference costs of one optimisation step of a 64 px StyleGAN2 with the VGG-16 perceptual loss
 #: (docs/i2s_plusplus_results.md, 1 thread on the shared 2-core CPU: W_l step 111-140 ms, Mk_n step
-#: 37-61 ms), and the memory such an optimisation holds (G, VGG-16, activations and their gradients).
+#: 37-61 ms), and the memory one image of such an optimisation adds to the loaded models: the activations
+#: kept for backward through G and VGG-16 to conv3_3 at 256 px (~130 MB) and their gradients, from the
+#: layer sizes, rounded up (not measured).
 SECONDS_PER_W_STEP = 0.12
 SECONDS_PER_NOISE_STEP = 0.05
-OPTIMISATION_MEMORY = 1 << 29
+OPTIMISATION_MEMORY = 1 << 28
 #: Loading the models and one forward pass, before the first step.
 BASE_SECONDS = 3.0
 

@@ -58,11 +58,33 @@ def ganhub_cache_dir() -> Path:
 _PROBES: dict[str, tuple[float, bool]] = {}
 
 
-def _endpoint_reachable(endpoint: str, timeout: float | None = None) -> bool:
-    """A quick TCP connect to the endpoint, cached 30 s.
+def _answers(sock: socket.socket, parts, timeout: float) -> bool:
+    """Whether the server behind a connected socket answers within ``timeout``: over https its TLS
+    handshake, over http the first byte of the reply to a ``HEAD /``. A server that accepts connections
+    and never answers (a stalled proxy, a tarpit) would otherwise hold a request for minutes."""
+    sock.settimeout(timeout)
+    try:
+        if parts.scheme == "https":
+            import ssl
 
-    huggingface_hub retries connection errors with back-off (~20 s); a dead network should
-    cost the user a couple of seconds, not twenty. Behind a proxy we cannot tell, so say yes.
+            with ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname or ""):
+                return True
+        sock.sendall(f"HEAD / HTTP/1.0\r\nHost: {parts.hostname}\r\n\r\n".encode("ascii", "replace"))
+        sock.recv(1)  # a reply or a close: either way the server is alive
+        return True
+    except socket.timeout:
+        return False
+    except OSError:  # reset, or a TLS failure: it answered, just not the way we hoped; let the client say
+        return True
+
+
+def _endpoint_reachable(endpoint: str, timeout: float | None = None) -> bool:
+    """A quick connect to the endpoint, and a check that it answers, cached 30 s.
+
+    huggingface_hub retries connection errors with back-off (~20 s), and a server that accepts and
+    never answers held a request for ~390 s (its retry of a metadata request waits 60 s a try, whatever
+    HF_HUB_ETAG_TIMEOUT says); a dead network should cost the user a few seconds. Behind a proxy we
+    cannot tell, so say yes.
     """
     if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")):
         return True
@@ -74,10 +96,16 @@ def _endpoint_reachable(endpoint: str, timeout: float | None = None) -> bool:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     timeout = timeout if timeout is not None else float(os.environ.get("GANHUB_NET_TIMEOUT", "3"))
     try:
-        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
-            ok = True
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout) as sock:
+            ok = _answers(sock, parts, timeout)
     except OSError:
         ok = False
     _PROBES[endpoint] = (now, ok)
     return ok
 
+
+#: Timeouts of huggingface_hub's requests where the environment sets none (its own defaults are 10 s;
+#: both are read when huggingface_hub is imported, so they are set when this module is).
+HUB_TIMEOUTS = {"HF_HUB_ETAG_TIMEOUT": "10", "HF_HUB_DOWNLOAD_TIMEOUT": "20"}
+for _name, _seconds in HUB_TIMEOUTS.items():
+    os.environ.setdefault(_name, _seconds)
