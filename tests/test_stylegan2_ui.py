@@ -83,3 +83,23 @@ def test_sample_tab_through_the_client(tmp_path):
             client.predict("stylegan2-emoji64", "x", api_name="/stylegan2_generate")
         with pytest.raises(Exception, match="mix seed"):
             client.predict("stylegan2-emoji64", "0", 0.7, "-3", api_name="/stylegan2_generate")
+
+
+
+@pytest.mark.parametrize("plugin", ["stylegan2", "srgan", "text_to_image", "style_transfer"])
+def test_every_action_documents_each_input_for_the_api_page_and_mcp(plugin):
+    """The Sample, Super-resolution, Text-to-image and Style-transfer tabs: each public action's handler has an
+    Args line for every input (Gradio's API page and MCP tool descriptions read them)."""
+    import importlib
+
+    from gradio.utils import get_function_description
+
+    from hub.testing import make_app
+
+    app = make_app([importlib.import_module(f"plugins.{plugin}.plugin")], strict=True)
+    actions = [f for f in app.fns.values() if f.fn is not None and f.api_visibility != "private"
+               and str(f.api_name).startswith(f"{plugin}_") and f.api_name != f"{plugin}_load_example"]
+    assert actions
+    for f in actions:
+        described = get_function_description(f.fn)[1]
+        assert all(text for name, text in described.items() if name != "progress"), (f.api_name, described)
