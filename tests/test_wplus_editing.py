@@ -237,8 +237,8 @@ def test_first_view_fills_the_slots_and_handlers_document_every_input(G):
 
     from plugins.wplus_editing import ui_edit_handlers as e, ui_handlers as h
 
-    image, note, latent_out, a, b, c = h.first_view(_Ctx(G), "tiny-gan")
-    assert image.width >= 256 and latent_out == a and len({a, b, c}) == 3 and "random samples" in note
+    photo, image, note, latent_out, a, b, c = h.first_view(_Ctx(G), "tiny-gan")
+    assert photo is None and image.width >= 256 and latent_out == a and len({a, b, c}) == 3 and "random samples" in note
     for fn in (h.invert, h.random_sample, e.morph, e.morph_gif, e.mix, e.transfer, e.truncate, e.scribble_edit):
         doc = inspect.getdoc(fn)
         params = [p for p in inspect.signature(fn).parameters if p not in ("ctx", "progress")]

@@ -97,7 +97,7 @@ def _invert_tab(ctx, model, slots, heavy, stops):
     examples([[0, 0.7], [7, 1.0]], [seed, psi], "Samples")
     rand_btn.click(bind(ctx, h.random_sample), [model, seed, psi, into], [recon, status, latent_out, *slots],
                    api_name=ctx.api_name("random_sample"), **heavy)
-    return run_btn, rand_btn, [recon, status, latent_out, *slots]
+    return run_btn, rand_btn, [image, recon, status, latent_out, *slots]
 
 
 def _invert_advanced(init_choices):

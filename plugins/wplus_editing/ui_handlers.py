@@ -145,20 +145,23 @@ def clear_edits(n: int):
 
 def first_view(ctx, model: str | None):
     """The tab's opening state: the bundled examples in slots A, B, C (encoded when the generator has an
-    encoder: a fraction of a second; random samples otherwise), A's reconstruction on screen."""
+    encoder: a fraction of a second; random samples otherwise), A's image and its reconstruction on screen."""
     from PIL import Image
 
     G = get_generator(ctx, model)
     encoder = related_model(ctx, model, "encoder")
+    photos = [Image.open(EXAMPLES / name).convert("RGB") for name in FIRST_VIEW_EXAMPLES]
     paths, images = [], []
-    for i, name in enumerate(FIRST_VIEW_EXAMPLES):
+    for i, photo in enumerate(photos):
         if encoder is not None:
-            latent = _api().invert(G, Image.open(EXAMPLES / name).convert("RGB"), method="encoder", encoder=encoder)
+            latent = _api().invert(G, photo, method="encoder", encoder=encoder)
         else:
             latent = _api().random_latent(G, i, 0.7)
         paths.append(write_latent(G, latent, model, f"example_{SLOTS[i]}"))
         images.append(_render(G, latent))
-    how = "encoded by the generator's encoder" if encoder is not None else "random samples (no encoder)"
-    note = (f"Slots A, B, C hold three examples ({how}); A is shown. Invert your own image, or try the "
-            "other sub-tabs on these.")
-    return (images[0], note, paths[0], *paths)
+    if encoder is not None:
+        note = ("Slots A, B, C hold three held-out emoji as the encoder alone finds them (one pass, a rough "
+                "likeness); A is shown. Press **Invert** (hybrid or pti) for a close one, or edit these.")
+    else:
+        note = "Slots A, B, C hold three random samples (this generator has no encoder); A is shown."
+    return (photos[0] if encoder is not None else None, images[0], note, paths[0], *paths)
