@@ -139,3 +139,12 @@ def test_run_control_checkpoint_cadence_and_time(tmp_path):
     state = control.add_time({"cpu_seconds": 5.0})
     assert state["cpu_seconds"] >= 5.0 and state["wall_seconds"] >= 0 and "cuda_seconds" not in state
     assert "cuda_seconds" in control.add_time({}, "cuda:0")
+
+
+def test_a_restarted_run_keeps_its_new_checkpoint(tmp_path):
+    """--fresh writes lower step numbers than the old run's: the newest written stays, not the highest step."""
+    for step in (5, 6):
+        save_checkpoint(tmp_path, step, {"G": _net(0)})
+    save_checkpoint(tmp_path, 1, {"G": _net(1)}, keep=2)
+    assert latest_checkpoint(tmp_path).name == "ckpt-00000001"
+    assert sorted(p.name for p in tmp_path.glob("ckpt-*")) == ["ckpt-00000001", "ckpt-00000006"]

@@ -46,7 +46,9 @@ def save_checkpoint(run_dir: str | Path, step: int, modules: Mapping[str, Any], 
     pointer = run_dir / ".latest.json.tmp"
     pointer.write_text(json.dumps({"dir": final.name, "step": step, "time": time.time()}))
     os.replace(pointer, run_dir / "latest.json")
-    for old in sorted(p for p in run_dir.glob("ckpt-*") if p.is_dir())[:-max(1, keep)]:
+    # the newest by write time, this one first: a run restarted with --fresh writes lower step numbers
+    others = sorted((p for p in run_dir.glob("ckpt-*") if p.is_dir() and p != final), key=lambda p: p.stat().st_mtime_ns)
+    for old in others[:max(0, len(others) - (max(1, keep) - 1))]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 

@@ -25,13 +25,16 @@ import sys
 import time
 from pathlib import Path
 
-from hub.training import LossLog, RunControl, latest_checkpoint, load_checkpoint, log, save_checkpoint
+from hub.training import LossLog, RunControl, add_common_args, latest_checkpoint, load_checkpoint, log, save_checkpoint
 from plugins.srgan.checkpoints import CACHE, load_generator
 
 
 def parse(argv):
     p = argparse.ArgumentParser(prog="ganhub train srgan", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(p, "srgan", steps=10**6, every=None)
+    p.set_defaults(out=CACHE)  # GANHUB_SRGAN_TRAIN_DIR still names the run folder of older runs
+    p.add_argument("--iters", dest="steps", type=int, help=argparse.SUPPRESS)  # the flag's name before the kit
     p.add_argument("--stage", type=int, choices=(1, 2), default=1)
     p.add_argument("--export", action="store_true", help="write weights/ files and cards from the latest checkpoints")
     p.add_argument("--channels", type=int, default=32, help="generator width (published: 64)")
@@ -41,9 +44,7 @@ def parse(argv):
     p.add_argument("--crop", type=int, default=96, help="HR crop (paper: 96)")
     p.add_argument("--batch", type=int, default=None, help="batch (paper 16; stage-2 default 8 on CPU)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam lr (paper 1e-4)")
-    p.add_argument("--iters", type=int, default=10**6, help="stop after this many iterations")
-    p.add_argument("--minutes", type=float, default=None, help="stop after this much wall time in this process")
-    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
+    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints (and every --every steps)")
     p.add_argument("--adv-weight", type=float, default=1e-3)
     p.add_argument("--tv-weight", type=float, default=2e-8)
     p.add_argument("--vgg-rescale", type=float, default=1 / 12.75, help="phi_5,4 features are multiplied by this")
@@ -53,9 +54,6 @@ def parse(argv):
     p.add_argument("--init-from", type=Path, default=None,
                    help="stage 1 with no checkpoint in --out: start G from exported weights (e.g. "
                         "plugins/srgan/weights/srgan-srresnet-x4.safetensors), counting steps on from its metadata; Adam starts afresh")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", type=Path, default=CACHE)
     return p.parse_args(argv)
 
 
@@ -91,7 +89,7 @@ def monitor_psnr(model, lr, hr, scale) -> tuple[float, float]:
     from plugins.srgan.metrics import psnr_y
 
     def ypsnr(a, b):
-        to_uint8 = lambda t: ((t.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()  # noqa: E731
+        to_uint8 = lambda t: ((t.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()  # noqa: E731
         return float(np.mean([psnr_y(x, y, scale) for x, y in zip(to_uint8(a), to_uint8(b))]))
 
     was_training = model.training
@@ -137,6 +135,7 @@ def train(args) -> int:
     import torch
     import torch.nn.functional as F
 
+    from hub.nn.training import place_for_training
     from plugins.srgan.data import CropSampler, dataset_fingerprint, training_photos
     from plugins.srgan.models import SRGANDiscriminator, SRResNet
 
@@ -170,7 +169,7 @@ def train(args) -> int:
         vgg_desc = vgg_source("vgg19")
     step, elapsed, cpu_elapsed, init_from = 0, 0.0, 0.0, None
     lr_history: list[list] = []
-    ckpt = latest_checkpoint(stage_dir)
+    ckpt = None if args.fresh else latest_checkpoint(stage_dir)
     if ckpt is not None:
         state = load_checkpoint(ckpt, modules, optimizers, keep_lr=True)  # --lr on a resumed run takes effect now
         step, elapsed, cpu_elapsed = state["step"], state["elapsed_s"], state.get("cpu_s", 0.0)
@@ -211,13 +210,15 @@ def train(args) -> int:
 
     if not lr_history or lr_history[-1][1] != args.lr:
         lr_history.append([step, args.lr])
-    mon_lr, mon_hr = held_out_monitor(args.scale)
+    device = place_for_training(args.device, list(modules.values()) + ([vgg] if args.stage == 2 else []),
+                                optimizers.values())
+    mon_lr, mon_hr = (t.to(device) for t in held_out_monitor(args.scale))
     print(f"stage {args.stage}: {len(keys)} training photos (fingerprint {dataset_fingerprint(keys)}), "
           f"G {g_cfg} ({sum(p.numel() for p in G.parameters())} params), batch {batch}, lr {args.lr}"
-          + (f", VGG: {vgg_desc}" if args.stage == 2 else ""), flush=True)
+          + (f", VGG: {vgg_desc}" if args.stage == 2 else "") + f", device {device}", flush=True)
     G.train()
     t_start, cpu_start = time.time(), time.process_time()
-    control = RunControl(stage_dir, args.iters, args.minutes, every_minutes=args.ckpt_every / 60)
+    control = RunControl(stage_dir, args.steps, args.minutes, every=args.every, every_minutes=args.ckpt_every / 60)
     loss_log = LossLog(seconds=60)
 
     def checkpoint():
@@ -236,7 +237,7 @@ def train(args) -> int:
             f"bicubic {state['monitor_psnr'][1]:.2f} dB)")
 
     while control.running(step):
-        lr_img, hr_img = sampler.batch(step, batch)
+        lr_img, hr_img = (t.to(device) for t in sampler.batch(step, batch))
         if args.stage == 1:
             sr = G(lr_img)
             loss = F.mse_loss(sr, hr_img)
@@ -270,7 +271,7 @@ def train(args) -> int:
                      "mse": F.mse_loss(sr.detach(), hr_img).item()}
         step += 1
         loss_log.add(parts)
-        if loss_log.due() or step == args.iters:
+        if loss_log.due() or step == args.steps:
             log(loss_log.line(step, args.lr) + f" | {(elapsed + time.time() - t_start) / 60:.1f} min")
             loss_log.reset()
         if control.checkpoint_due(step):
