@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
 import ganhub_fixture_plugins as fx
+from hub import Demo, hookimpl
 from hub.testing import make_app
 
 pytestmark = pytest.mark.browser
@@ -48,4 +51,86 @@ def test_visit_every_tab_and_invert_an_image(browser, launch, tmp_path):
     body = page.request.get(src if src.startswith("http") else url.rstrip("/") + src).body()
     out = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"))
     assert np.array_equal(out, 255 - pixels)  # the result the user sees is the right image
+    page.close()
+
+
+# ---------------------------------------------------------------- Stop mid-inversion frees the queue
+def _inversion_items(steps: int):
+    """A real inversion (the engine, on a 16 px StyleGAN2 and an image it can make) as the progress
+    items ``hub.ui.stream`` reads; returns the run's result (partial after a Stop)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from ganhub_tiny_models import tiny_generator
+    from hub.nn import inversion as inv
+
+    torch.set_num_threads(1)
+    G = tiny_generator()
+    with torch.no_grad():
+        target = G.synthesis(G.mapping(torch.randn(1, G.z_dim))[:, None].repeat(1, G.num_ws, 1)).clamp(-1, 1)
+    run = inv.Inversion(G, target, inv.reconstruction_config(w_steps=steps, noise_steps=0, perceptual=0.0,
+                                                              yield_every=20))
+    for item in run:
+        yield SimpleNamespace(step=item.step, total=steps, stage="W+", image=item.image, losses=item.losses)
+    return run.result
+
+
+def _invert(steps: float = 200000, progress=gr.Progress()):
+    """Invert a generated image for ``steps`` steps (far more than a test waits for).
+
+    Args:
+        steps: optimisation steps.
+    """
+    from hub.images import to_pil
+    from hub.ui import show, stream
+
+    def finish(result):
+        state = "finished" if result.completed else f"stopped, latent kept at step {len(result.history)}"
+        return show(to_pil(result.image)), f"Inversion {state}"
+
+    yield from stream(_inversion_items(int(steps)), progress, finish, 0)
+
+
+def _quick() -> str:
+    """A one-second job on the same queue as the inversion."""
+    return "quick job done"
+
+
+class _InversionTab:
+    name = "invstop"
+
+    @hookimpl
+    def register_demos(self, register):
+        def build(ctx):
+            from hub.ui import stop_button
+
+            steps = gr.Number(200000, label="Steps")
+            preview = gr.Image(type="pil", label="Reconstruction", elem_id="inv-preview")
+            status = gr.Markdown(elem_id="inv-status")
+            quick_out = gr.Textbox(label="Quick", elem_id="quick-out")
+            with gr.Row():
+                run, stop, quick = gr.Button("Invert"), gr.Button("Stop"), gr.Button("Quick")
+            ev = run.click(_invert, steps, [preview, status], api_name=ctx.api_name("invert"),
+                           concurrency_id=ctx.heavy_concurrency_id)
+            quick.click(_quick, None, quick_out, api_name=ctx.api_name("quick"), concurrency_id=ctx.heavy_concurrency_id)
+            stop_button(stop, ev)
+
+        register(Demo("invstop-demo", "Inversion", build, heavy=True))
+
+
+def test_stop_mid_inversion_keeps_the_latent_and_the_next_job_starts_within_2_s(browser, launch):
+    url = launch(make_app([_InversionTab()]))
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.get_by_role("button", name="Invert").click()
+    status = page.locator("#inv-status")
+    status.get_by_text(re.compile(r"step \d+/200000")).first.wait_for()  # mid-inversion: previews are streaming
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Quick").click()  # queued behind the inversion on the one heavy slot
+    # the inversion ends at its next module call and the queued job runs: within 2 s, not 200,000 steps
+    page.wait_for_function("() => document.querySelector('#quick-out textarea')?.value === 'quick job done'",
+                           timeout=2_000)
+    status.get_by_text("stopped, latent kept at step").wait_for(timeout=2_000)  # the partial result is shown
     page.close()
