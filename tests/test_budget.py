@@ -180,22 +180,24 @@ def test_built_in_defaults_fit_and_the_hostile_settings_do_not():
     declared = {f"{demo.plugin}_{action}": value for demo in app.ganhub.sorted_demos()
                 for action, value in demo.budgets.items()}
 
-    def cost(name, **params):
-        return budget.expected(declared[name], **params)
+    def cost(name, **hints):  # a hint names the declaration's parameter that contains it (names change)
+        params = budget._declared_params(declared[name])
+        named = {next((p for p in params if hint in p), hint): value for hint, value in hints.items()}
+        return budget.expected(declared[name], **named)
 
     def steps(name, count):  # every step count a steps_budget declaration reads
         return cost(name, **{param: count for param in declared[name].params})
 
     limit = budget.limits()
     big = Image.new("RGB", (1024, 1024))
-    over = [cost("inpainting_inpaint", w_=40, n_=200, sigma_=1e9),
+    over = [cost("inpainting_inpaint", w=40, noise=200, sigma=1e9),
             cost("srgan_upscale", photo=big, scale="4", tile=32),
             cost("style_transfer_run", method="Gatys", steps=500, size=512),
             steps("i2s_plusplus_reconstruct", 5000)]  # the paper's 5000 W+ steps (+ as many noise steps)
     assert all(c.seconds > limit.seconds or c.memory_bytes > limit.memory_bytes for c in over)
     assert cost("srgan_upscale", photo=big, scale="4", tile=0).memory_bytes > limit.memory_bytes  # ~13 GB at once
-    fine = [cost("inpainting_inpaint", w_=40, n_=200),
-            cost("inpainting_variations", w_=40, n_=200, k_=8),
+    fine = [cost("inpainting_inpaint", w=40, noise=200),
+            cost("inpainting_variations", w=40, noise=200, k_=8, count=8),  # the fills, as named now or before
             cost("srgan_upscale", photo=big, scale="4", tile=256),
             cost("style_transfer_run", method="Gatys", steps=200, size=256),
             steps("i2s_plusplus_reconstruct", 250)]
