@@ -38,8 +38,8 @@ from typing import Sequence
 import torch
 import torch.utils.data
 
-from hub.nn.training import DEVICE_HELP, place_for_training
-from hub.training import RunControl, atomic_write, export_embedded
+from hub.nn.training import place_for_training
+from hub.training import RunControl, add_common_args, atomic_write, export_embedded
 from hub.weights import sha256_file
 
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / os.environ.get(
@@ -169,17 +169,18 @@ def train(args) -> None:
     device = choose_device(args.device)
     # CPU and GPU time are kept apart, so the card can say which trained what.
     seconds_key = "seconds" if device.type == "cpu" else f"{device.type}_seconds"
-    CKPT_DIR.mkdir(parents=True, exist_ok=True)
+    run = Path(args.out)
+    run.mkdir(parents=True, exist_ok=True)
     # A checkpoint with a trained encoder keeps it (its decoder only works with that encoder), frozen
     # unless --train-encoder; the fixed random VGG then measures style (see adain_losses).
-    encoder_file = CKPT_DIR / "encoder.safetensors"
-    if encoder_file.exists():
+    encoder_file = run / "encoder.safetensors"
+    if encoder_file.exists() and not args.fresh:
         encoder = embedded_encoder(load_file(str(encoder_file)))
     elif args.train_encoder and args.init_encoder:
         encoder = embedded_encoder(load_file(args.init_encoder))
     else:
         encoder = embedded_encoder()
-    trained_encoder = args.train_encoder or encoder_file.exists()
+    trained_encoder = args.train_encoder or (encoder_file.exists() and not args.fresh)
     loss_network = embedded_encoder().eval().requires_grad_(False) if trained_encoder else None
     encoder.train(args.train_encoder).requires_grad_(args.train_encoder)
     decoder = Decoder()
@@ -188,11 +189,11 @@ def train(args) -> None:
         groups.append({"params": encoder.parameters(), "lr": args.encoder_lr, "base_lr": args.encoder_lr})
     opt = torch.optim.Adam(groups)
     state = {"step": 0, "images": 0, "seconds": 0.0, "loss_ema": None}
-    if (CKPT_DIR / "decoder.safetensors").exists():
-        decoder.load_state_dict(load_file(str(CKPT_DIR / "decoder.safetensors")))
-        state.update(json.loads((CKPT_DIR / "state.json").read_text()))
-        if (CKPT_DIR / "optimizer.pt").exists():
-            saved = torch.load(CKPT_DIR / "optimizer.pt", weights_only=True)
+    if (run / "decoder.safetensors").exists() and not args.fresh:
+        decoder.load_state_dict(load_file(str(run / "decoder.safetensors")))
+        state.update(json.loads((run / "state.json").read_text()))
+        if (run / "optimizer.pt").exists():
+            saved = torch.load(run / "optimizer.pt", weights_only=True)
             if len(saved["param_groups"]) == len(opt.param_groups):
                 opt.load_state_dict(saved)
                 for group, base in zip(opt.param_groups, (args.lr, args.encoder_lr)):
@@ -230,13 +231,13 @@ def train(args) -> None:
         atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     def checkpoint():
-        atomic_write(CKPT_DIR / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
-        save_weights(CKPT_DIR)
+        atomic_write(run / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
+        save_weights(run)
 
     def snapshot():
         # weights only (no optimiser), kept for --export --average-last: one step's weights carry the
         # noise of its last few small batches, and an average of late snapshots smooths it
-        folder = CKPT_DIR / "snapshots" / f"step_{state['step']:07d}"
+        folder = run / "snapshots" / f"step_{state['step']:07d}"
         folder.mkdir(parents=True, exist_ok=True)
         save_weights(folder)
 
@@ -253,8 +254,8 @@ def train(args) -> None:
     t_log, n_log = time.time(), 0
     batches = iter(_batch_loader(args.seed, state["step"], args.batch, args.crop, args.workers))
     # SIGTERM (a session ending), Ctrl-C, a STOP file or --max-seconds: finish the step, checkpoint
-    control = RunControl(CKPT_DIR, args.steps, args.max_seconds / 60 if args.max_seconds else None,
-                         every_minutes=args.ckpt_every / 60)
+    minutes = args.minutes if args.minutes else (args.max_seconds / 60 if args.max_seconds else None)
+    control = RunControl(run, args.steps, minutes, every=args.every, every_minutes=args.ckpt_every / 60)
     while control.running(state["step"]):
         step = state["step"]
         content, style = (t.to(device, non_blocking=True) for t in next(batches))
@@ -325,22 +326,23 @@ def average_snapshots(folders: Sequence[Path]) -> tuple[dict, dict | None, dict,
             max(states, key=lambda st: st["step"]), [st["step"] for st in states])
 
 
-def export(average_last: int = 1) -> int:
+def export(average_last: int = 1, run: Path | None = None) -> int:
     """Copy the latest checkpoint's decoder (and trained encoder, if any) to weights/ (fp32
     safetensors), refresh manifest + card. average_last > 1: the average of the last that many
     snapshots (--snapshot-every) instead of the checkpoint."""
+    run = Path(run) if run is not None else CKPT_DIR
     # The checkpoint folder and a snapshot folder hold the same files, so both go through
     # average_snapshots (the "average" of the checkpoint alone is the checkpoint, exactly).
     if average_last > 1:
-        folders = sorted((CKPT_DIR / "snapshots").glob("step_*"))[-average_last:]
+        folders = sorted((run / "snapshots").glob("step_*"))[-average_last:]
         if len(folders) < average_last:
-            print(f"--average-last {average_last}: only {len(folders)} snapshots in {CKPT_DIR / 'snapshots'}",
+            print(f"--average-last {average_last}: only {len(folders)} snapshots in {run / 'snapshots'}",
                   file=sys.stderr)
             return 1
     else:
-        folders = [CKPT_DIR]
-        if not (CKPT_DIR / "decoder.safetensors").exists():
-            print(f"no checkpoint at {CKPT_DIR / 'decoder.safetensors'}", file=sys.stderr)
+        folders = [run]
+        if not (run / "decoder.safetensors").exists():
+            print(f"no checkpoint at {run / 'decoder.safetensors'}", file=sys.stderr)
             return 1
     tensors, encoder, state_json, steps = average_snapshots(folders)
     averaged_steps = steps if average_last > 1 else []
@@ -383,12 +385,13 @@ def export(average_last: int = 1) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="ganhub train adain", description=__doc__.split("\n\n")[0])
+    add_common_args(p, "adain", steps=160_000, every=None)
+    p.set_defaults(out=CKPT_DIR)  # GANHUB_ADAIN_RUN names side-by-side trials; read when called
     p.add_argument("--export", action="store_true", help="export the latest checkpoint to weights/ and exit")
     p.add_argument("--average-last", type=int, default=1, metavar="K",
                    help="with --export: export the weight average of the last K snapshots instead")
     p.add_argument("--snapshot-every", type=int, default=0, metavar="STEPS",
                    help="also keep the weights every STEPS steps in <run>/snapshots/ (for --average-last; 0 = off)")
-    p.add_argument("--steps", type=int, default=160_000, help="total steps (the paper's 160k)")
     p.add_argument("--batch", type=int, default=4, help="pairs per step (paper: 8)")
     p.add_argument("--crop", type=int, default=256, help="crop size (paper: 256)")
     p.add_argument("--lr", type=float, default=1e-4)
@@ -398,13 +401,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="weight of the pixel identity loss ||g(f(c)) - c||^2 (not in the paper; 0 = the paper's objective)")
     p.add_argument("--laplacian-weight", type=float, default=0.0,
                    help="weight of Li et al.'s Laplacian loss on the 4x-pooled output vs content (not in AdaIN)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--device", default=None, help=DEVICE_HELP)
     p.add_argument("--workers", type=int, default=0,
                    help="processes that build batches ahead of the training step (0 = in the training loop)")
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints")
+    p.add_argument("--ckpt-every", type=float, default=240.0, help="seconds between checkpoints (and every --every steps)")
     p.add_argument("--init-from", metavar="SAFETENSORS",
                    help="start from an exported decoder (e.g. plugins/style_transfer/weights/adain-embedded-decoder.safetensors) "
                         "when there is no checkpoint to resume")
@@ -414,10 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--encoder-lr", type=float, default=1e-4, help="the encoder's Adam lr with --train-encoder")
     p.add_argument("--init-encoder", metavar="SAFETENSORS",
                    help="with --train-encoder and no checkpoint encoder: start from this encoder file")
-    p.add_argument("--max-seconds", type=float, default=0, help="stop (with a checkpoint) after this wall time")
+    p.add_argument("--max-seconds", type=float, default=0, help="stop (with a checkpoint) after this wall time "
+                                                                     "(--minutes in seconds)")
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.export:
-        return export(args.average_last)
+        return export(args.average_last, args.out)
     train(args)
     return 0
 
