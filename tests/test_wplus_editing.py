@@ -131,31 +131,6 @@ def test_igan_edit_moves_strokes_towards_colour(G):
         api.constrained_edit(G, start, red, np.zeros((16, 16), np.float32))
 
 
-def test_tab_builds_with_a_registered_generator():
-    """The tab builds and names its events through ctx.api_name, with a third-party generator."""
-    from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
-    from hub.testing import make_app
-
-    class TinyGAN:
-        @staticmethod
-        @hookimpl
-        def register_models(register):
-            register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
-                               build=lambda paths: tiny_generator(), offline=True))
-
-    import plugins.wplus_editing.plugin as plugin
-
-    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
-    hub = app.ganhub
-    assert not hub.errors, hub.errors
-    names = {dep.get("api_name") for dep in app.config["dependencies"]}
-    for action in ("invert", "morph", "morph_gif", "mix", "transfer", "truncate", "scribble_edit", "random_sample"):
-        assert f"wplus_editing_{action}" in names
-
-
-# ------------------------------------------------------------------------------ the tab's handlers
-
-
 def _tab_app():
     from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
     from hub.testing import make_app
@@ -172,6 +147,17 @@ def _tab_app():
     app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
     assert not app.ganhub.errors, app.ganhub.errors
     return app
+
+
+def test_tab_builds_with_a_registered_generator():
+    """The tab builds and names its events through ctx.api_name, with a third-party generator."""
+    app = _tab_app()
+    names = {dep.get("api_name") for dep in app.config["dependencies"]}
+    for action in ("invert", "morph", "morph_gif", "mix", "transfer", "truncate", "scribble_edit", "random_sample"):
+        assert f"wplus_editing_{action}" in names
+
+
+# ------------------------------------------------------------------------------ the tab's handlers
 
 
 def test_a_new_inversion_clears_the_previous_edits():
