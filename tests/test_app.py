@@ -309,6 +309,7 @@ def test_stop_ends_a_job_at_its_next_module_call_and_frees_the_queue():
     from hub.ui.streaming import request_stop
 
     app = make_app([_SlowTab()])
+    assert not app.ganhub.errors  # the tab (and its Stop wiring) built
     with launch_for_test(app) as url:
         client = Client(url, verbose=False)
         for api_name in ("/slow_steps", "/slow_plain"):

@@ -120,7 +120,9 @@ class _InversionTab:
 
 
 def test_stop_mid_inversion_keeps_the_latent_and_the_next_job_starts_within_2_s(browser, launch):
-    url = launch(make_app([_InversionTab()]))
+    app = make_app([_InversionTab()])
+    assert not app.ganhub.errors  # the tab (and its Stop wiring) built
+    url = launch(app)
     page = browser.new_page()
     page.set_default_timeout(30_000)
     page.goto(url)

@@ -71,15 +71,13 @@ def request_stop(session: str, fn_ids: Any = None) -> int:
 
 
 def _fn_ids(events: Any) -> set[int]:
+    """The ids of the events' functions: a Gradio 6 ``Dependency`` (what ``.click()`` returns) is a dict
+    whose ``"id"`` is its function's id in ``blocks.fns`` (its ``.fn`` is the user's function)."""
     ids = set()
     for event in events:
-        fn = getattr(event, "fn", None)
-        if isinstance(event, dict) and isinstance(event.get("id"), int) and not hasattr(fn, "_id"):
-            ids.add(event["id"])  # Gradio 6's Dependency: its .fn is the user's function, its "id" the event's
-            continue
-        if fn is None or not hasattr(fn, "_id"):
+        if not (isinstance(event, dict) and isinstance(event.get("id"), int)):
             raise TypeError(f"stop_button takes the events a .click()/.submit() returned, not {event!r}")
-        ids.add(fn._id)
+        ids.add(event["id"])
     return ids
 
 
@@ -92,7 +90,6 @@ def stop_button(button: gr.Button, *events: Any) -> Any:
     targets = _fn_ids(events)
 
     def stop(request: gr.Request) -> None:
-        print("STOP CALLED", getattr(request, "session_hash", None), flush=True)  # DEBUG
         session = getattr(request, "session_hash", None)
         if session:
             request_stop(session, targets)
