@@ -373,7 +373,7 @@ def train(args) -> int:
         if control.checkpoint_due(step):
             checkpoint()
     checkpoint()
-    print(f"stopped at step {state['step']} ({state['nimg'] / 1000:.1f} kimg)", flush=True)
+    print(f"stopped at step {state['step']} ({state['nimg'] / 1000:.1f} kimg; {control.reason or 'kimg'})", flush=True)
     return 0
 
 

@@ -196,6 +196,7 @@ def train(args) -> int:
         if control.checkpoint_due(state["step"]):
             checkpoint()
     checkpoint()
+    print(f"stopped at step {state['step']} ({control.reason})", flush=True)
     return 0
 
 
