@@ -135,7 +135,7 @@ def build(ctx) -> None:
     event = go.click(_bound(upscale_photo, ctx), [photo, model, scale, degrade_first, tile, larger],
                      [slider, download, info], api_name=ctx.api_name("upscale"),
                      concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
-    stop.click(None, None, None, cancels=[event], api_visibility="private")  # kit.stop_button refuses .click events today
+    kit.stop_button(stop, event)
     if models:
         kit.first_view(partial(upscale_photo, ctx, FIRST, models[0], progress=None),
                        [slider, download, info])

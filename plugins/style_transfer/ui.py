@@ -98,7 +98,7 @@ def build(ctx) -> None:
     cmp = o["compare"].click(_bound(compare_methods, ctx), [i[k] for k in ("content", "style", "fast_model", "steps", "size")],
                              [o["side_by_side"], o["info"]], api_visibility="private",
                              concurrency_id=ctx.heavy_concurrency_id)
-    o["stop"].click(None, None, None, cancels=[event, cmp], api_name=ctx.api_name("stop"))
+    kit.stop_button(o["stop"], event, cmp)
     gr.Examples([[CONTENT, STYLE, FAST], [str(EXAMPLES / "content_fruits.png"), str(EXAMPLES / "style_graf3.png"), "AdaIN"],
                  [str(EXAMPLES / "content_fruits.png"), STYLE, "Gatys"], [None, str(EXAMPLES / "style_graf3.png"), "Texture (Gram)"]],
                 [i["content"], i["style"], i["method"]], label="Bundled photos and paintings", api_visibility="private")
