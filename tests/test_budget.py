@@ -274,3 +274,21 @@ def test_a_generated_space_goes_through_the_same_guarded_shell(monkeypatch):
         monkeypatch.setenv("GANHUB_BUDGET_SECONDS", "1")  # read per request: the Space's own limit
         with pytest.raises(Exception, match="GANHUB_BUDGET_SECONDS"):
             client.predict(*args, api_name="/lapgan_generate")
+
+
+def test_the_example_third_party_plugin_gets_the_same_rules(monkeypatch):
+    """An undeclared action (the example plugin declares no budget) still gets the memory ceiling and
+    the deadline, and its inputs the same checks."""
+    ganhub_example = pytest.importorskip("ganhub_example.plugin")
+    from hub.testing import make_app
+    from hub.ui.validation import checker_for
+
+    app = make_app([ganhub_example])
+    fn = next(fn for fn in app.fns.values() if str(fn.api_name).endswith("_pixelate"))
+    slider = next(block for block in fn.inputs if isinstance(block, gr.Slider))
+    with pytest.raises(gr.Error, match="must be between"):
+        checker_for(slider)(slider.maximum + 1)
+    assert getattr(slider, "_ganhub_guarded", False)
+    monkeypatch.setenv("GANHUB_MAX_RSS_MB", "1")
+    with pytest.raises(gr.Error, match="GANHUB_MAX_RSS_MB"):
+        fn.fn(*[None] * len(fn.inputs))
