@@ -30,17 +30,18 @@ def _build(ctx):
     build(ctx)
 
 
-def _fill_budget(w_=0, n_=0, grow_=None, sigma_=None, **others):
+def _fill_budget(w_steps=0, noise_steps=0, grow=None, blur_sigma=None, **others):
     """What a fill costs (``Demo.budgets``): the steps, times the fills of one batch, plus growing and
     blurring the mask (M_blur+), whose cost grows with the square of the grow and blur radii. The
     mask is at the generator's resolution, counted at 1024 px (the largest StyleGAN2) so that the
     bound holds for any generator."""
     from hub.api import BASE_SECONDS, OPTIMISATION_MEMORY, SECONDS_PER_NOISE_STEP, SECONDS_PER_W_STEP, Budget
 
-    side, fills = 1024.0, max(1.0, float(others.get("k_") or 1))  # k_: the fills of "Variations"
-    grow, sigma = abs(float(grow_ or 0)), abs(float(sigma_ or 0))
+    side, fills = 1024.0, max(1.0, float(others.get("count") or 1))  # count: the fills of "Variations"
+    grow, sigma = abs(float(grow or 0)), abs(float(blur_sigma or 0))
     padded = side + 6 * sigma + 2  # a separable blur of radius 3 sigma on the replicate-padded mask
-    seconds = (BASE_SECONDS + fills * (float(w_ or 0) * SECONDS_PER_W_STEP + float(n_ or 0) * SECONDS_PER_NOISE_STEP)
+    steps = float(w_steps or 0) * SECONDS_PER_W_STEP + float(noise_steps or 0) * SECONDS_PER_NOISE_STEP
+    seconds = (BASE_SECONDS + fills * steps
                + side * side * (2 * grow + 1) ** 2 / 1e9 + padded * padded * (6 * sigma + 1) / 1e9)
     return Budget(seconds, fills * OPTIMISATION_MEMORY + 12 * padded * padded)
 
@@ -57,7 +58,8 @@ def register_demos(register):
                     "OpenCV Telea / Navier-Stokes. Pixels outside the hole are returned untouched.",
         models=(f"interface:{INTERFACE_LATENT_GENERATOR}", "vgg19", "vgg16"),
         heavy=True,
-        gpu_seconds={"inpaint": steps_gpu_seconds("w_", "n_"), "variations": steps_gpu_seconds("w_", "n_", times=("k_",))},
+        gpu_seconds={"inpaint": steps_gpu_seconds("w_steps", "noise_steps"),
+                     "variations": steps_gpu_seconds("w_steps", "noise_steps", times=("count",))},
         budgets={"inpaint": _fill_budget, "variations": _fill_budget},
         space=SPACE,
     ))
