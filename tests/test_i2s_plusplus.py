@@ -228,23 +228,29 @@ def test_cancel_closes_the_engine_cleanly(G, images):
     assert run.result is None
 
 
-@pytest.mark.parametrize("application", ["crossover", "feature_transfer"])
-def test_stop_keeps_the_partial_result(G, images, application):
+def run_until_stopped(gen, at_step: int):
+    """(the finished ``api.Run`` of ``gen``, the steps it streamed), with Stop pressed at ``at_step``."""
     from hub.nn.stop import StopFlag, stop_scope
 
-    (_, _, x1), (_, _, x2) = images
-    mask = square_mask(G.resolution, 4, 12)
-    gen = (api.crossover(G, x1, x2, mask, w_steps=10, noise_steps=10, perceptual=0.0, yield_every=2)
-           if application == "crossover" else
-           api.feature_transfer(G, x1, x2, mask, embed_steps=10, noise_steps=10, yield_every=2))
     flag = StopFlag()
     with stop_scope(flag):
         run = api.Run(gen)
         steps = []
         for p in run:
             steps.append(p.step)
-            if p.step >= 4:
+            if p.step >= at_step:
                 flag.set()
+    return run, steps
+
+
+@pytest.mark.parametrize("application", ["crossover", "feature_transfer"])
+def test_stop_keeps_the_partial_result(G, images, application):
+    (_, _, x1), (_, _, x2) = images
+    mask = square_mask(G.resolution, 4, 12)
+    gen = (api.crossover(G, x1, x2, mask, w_steps=10, noise_steps=10, perceptual=0.0, yield_every=2)
+           if application == "crossover" else
+           api.feature_transfer(G, x1, x2, mask, embed_steps=10, noise_steps=10, yield_every=2))
+    run, steps = run_until_stopped(gen, at_step=4)
     res = run.result
     assert steps[-1] < 20, steps
     assert res is not None and res.extras["stopped"] and not res.completed

@@ -15,13 +15,7 @@ from hub.ui import PREVIEW_SIZE
 MODEL = "stylegan2-emoji64"
 ACTIONS = ("reconstruct", "crossover", "scribbles", "local_style", "feature_transfer")
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+torch.set_num_threads(1)  # as tests/test_i2s_plusplus.py: two spinning threads cost more than they give here
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +46,8 @@ def test_every_public_handler_documents_each_input(app):
         names = [p["parameter_name"] for p in info[f"/{fn.api_name}"]["parameters"]]
         assert first_line.strip() and not any(n.startswith("param_") for n in names), (fn.api_name, names)
         assert all((described.get(n) or "").strip() for n in names), (fn.api_name, names, sorted(described))
+        required = {p["parameter_name"] for p in info[f"/{fn.api_name}"]["parameters"] if not p["parameter_has_default"]}
+        assert required <= {"image", "photo", "image_1", "style_image"}, (fn.api_name, required)  # settings are optional
     assert seen == {f"i2s_plusplus_{a}" for a in ACTIONS}
 
 

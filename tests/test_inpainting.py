@@ -167,17 +167,10 @@ def test_only_the_painted_layer_is_the_hole(tmp_path):
 
 
 def test_stop_keeps_the_partial_fill(G, photo):
-    from hub.nn.stop import StopFlag, stop_scope
+    from tests.test_i2s_plusplus import run_until_stopped
 
-    flag = StopFlag()
-    with stop_scope(flag):
-        run = api.Run(api.inpaint(G, photo, hole(), w_steps=10, noise_steps=10, noise_lr=0.05, perceptual=0.0,
-                                  yield_every=2))
-        steps = []
-        for p in run:
-            steps.append(p.step)
-            if p.step >= 4:
-                flag.set()
+    run, steps = run_until_stopped(api.inpaint(G, photo, hole(), w_steps=10, noise_steps=10, noise_lr=0.05,
+                                               perceptual=0.0, yield_every=2), at_step=4)
     res = run.result
     assert steps[-1] < 20 and res is not None and res.extras["stopped"] and not res.completed
     assert api.max_abs_outside(res.extras["composite"], photo, hole() >= 0.5) == 0

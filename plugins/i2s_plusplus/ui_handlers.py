@@ -102,7 +102,7 @@ def reconstruct(ctx, model: str, image, w_steps: float = defaults.RECONSTRUCT_W_
         G, model, img, res, "reconstruction", note.format(res.extras["psnr"])), 2))
 
 
-def crossover(ctx, model: str, image_a, image_b, w_steps: float = defaults.CROSSOVER_STEPS,
+def crossover(ctx, model: str, image_a=None, image_b=None, w_steps: float = defaults.CROSSOVER_STEPS,
               noise_steps: float = defaults.CROSSOVER_STEPS, blur_sigma: float | None = None,
               mse_a: float = 1.0, mse_b: float = 1.0, perceptual: float = 1.0, noise_lr: float = 5.0,
               seed: float = 0, latent: str | None = None, progress=gr.Progress()):

@@ -79,7 +79,7 @@ def local_style(ctx, model: str, image_1, style_image, style_weight: float = 0.0
         G, model, bg, res, "local_style", "the region took the style image's texture"), 2))
 
 
-def feature_transfer(ctx, model: str, image_1, image_2, layer: float | None = None, mode: str = "spatial",
+def feature_transfer(ctx, model: str, image_1=None, image_2=None, layer: float | None = None, mode: str = "spatial",
                      alpha: float = 0.5, channels: str = "", embed_steps: float = EMBED_STEPS, noise_steps: float = 0,
                      seed: float = 0, latent: str | None = None, progress=gr.Progress()):
     """Copy a feature (a mouth, eyes, hair) from a painted region of image 2 into image 1.

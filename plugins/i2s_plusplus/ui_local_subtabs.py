@@ -6,24 +6,14 @@ import functools
 
 import gradio as gr
 
-from hub.ui import step_preset, steps_slider
+from hub.ui import steps_slider
 from plugins.i2s_plusplus import defaults
 from plugins.i2s_plusplus import ui_first_views as fv
 from plugins.i2s_plusplus import ui_local_handlers as lh
 from plugins.i2s_plusplus.ui_handlers import editor_value, example
-from plugins.i2s_plusplus.ui_subtabs import PALETTE, buttons, editor, image, results, wire
+from plugins.i2s_plusplus.ui_subtabs import PALETTE, buttons, editor, image, results, steps, weights, wire
 
 EMBED_LABEL = "Embedding steps (from the encoder when the model has one; paper: not given)"
-
-
-def _steps(first: int, paper: str, first_label: str, noise: int):
-    """Embedding, edit and noise step sliders with the Fast / Paper preset."""
-    e = steps_slider(defaults.EMBED_STEPS, EMBED_LABEL)
-    w = steps_slider(first, f"{first_label} (paper {defaults.PAPER_STEPS[paper]['w']})")
-    n = steps_slider(noise, f"Noise steps, Mk_n (paper {defaults.PAPER_STEPS[paper]['noise']})")
-    step_preset([e, w, n], [defaults.EMBED_STEPS, first, noise],
-                [defaults.PAPER_STEPS[paper]["w"], defaults.PAPER_STEPS[paper]["w"], defaults.PAPER_STEPS[paper]["noise"]])
-    return e, w, n
 
 
 def scribbles_tab(ctx, model, latent):
@@ -33,13 +23,12 @@ def scribbles_tab(ctx, model, latent):
         with gr.Column():
             photo = editor("Photo: paint colour strokes", PALETTE)
             with gr.Accordion("Advanced", open=False):
-                rows = gr.Textbox(label="W+ rows that move (empty: the paper's 4–6 of 18, scaled)")
-                e, w, n = _steps(defaults.APP_STEPS, "scribbles", "Latent steps, W_l", defaults.SCRIBBLE_NOISE_STEPS)
-                mse = gr.Number(1.0, label="Pixel loss to the photo outside the strokes")
-                mse2 = gr.Number(1.0, label="Pixel loss to the stroke colours")
-                p = gr.Number(1.0, label="Perceptual loss outside the strokes")
-                nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
-                seed = gr.Number(0, precision=0, label="Seed")
+                rows = gr.Textbox("", label="W+ rows that move (empty: the paper's 4–6 of 18, scaled)")
+                e, w, n = steps("scribbles", [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.SCRIBBLE_NOISE_STEPS],
+                                [EMBED_LABEL, "Latent steps, W_l", "Noise steps, Mk_n"])
+                mse, mse2, p, nlr, seed = weights(("Pixel loss to the photo outside the strokes", 1.0),
+                                                  ("Pixel loss to the stroke colours", 1.0),
+                                                  ("Perceptual loss outside the strokes", 1.0))
             go, stop = buttons("Edit")
         out = results()
     wire(ctx, go, stop, "scribbles", lh.scribbles, [model, photo, rows, e, w, n, mse, mse2, p, nlr, seed, latent],
@@ -57,12 +46,11 @@ def local_style_tab(ctx, model, latent):
             style = image("Image 2 (style)")
             with gr.Accordion("Advanced", open=False):
                 sw = gr.Number(0.05, label="Style weight (paper 5e-7 beside MSE 1e-5, normalised: 0.05)")
-                rows = gr.Textbox(label="W+ rows that move (empty: all)")
-                e, w, n = _steps(defaults.APP_STEPS, "local_style", "Style steps, M_st", defaults.APP_STEPS)
-                mse = gr.Number(1.0, label="Pixel loss to image 1 outside the region")
-                p = gr.Number(1.0, label="Perceptual loss outside the region")
-                nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
-                seed = gr.Number(0, precision=0, label="Seed")
+                rows = gr.Textbox("", label="W+ rows that move (empty: all)")
+                e, w, n = steps("local_style", [defaults.EMBED_STEPS, defaults.APP_STEPS, defaults.APP_STEPS],
+                                [EMBED_LABEL, "Style steps, M_st", "Noise steps, Mk_n"])
+                mse, p, nlr, seed = weights(("Pixel loss to image 1 outside the region", 1.0),
+                                            ("Perceptual loss outside the region", 1.0))
             go, stop = buttons("Transfer style")
         out = results()
     wire(ctx, go, stop, "local_style", lh.local_style, [model, first, style, sw, rows, e, w, n, mse, p, nlr, seed, latent],
@@ -83,7 +71,7 @@ def feature_transfer_tab(ctx, model, latent):
                 mode = gr.Radio(["spatial", "average", "channel"], value="spatial",
                                 label="Operation (spatial copy is the paper's best)")
                 alpha = gr.Slider(0, 1, value=0.5, step=0.05, label="Averaging: image 1's share")
-                ch = gr.Textbox(label="Channels for channel-wise copy (e.g. 0-63)")
+                ch = gr.Textbox("", label="Channels for channel-wise copy (e.g. 0-63)")
                 e = steps_slider(defaults.EMBED_STEPS, "Embedding steps (both images in one batch)")
                 n = steps_slider(0, "Noise steps per image")
                 seed = gr.Number(0, precision=0, label="Seed")

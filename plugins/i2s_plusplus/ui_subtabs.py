@@ -50,6 +50,23 @@ def results(*extra_labels: str) -> list:
     return out
 
 
+def steps(paper: str, fast: list[int], labels: list[str], maximum: int = 2000) -> list:
+    """Step sliders with the Fast / Paper preset: the last counts the noise stage, the others the latent
+    stage (``defaults.PAPER_STEPS[paper]``); a label that names its paper count keeps it."""
+    counts = defaults.PAPER_STEPS[paper]
+    published = [counts["w"]] * (len(fast) - 1) + [counts["noise"]]
+    sliders = [steps_slider(v, label if "paper" in label else f"{label} (paper {n})", max(maximum, n))
+               for v, label, n in zip(fast, labels, published)]
+    step_preset(sliders, fast, published)
+    return sliders
+
+
+def weights(*labelled: tuple[str, float]) -> list:
+    """Loss weights (number boxes), then the noise learning rate and the seed every edit takes."""
+    return [gr.Number(v, label=label) for label, v in labelled] + [
+        gr.Number(5.0, label="Noise Adam lr (paper 5)"), gr.Number(0, precision=0, label="Seed")]
+
+
 def stop(button, event) -> None:
     """``hub.ui.stop_button`` for ``event``; until it reads a Gradio 6 ``Dependency``'s id itself (it looks for
     ``event.fn._id``), the id is handed over in that shape."""
@@ -81,10 +98,8 @@ def reconstruct_tab(ctx, model, latent):
         with gr.Column():
             photo = image("Photo")
             with gr.Accordion("Advanced", open=False):
-                w = steps_slider(defaults.RECONSTRUCT_W_STEPS, "Latent (W+) steps (paper 5000)", 5000)
-                n = steps_slider(defaults.RECONSTRUCT_NOISE_STEPS, "Noise steps (paper 3000)", 3000)
-                step_preset([w, n], [defaults.RECONSTRUCT_W_STEPS, defaults.RECONSTRUCT_NOISE_STEPS],
-                            [defaults.PAPER_STEPS["reconstruct"]["w"], defaults.PAPER_STEPS["reconstruct"]["noise"]])
+                w, n = steps("reconstruct", [defaults.RECONSTRUCT_W_STEPS, defaults.RECONSTRUCT_NOISE_STEPS],
+                             ["Latent (W+) steps", "Noise steps"])
                 p = gr.Number(1.0, label="Perceptual weight (paper 1e-5, normalised to 1)")
                 start = gr.Radio(["w_avg", "random"], value="w_avg", label="Start")
                 seed = gr.Number(0, precision=0, label="Seed")
@@ -104,16 +119,11 @@ def crossover_tab(ctx, model, latent):
             a = image("Image A (receives the part)")
             b = editor("Image B: paint the part to take")
             with gr.Accordion("Advanced", open=False):
-                w = steps_slider(defaults.CROSSOVER_STEPS, "Latent steps, W_l (paper 1000)")
-                n = steps_slider(defaults.CROSSOVER_STEPS, "Noise steps, Mk_n (paper 1000)")
-                step_preset([w, n], [defaults.CROSSOVER_STEPS] * 2,
-                            [defaults.PAPER_STEPS["crossover"]["w"], defaults.PAPER_STEPS["crossover"]["noise"]])
+                w, n = steps("crossover", [defaults.CROSSOVER_STEPS] * 2, ["Latent steps, W_l", "Noise steps, Mk_n"])
                 sigma = gr.Number(None, label="Edge blur sigma in px (empty: resolution / 32)")
-                mse_a = gr.Number(1.0, label="Pixel loss to A outside the part (paper 1e-5 → 1)")
-                mse_b = gr.Number(1.0, label="Pixel loss to B inside the part (paper 1e-5 → 1)")
-                p = gr.Number(1.0, label="Perceptual loss to A outside (paper 1e-5 → 1)")
-                nlr = gr.Number(5.0, label="Noise Adam lr (paper 5)")
-                seed = gr.Number(0, precision=0, label="Seed")
+                mse_a, mse_b, p, nlr, seed = weights(("Pixel loss to A outside the part (paper 1e-5 → 1)", 1.0),
+                                                     ("Pixel loss to B inside the part (paper 1e-5 → 1)", 1.0),
+                                                     ("Perceptual loss to A outside (paper 1e-5 → 1)", 1.0))
             go, stop = buttons("Cross over")
         out = results("Hard paste (for comparison)")
     wire(ctx, go, stop, "crossover", h.crossover, [model, a, b, w, n, sigma, mse_a, mse_b, p, nlr, seed, latent],
