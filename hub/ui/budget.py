@@ -10,9 +10,10 @@ every heavy event with ``budgeted(fn, declared)``, so that, before any work:
 * the server's resident memory plus the request's is compared with the process ceiling
   ``GANHUB_MAX_RSS_MB``: past it the request is refused (the server never grows past it by our doing);
 
-and while it runs, a ``Deadline`` of ``GANHUB_BUDGET_SECONDS`` is current: ``hub.ui.stream`` checks it at
-every progress item and ends the run with its result so far; any other generator is closed a little
-later. The tab kit's "expected time on this machine" comes from ``expected`` and ``expected_text``.
+and while it runs, its ``Deadline`` of ``GANHUB_BUDGET_SECONDS`` sets the job's stop flag once passed
+(``hub.nn.stop``: checked at every module call), so the job ends as after a Stop, ``hub.ui.stream``
+keeping the run's result so far; a generator that calls no module is closed between two yields. The
+tab kit's "expected time on this machine" comes from ``expected_for`` and ``expected_text``.
 
 Defaults: on a CPU, the reference machine itself (a 2-core CPU with 24 GiB shared by several users):
 300 s and 4 GiB per request, a ceiling of half the machine's memory up to 12 GiB. On CUDA (a ZeroGPU
@@ -29,6 +30,7 @@ import inspect
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +71,11 @@ def _device() -> str:
     if os.environ.get("SPACES_ZERO_GPU"):
         return "zerogpu"
     wanted = (os.environ.get("GANHUB_DEVICE") or "").lower()
-    if wanted.startswith("cpu"):
-        return "cpu"
+    if wanted.startswith(("cpu", "cuda")):
+        return wanted[:4]
+    torch = sys.modules.get("torch")  # loaded by the first event; before it (a tab's time hint), say cpu
     try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return "cuda" if torch is not None and torch.cuda.is_available() else "cpu"
     except Exception:
         return "cpu"
 
@@ -154,7 +155,6 @@ def rss_bytes() -> float:
             return float(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         import resource
-        import sys
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return float(peak if sys.platform == "darwin" else peak * 1024)
@@ -175,7 +175,7 @@ def admit(cost: Budget | None, what: str = "This request") -> "Deadline":
             raise gr.Error(f"{what} would need about {_size(cost.memory_bytes)} of memory, over the budget of "
                            f"{_size(limit.memory_bytes)} per request (GANHUB_BUDGET_MEMORY_MB): use a smaller "
                            "image, batch, tile or blur.")
-    need = cost.memory_bytes if cost is not None else 0.0
+    need = cost.memory_bytes if cost is not None and limit.device == "cpu" else 0.0  # else device memory
     if rss_bytes() + need > limit.max_rss_bytes:
         gc.collect()  # freed tensors of earlier requests may still be waiting for the collector
         now = rss_bytes()
