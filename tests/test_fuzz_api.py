@@ -6,7 +6,9 @@ of each of its inputs, the others at their defaults: the corpus of unreadable im
 (tests/fuzz_corpus.py) in every image and editor slot, and out-of-range, non-finite, wrong-type and
 oversized values in every slider, number, checkbox, text box and choice. Each call must end in a
 result or a ``gr.Error`` sentence (never Gradio's "has not enabled verbose error reporting", never a
-traceback), and the server must still answer a normal request at the end.
+traceback), and the server must still answer a normal request at the end, under its memory ceiling.
+Then, with a time budget too small for anything, every endpoint that declares a budget
+(``Demo.budgets``) must be refused with the sentence naming the limit, before any work.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ def _baseline(param, image, editor):
 
 
 @pytest.mark.slow
-def test_every_endpoint_answers_bad_input_with_a_sentence(tmp_path):
+def test_every_endpoint_answers_bad_input_with_a_sentence(tmp_path, monkeypatch):
     from gradio_client import Client, handle_file
 
     from hub.testing import launch_for_test, make_app
+    from hub.ui import budget
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     good = handle_file(str(write_good_image(tmp_path / "good.png")))
@@ -70,6 +73,17 @@ def test_every_endpoint_answers_bad_input_with_a_sentence(tmp_path):
                             failures.append(f"{name} {param['label']!r} <- {label}: {type(exc).__name__}: {message[:160]}")
         alive = client.predict(*[_baseline(p, good, editor) for p in endpoints["/stylegan2_generate"]["parameters"]],
                                api_name="/stylegan2_generate")
+        assert budget.rss_bytes() < budget.limits().max_rss_bytes
+        monkeypatch.setenv("GANHUB_BUDGET_SECONDS", "0.001")  # read per request: nothing declared fits
+        budgeted = [name for name in endpoints if budget.expected_for(name.strip("/")) is not None]
+        for name in budgeted:
+            try:
+                client.predict(*[_baseline(p, good, editor) for p in endpoints[name]["parameters"]], api_name=name)
+                failures.append(f"{name}: ran although over its time budget")
+            except Exception as exc:
+                if "GANHUB_BUDGET_SECONDS" not in str(exc):
+                    failures.append(f"{name} over budget: {type(exc).__name__}: {str(exc)[:160]}")
     assert alive is not None
+    assert len(budgeted) >= 15
     assert calls > 300
     assert failures == [], f"{len(failures)} of {calls} bad calls got no sentence:\n" + "\n".join(failures[:40])
