@@ -144,6 +144,22 @@ def test_the_tab_opens_with_a_drag_and_a_pti_file_drags_through_its_tuned_genera
     latent, _, _, img, same = h.new_image(ctx, "tiny", 0, file)
     assert same == file and latent["generator"] is not G  # the tuned generator draws it
     torch.testing.assert_close(img, latent["generator"].synthesis(latent["ws"], noise=latent["noise"]))
-    *_, last = h.run_drag(ctx, "tiny", 0, file, "10,12 -> 14,12", 0, 3, latent)
+    *_, last = h.run_drag(ctx, "tiny", "10,12 -> 14,12", 0, 3, 0, file, latent)
     dragged = last[-1]
     assert open_latent(G, dragged)[1] is not G  # the dragged latent keeps the delta for the next tab
+
+
+def test_radii_scale_from_the_paper_and_never_vanish():
+    assert D.default_radii(512) == (3, 12)  # the paper's r1, r2
+    assert D.default_radii(256) == (2, 6)
+    assert D.default_radii(64) == (2, 3)  # 3 * 64 / 512 would round to 0
+    assert D.default_radii(16) == (2, 3)
+
+
+def test_patch_tracking_runs_and_rejects_a_negative_radius(G):
+    with pytest.raises(ValueError, match="track_radius"):
+        D.DragConfig(track_radius=-1)
+    for radius in (0, 1, 2):  # an image that does not change: the tracker keeps the handle where it was
+        cfg = D.DragConfig(max_steps=3, stop_distance=0, track_radius=radius, lr=1e-12)
+        r = D.drag(G, _latent(G, 5), [(12, 13)], [(18, 13)], config=cfg).run()
+        assert r.steps == 3 and r.handles == [(12.0, 13.0)], (radius, r.handles)

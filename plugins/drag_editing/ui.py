@@ -73,8 +73,8 @@ def _wire(ctx, c: dict) -> None:
     c["canvas"].select(h.add_point, [c["points"], c["base"]], [c["points"], c["canvas"]], **private)
     c["clear"].click(h.clear_points, c["base"], [c["points"], c["canvas"]], **private)
     outputs = [c["canvas"], c["status"], c["pair"], c["latent"], c["points"], c["base"], c["latent_file"]]
-    event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["seed"], c["latent_file"], c["points"], c["radius"],
-                                                   c["max_steps"], c["latent"]],
+    event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["points"], c["radius"], c["max_steps"], c["seed"],
+                                                   c["latent_file"], c["latent"]],
                           outputs, api_name=ctx.api_name("drag"), concurrency_id=ctx.heavy_concurrency_id)
     stop_button(c["stop"], event)
     first_view(lambda: h.first_view(ctx, c["model"].value),

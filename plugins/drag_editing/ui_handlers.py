@@ -63,7 +63,7 @@ def _preview(image, points):
     return _api().preview(image, h, t, scale_of(image.shape[-1]))
 
 
-def new_image(ctx, model: str, seed: float, latent_file: str | None = None):
+def new_image(ctx, model: str, seed: float = 15, latent_file: str | None = None):
     """Draw a sample (or load a latent file) to drag, and clear the points.
 
     Args:
@@ -102,17 +102,17 @@ def clear_points(base):
     return "", (_preview(base, []) if base is not None else None)
 
 
-def run_drag(ctx, model: str, seed: float, latent_file: str | None, points: str, radius: float, max_steps: float,
-             latent: dict | None = None):
+def run_drag(ctx, model: str, points: str, radius: float = 10, max_steps: float = 200, seed: float = 15,
+             latent_file: str | None = None, latent: dict | None = None):
     """Drag every handle point onto its target point, streaming the image with the points as they move.
 
     Args:
         model: name of a registered LatentGenerator.
-        seed: seed of the sample to drag when no image is loaded yet.
-        latent_file: latent file (.safetensors) to drag when no image is loaded yet; a PTI file brings its tuned generator.
-        points: handle -> target pairs in model pixels, e.g. "28,44 -> 34,40; 10,12 -> 10,20".
+        points: handle -> target pairs in model pixels, e.g. "22,40 -> 22,46; 10,12 -> 10,20".
         radius: pixels around the points that may move (0 = the whole image may move).
         max_steps: at most this many steps, 1..1000 (it stops earlier once every handle arrived).
+        seed: seed of the sample to drag when no image is loaded yet.
+        latent_file: latent file (.safetensors) to drag when no image is loaded yet; a PTI file brings its tuned generator.
         latent: the image on the canvas (the tab's state; API callers leave it out).
     """
     if not (math.isfinite(radius) and 0 <= radius <= 64 and math.isfinite(max_steps) and 1 <= max_steps <= 1000):
@@ -154,6 +154,6 @@ def first_view(ctx, model: str | None):
     ex = FIRST_VIEW
     size = int(ctx.get_model(model).resolution)
     points = _api().points_to_text([(round(fx * (size - 1)), round(fy * (size - 1))) for fx, fy in ex["points"]])
-    *_, last = run_drag(ctx, model, ex["seed"], None, points, ex["radius"], ex["max_steps"])
+    *_, last = run_drag(ctx, model, points, ex["radius"], ex["max_steps"], ex["seed"])
     canvas, status, pair, latent, _, base, path = last
     return canvas, f"Example: {status} Click your own points, or press Drag again.", pair, latent, base, path

@@ -17,7 +17,7 @@ from hub.ui import generator as get_generator
 from plugins.wplus_editing.ui_handlers import _api, _render
 
 
-def morph(ctx, model: str, latent_a: str, latent_b: str, t: float):
+def morph(ctx, model: str, latent_a: str, latent_b: str, t: float = 0.5):
     """The image at t on the straight line from latent A to latent B.
 
     Args:
@@ -31,7 +31,7 @@ def morph(ctx, model: str, latent_a: str, latent_b: str, t: float):
     return show(_api().morph(G_a, a, load_slot(G, latent_b, "B"), float(t)))
 
 
-def morph_gif(ctx, model: str, latent_a: str, latent_b: str, frames: float):
+def morph_gif(ctx, model: str, latent_a: str, latent_b: str, frames: float = 16):
     """An animated GIF morphing A into B and back.
 
     Args:
@@ -47,7 +47,7 @@ def morph_gif(ctx, model: str, latent_a: str, latent_b: str, frames: float):
     return path, path
 
 
-def mix(ctx, model: str, latent_a: str, latent_b: str, group: str, rows: str):
+def mix(ctx, model: str, latent_a: str, latent_b: str, group: str = "fine", rows: str = ""):
     """Style mixing: A with some of B's W+ rows.
 
     Args:
@@ -64,7 +64,7 @@ def mix(ctx, model: str, latent_a: str, latent_b: str, group: str, rows: str):
     return (_render(G_a, a), _render(G_a, out)), write_edit(G_a, out, model, "mixed")
 
 
-def transfer(ctx, model: str, latent_a: str, latent_b: str, latent_c: str, lam: float, rows: str):
+def transfer(ctx, model: str, latent_a: str, latent_b: str, latent_c: str, lam: float = 1.0, rows: str = ""):
     """Attribute transfer A + λ (C − B): the change from B to C applied to A.
 
     Args:
@@ -82,7 +82,7 @@ def transfer(ctx, model: str, latent_a: str, latent_b: str, latent_c: str, lam: 
     return (_render(G_a, a), _render(G_a, out)), write_edit(G_a, out, model, "transfer")
 
 
-def truncate(ctx, model: str, latent_a: str, psi: float):
+def truncate(ctx, model: str, latent_a: str, psi: float = 0.7):
     """Truncation: pull A towards the generator's mean face.
 
     Args:
@@ -103,8 +103,8 @@ def load_canvas(ctx, model: str, latent_a: str):
     return show(_api().render_pil(G_a, a), 320)
 
 
-def scribble_edit(ctx, model: str, latent_a: str, canvas: Any, steps: float, lr: float, lambda_latent: float,
-                  lambda_realism: float, preserve: float, rows: str):
+def scribble_edit(ctx, model: str, latent_a: str, canvas: Any, steps: float = 200, lr: float = 0.01,
+                  lambda_latent: float = 0.1, lambda_realism: float = 0.0, preserve: float = 0.0, rows: str = ""):
     """Paint colour strokes on A's image; the latent moves until the image takes their colours (iGAN).
 
     Args:

@@ -48,7 +48,7 @@ def mix_tab(ctx, model, slots, heavy) -> list:
     with gr.Row():
         with gr.Column():
             group = gr.Radio(["coarse", "middle", "fine"], value="fine", label="Take from B")
-            rows = gr.Textbox(label="…or rows (e.g. 0-3, 8)", placeholder="overrides the choice above")
+            rows = gr.Textbox("", label="…or rows (e.g. 0-3, 8)", placeholder="overrides the choice above")
             mix_btn = gr.Button("Mix", variant="primary")
         result = before_after("A | A with B's styles")
         latent = gr.File(label="Mixed latent")
@@ -65,7 +65,7 @@ def transfer_tab(ctx, model, slots, heavy) -> list:
     with gr.Row():
         with gr.Column():
             lam = gr.Slider(-2, 3, value=1.0, step=0.05, label="λ")
-            rows = gr.Textbox(label="Rows (empty = all)")
+            rows = gr.Textbox("", label="Rows (empty = all)")
             tr_btn = gr.Button("Transfer", variant="primary")
             psi = gr.Slider(-1, 1.5, value=0.7, step=0.05, label="Truncation ψ (on A)")
             trunc_btn = gr.Button("Truncate")

@@ -122,7 +122,7 @@ def invert(ctx, model: str, image, method: str, with_noise: bool, into: str, spa
     yield (show(to_pil(res.image)), note, loss_frame(res.history), path, *_slot_updates(into, path))
 
 
-def random_sample(ctx, model: str, seed: float, psi: float, into: str):
+def random_sample(ctx, model: str, seed: float = 0, psi: float = 0.7, into: str = "A"):
     """Draw a random sample of the generator into a slot.
 
     Args:
