@@ -154,6 +154,28 @@ def test_trainer_runs_resumes_and_exports(tmp_path, monkeypatch):
         train_fast.main(["--style", str(style), "--size", "48", "--widths", "4,8,8", "--steps", "4", "--no-progress"])
 
 
+def test_trainer_continues_a_finished_model_with_a_scaled_style_weight(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from plugins.style_transfer import train_fast
+    from plugins.style_transfer.fast import BUILTIN_STYLES, LOSS
+
+    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
+    style = tmp_path / "style.png"
+    Image.fromarray((np.random.RandomState(3).rand(40, 40, 3) * 255).astype(np.uint8)).save(style)
+    small = dict(size=32, batch=1, widths=(4, 8, 8), progress=False, warm_start_steps=0, log=lambda m: None)
+    done = train_fast.train_one(style, "base", steps=2, **small)
+    shipped = Path(done["export"])
+    more = train_fast.train_one(style, "more", steps=4, style_scale=3.0, init_from=shipped, **small)
+    assert more["step"] == 4 and [h["step"] for h in more["history"]] == [4]  # 2 shipped + 2 new
+    cfg = more["config"]
+    assert cfg["init_from"]["steps"] == 2 and cfg["init_from"]["file"] == shipped.name
+    assert cfg["loss"]["style"] == 3.0 * LOSS["style"] and cfg["loss"]["content"] == LOSS["content"]
+    a, b = load_file(str(shipped)), load_file(str(more["export"]))
+    assert set(a) == set(b) and any(not torch.equal(a[k], b[k]) for k in a)
+    assert set(train_fast.STYLE_SCALE) <= set(BUILTIN_STYLES)
+
+
 def test_trainer_is_registered_as_ganhub_train_fast_style():
     from hub.testing import make_hub
     import plugins.style_transfer.plugin as plugin
@@ -221,3 +243,6 @@ def test_quality_photos_are_held_out():
     assert not set(HELDOUT) & set(data.CONTENT_FILES)
     assert set(HELDOUT) <= set(data.EVAL_CONTENT) | set(data.CONFIRM_CONTENT)
     assert all(name not in data.NEAR_DUPLICATES_OF_TRAINING for _, name in HELDOUT)
+    from plugins.style_transfer.fast_evaluate import TUNING
+
+    assert set(TUNING) <= set(data.CONTENT_FILES)  # loss weights are chosen on training photos only

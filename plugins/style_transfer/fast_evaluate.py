@@ -23,6 +23,9 @@ import torch
 #: training photo aero1) and one of CONFIRM_CONTENT.
 HELDOUT = (("skimage", "chelsea.png"), ("opencv", "chicky_512.png"), ("opencv", "fruits.jpg"))
 SIDE = 256
+#: Training photos (plugins/style_transfer/data.py CONTENT_FILES) on which per-style loss weights are
+#: chosen (train_fast.STYLE_SCALE), so that the held-out photos above stay unused by any choice.
+TUNING = (("skimage", "astronaut.png"), ("opencv", "baboon.jpg"))
 
 
 def measure(output, content, targets, vgg) -> dict[str, float]:
@@ -48,7 +51,7 @@ def gatys_teacher(content, style, steps: int = 200, side: int = SIDE):
 
 
 def teacher_runs(styles: Sequence[str], contents=HELDOUT, cache: Path | None = None, steps: int = 200,
-                 log=print) -> dict:
+                 log=print, side: int = SIDE) -> dict:
     """Run (or read from ``cache``) the Gatys teacher for every (style, content): {key: {png, seconds}}."""
     from PIL import Image
 
@@ -61,12 +64,12 @@ def teacher_runs(styles: Sequence[str], contents=HELDOUT, cache: Path | None = N
     for where, name in contents:  # every style gets the first photo first
         for style in styles:
             style_img = Image.open(BUILTIN_STYLES[style].path()).convert("RGB")
-            key = f"{style}/{Path(name).stem}/{steps}"
+            key = teacher_key(style, name, steps, side)
             if key in index and Path(index[key]["png"]).exists():
                 continue
-            content = data.eval_image(where, name, SIDE)
-            img, seconds = gatys_teacher(content, style_img, steps)
-            png = (cache or Path(".")) / f"gatys-{style}-{Path(name).stem}-{steps}.png"
+            content = data.eval_image(where, name, side)
+            img, seconds = gatys_teacher(content, style_img, steps, side)
+            png = (cache or Path(".")) / f"gatys-{key.replace('/', '-')}.png"
             png.parent.mkdir(parents=True, exist_ok=True)
             img.save(png)
             index[key] = {"png": str(png), "seconds": seconds}
@@ -76,8 +79,13 @@ def teacher_runs(styles: Sequence[str], contents=HELDOUT, cache: Path | None = N
     return index
 
 
+def teacher_key(style: str, photo: str, steps: int, side: int = SIDE) -> str:
+    """The teacher cache's key; sides other than SIDE (tuning runs) carry their side."""
+    return f"{style}/{Path(photo).stem}/{steps}" + ("" if side == SIDE else f"/{side}")
+
+
 def quality_table(styles: Sequence[str], models: dict, contents=HELDOUT, cache: Path | None = None,
-                  steps: int = 200, log=print) -> list[dict]:
+                  steps: int = 200, log=print, side: int = SIDE) -> list[dict]:
     """One row per (style, content): fast and Gatys losses, their ratios and the fast forward time.
 
     models: {style: FastStyleModel}. Gatys images come from ``teacher_runs`` (cached)."""
@@ -86,15 +94,15 @@ def quality_table(styles: Sequence[str], models: dict, contents=HELDOUT, cache: 
     from plugins.style_transfer import data
     from plugins.style_transfer.fast import BUILTIN_STYLES, fast_style, loss_network, style_targets
 
-    index = teacher_runs(styles, contents, cache, steps, log)
+    index = teacher_runs(styles, contents, cache, steps, log, side)
     vgg = loss_network()
     rows = []
     for style in styles:
         targets = style_targets(Image.open(BUILTIN_STYLES[style].path()).convert("RGB"), vgg)
         for where, name in contents:
-            content = data.eval_image(where, name, SIDE)
-            fast_img, fast_s = fast_style(content, models[style], max_side=SIDE)
-            entry = index[f"{style}/{Path(name).stem}/{steps}"]
+            content = data.eval_image(where, name, side)
+            fast_img, fast_s = fast_style(content, models[style], max_side=side)
+            entry = index[teacher_key(style, name, steps, side)]
             gatys_img = Image.open(entry["png"]).convert("RGB")
             f, g = measure(fast_img, content, targets, vgg), measure(gatys_img, content, targets, vgg)
             rows.append({"style": style, "content": name, "fast": f, "gatys": g,

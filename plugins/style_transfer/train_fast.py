@@ -41,6 +41,13 @@ from hub.training import atomic_write
 
 PLUGIN = Path(__file__).resolve().parent
 
+#: Per builtin style, the factor on ``fast.LOSS["style"]`` the fast model trains with (absent: 1). The
+#: teacher (Gatys, ``fast.TEACHER``) keeps the shared weight; a feed-forward net trained with it can land
+#: on another point of the style/content trade-off than 200 Gatys steps do. A factor is chosen on
+#: training photos (``benchmarks/fast_style_quality.py --tune``), never on the held-out ones, and its
+#: card says so.
+STYLE_SCALE: dict[str, float] = {}
+
 
 def _cache() -> Path:
     return Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub"))
@@ -67,11 +74,14 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
               lr: float = 1e-3, widths=(32, 64, 128), seed: int = 0, ckpt_every: float = 60.0,
               cpu_minutes: float | None = None, minutes: float | None = None, precision: str = "auto", device: str | None = "cpu",
               export_to: Path | None = None, progress: bool = True, stop=None, log=print,
-              warm_start_steps: int = 300) -> dict:
+              warm_start_steps: int = 300, style_scale: float = 1.0, init_from: Path | None = None) -> dict:
     """Train (or resume) the model ``name`` on ``style_path``; export it when the steps are done.
 
     Returns the state record (steps done, CPU seconds, losses, export path). ``cpu_minutes`` stops the run
-    (checkpointed, resumable) once this process has spent that much CPU time on it.
+    (checkpointed, resumable) once this process has spent that much CPU time on it. ``style_scale``
+    multiplies the style weight of ``fast.LOSS``. ``init_from``: a model file (e.g. the shipped one) a run
+    with no checkpoint continues from; its steps and CPU time count as done (its metadata says them), so
+    ``steps`` is the total and the learning-rate schedule is the total run's.
     """
     from safetensors.torch import load_file, save_file
 
@@ -84,8 +94,9 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     out_dir = ckpt_dir(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     style_img = load_rgb(style_path)
+    loss = {**LOSS, "style": LOSS["style"] * style_scale}
     config = {"style": str(style_path), "size": size, "batch": batch, "lr": lr, "widths": list(widths),
-              "seed": seed, "steps": steps, "loss": LOSS, "warm_start_steps": warm_start_steps}
+              "seed": seed, "steps": steps, "loss": loss, "warm_start_steps": warm_start_steps}
     state_file, model_file, opt_file = out_dir / "state.json", out_dir / "model.safetensors", out_dir / "optimizer.pt"
     state = {"step": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0, "history": [], "config": config}
     net = TransformerNet(widths)
@@ -101,6 +112,11 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
             raise SystemExit(f"{model_file} has widths {widths_of(weights)}, not {tuple(widths)}")
         net.load_state_dict(weights, strict=True)
         log(f"[{name}] resuming at step {state['step']} ({state['cpu_seconds'] / 60:.1f} CPU-min so far)")
+    elif init_from is not None:
+        state.update(continue_from(net, Path(init_from), widths))
+        config["init_from"] = state.pop("init_from")
+        config["warm_start_steps"] = config["init_from"]["config"].get("warm_start_steps", 0)
+        log(f"[{name}] continuing {init_from} from its step {state['step']}")
     elif warm_start_steps > 0:
         net.load_state_dict(identity_warm_start(widths, size, batch, seed, warm_start_steps, precision, log), strict=True)
     else:
@@ -140,7 +156,7 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
             group["lr"] = learning_rate(k, steps, lr)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
             y = net((x + 1) * 127.5) / 127.5 - 1
-        losses = perceptual_losses(y.float(), x, targets, vgg, bf16=bf16)
+        losses = perceptual_losses(y.float(), x, targets, vgg, bf16=bf16, weights=loss)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         opt.step()
@@ -180,6 +196,26 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1)))
     log(f"[{name}] done: {state['step']} steps, {state['cpu_seconds'] / 60:.1f} CPU-min; model {state['export']}")
     return state
+
+
+def continue_from(net, path: Path, widths) -> dict:
+    """Load a finished model file into ``net``; the state it starts a continued run with."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    from plugins.style_transfer.fast_models import widths_of
+
+    weights = load_file(str(path))
+    if widths_of(weights) != tuple(widths):
+        raise SystemExit(f"{path} has widths {widths_of(weights)}, not {tuple(widths)}")
+    net.load_state_dict(weights, strict=True)
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata() or {}
+    step = int(meta.get("steps", 0))
+    cpu = float(meta.get("cpu_minutes", 0.0)) * 60
+    old = json.loads(meta.get("config", "{}"))
+    return {"step": step, "cpu_seconds": cpu, "history": [],
+            "init_from": {"file": path.name, "steps": step, "cpu_minutes": round(cpu / 60, 1), "config": old}}
 
 
 def identity_warm_start(widths, size: int, batch: int, seed: int, steps: int, precision: str = "auto",
@@ -296,6 +332,14 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warm-start", type=int, default=300,
                    help="identity warm-start steps before the style steps of a new model (0: random start)")
+    p.add_argument("--style-scale", type=float, default=None,
+                   help="factor on the style weight of fast.LOSS (default 1; builtins: STYLE_SCALE)")
+    p.add_argument("--init-from-embedded", action="store_true",
+                   help="with --builtin: a style with no checkpoint continues from its shipped model; "
+                        "--steps is then the total")
+    p.add_argument("--export-dir", type=Path, default=None,
+                   help="with --builtin: write finished models here instead of the plugin's weights folder "
+                        "(judge them there before --export ships them)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--cpu-minutes", type=float, default=None, help="stop (resumable) after this much CPU time per style")
     p.add_argument("--minutes", type=float, default=None, help="stop (resumable) after this many wall minutes per style")
@@ -320,7 +364,7 @@ def main(argv=None) -> int:
     if args.style:
         if not Path(args.style).is_file():
             p.error(f"no such style image: {args.style}")
-        train_one(args.style, slug(args.name or args.style), stop=stop, **common)
+        train_one(args.style, slug(args.name or args.style), stop=stop, style_scale=args.style_scale or 1.0, **common)
         return 0
     names = list(BUILTIN_STYLES) if args.builtin == "all" else args.builtin.split(",")
     for name in names:
@@ -331,15 +375,19 @@ def main(argv=None) -> int:
         for name in names:
             print("exported", export_builtin(name, metrics, args.speed))
         return 0
+    export_dir = args.export_dir or EMBEDDED_DIR
     for name in names:
-        state = train_one(BUILTIN_STYLES[name].path(), name, stop=stop,
-                          export_to=EMBEDDED_DIR / f"fast-style-{name}.safetensors", **common)
+        shipped = EMBEDDED_DIR / f"fast-style-{name}.safetensors"
+        scale = args.style_scale if args.style_scale is not None else STYLE_SCALE.get(name, 1.0)
+        state = train_one(BUILTIN_STYLES[name].path(), name, stop=stop, style_scale=scale,
+                          init_from=shipped if args.init_from_embedded else None,
+                          export_to=export_dir / f"fast-style-{name}.safetensors", **common)
         if "export" not in state:
             if stop:  # a signal: leave the rest for the next run
                 return 1
             # a time budget ran out: ship what this style has, go on with the next one
             state["export"] = str(export(name, BUILTIN_STYLES[name].path(), state,
-                                         EMBEDDED_DIR / f"fast-style-{name}.safetensors"))
+                                         export_dir / f"fast-style-{name}.safetensors"))
     return 0
 
 
