@@ -163,3 +163,19 @@ def test_patch_tracking_runs_and_rejects_a_negative_radius(G):
         cfg = D.DragConfig(max_steps=3, stop_distance=0, track_radius=radius, lr=1e-12)
         r = D.drag(G, _latent(G, 5), [(12, 13)], [(18, 13)], config=cfg).run()
         assert r.steps == 3 and r.handles == [(12.0, 13.0)], (radius, r.handles)
+
+
+def test_a_painted_region_limits_what_may_move():
+    import numpy as np
+    from PIL import Image
+
+    from plugins.drag_editing.api import mask_from_editor
+
+    layer = np.zeros((128, 128, 4), np.uint8)
+    layer[:64, :64] = (0, 200, 80, 255)  # the top-left quarter painted
+    value = {"background": Image.new("RGB", (128, 128), "white"), "layers": [Image.fromarray(layer, "RGBA")],
+             "composite": None}
+    m = mask_from_editor(value, 32)
+    assert m.shape == (32, 32) and m[:16, :16].min() == 1 and m[16:, :].max() == 0 and m[:, 16:].max() == 0
+    empty = dict(value, layers=[Image.fromarray(np.zeros_like(layer), "RGBA")])
+    assert mask_from_editor(empty, 32) is None and mask_from_editor(None, 32) is None

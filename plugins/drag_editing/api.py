@@ -91,13 +91,19 @@ def region_mask(size: int, handles: Sequence, targets: Sequence, radius: float) 
     return m
 
 
-def mask_from_editor(layers: Any, size: int) -> torch.Tensor | None:
-    """A painted ImageEditor layer (RGBA array / PIL) -> [size, size] mask of the painted pixels, or None."""
+def mask_from_editor(value: Any, size: int) -> torch.Tensor | None:
+    """A ``gr.ImageEditor`` value (or an RGBA layer, PIL or array) -> [size, size] mask (1 = may move) of
+    the painted pixels, or None when nothing is painted."""
     import numpy as np
     from PIL import Image
 
-    if layers is None:
+    from hub.images import mask_from_editor as editor_mask
+
+    if value is None or (isinstance(value, dict) and value.get("background") is None):
         return None
-    img = layers if isinstance(layers, Image.Image) else Image.fromarray(np.asarray(layers).astype(np.uint8))
-    alpha = np.asarray(img.convert("RGBA").resize((size, size), Image.BILINEAR))[..., 3].astype(np.float32) / 255
-    return torch.from_numpy((alpha > 0.1).astype(np.float32)) if alpha.max() > 0.1 else None
+    if isinstance(value, dict):
+        mask = editor_mask(value, size=size, what="region")[1]
+    else:
+        img = value if isinstance(value, Image.Image) else Image.fromarray(np.asarray(value).astype(np.uint8))
+        mask = np.asarray(img.convert("RGBA").resize((size, size), Image.BILINEAR))[..., 3].astype(np.float32) / 255
+    return torch.from_numpy((mask > 0.5).astype(np.float32)) if mask.max() > 0.5 else None

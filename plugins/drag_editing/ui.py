@@ -10,7 +10,7 @@ import functools
 
 import gradio as gr
 
-from hub.ui import before_after, first_view, intro, model_dropdown, session_row, stop_button
+from hub.ui import before_after, first_view, intro, mask_editor, model_dropdown, session_row, stop_button
 from plugins.drag_editing import ui_handlers as h
 
 LEAD = ("**Move part of a picture by dragging it**: click a point on the image (red), then where it should go "
@@ -54,13 +54,16 @@ def build(ctx) -> None:
             with gr.Row():
                 go, stop, clear = gr.Button("Drag", variant="primary"), gr.Button("Stop"), gr.Button("Clear points")
             status = gr.Markdown()
+    with gr.Accordion("Paint the region that may move (optional; replaces the circles above)", open=False):
+        paint = gr.Button("Paint on the current image", size="sm")
+        region = mask_editor("Region that may move", brush_colours=("#00c853",))
     pair = before_after("Before | after the drag")
     gr.Examples([[15, "22,40 -> 22,46", 10, 120], [8, "46,36 -> 52,36", 10, 200], [0, "30,10 -> 30,4; 30,54 -> 30,58", 8, 200]],
                 [seed, points, radius, max_steps], label="Examples (seed, points, region, steps): then press Drag",
                 api_visibility="private")
     _wire(ctx, dict(model=model, seed=seed, latent_file=latent_file, new=new, canvas=canvas, points=points,
                     radius=radius, max_steps=max_steps, go=go, stop=stop, clear=clear, status=status, pair=pair,
-                    latent=latent, base=base))
+                    latent=latent, base=base, paint=paint, region=region))
 
 
 def _wire(ctx, c: dict) -> None:
@@ -72,9 +75,10 @@ def _wire(ctx, c: dict) -> None:
                             [c["latent"], c["points"], c["canvas"], c["base"]], **private)
     c["canvas"].select(h.add_point, [c["points"], c["base"]], [c["points"], c["canvas"]], **private)
     c["clear"].click(h.clear_points, c["base"], [c["points"], c["canvas"]], **private)
+    c["paint"].click(h.paint_on, c["base"], c["region"], **private)
     outputs = [c["canvas"], c["status"], c["pair"], c["latent"], c["points"], c["base"], c["latent_file"]]
     event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["points"], c["radius"], c["max_steps"], c["seed"],
-                                                   c["latent_file"], c["latent"]],
+                                                   c["latent_file"], c["region"], c["latent"]],
                           outputs, api_name=ctx.api_name("drag"), concurrency_id=ctx.heavy_concurrency_id)
     stop_button(c["stop"], event)
     first_view(lambda: h.first_view(ctx, c["model"].value),

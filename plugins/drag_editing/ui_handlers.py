@@ -102,8 +102,15 @@ def clear_points(base):
     return "", (_preview(base, []) if base is not None else None)
 
 
+def paint_on(base):
+    """The current image, enlarged and without marks, into the region painter (private)."""
+    if base is None:
+        raise gr.Error("Draw a sample first.")
+    return _preview(base, [])
+
+
 def run_drag(ctx, model: str, points: str, radius: float = 10, max_steps: float = 200, seed: float = 15,
-             latent_file: str | None = None, latent: dict | None = None):
+             latent_file: str | None = None, region: Any = None, latent: dict | None = None):
     """Drag every handle point onto its target point, streaming the image with the points as they move.
 
     Args:
@@ -113,6 +120,7 @@ def run_drag(ctx, model: str, points: str, radius: float = 10, max_steps: float 
         max_steps: at most this many steps, 1..1000 (it stops earlier once every handle arrived).
         seed: seed of the sample to drag when no image is loaded yet.
         latent_file: latent file (.safetensors) to drag when no image is loaded yet; a PTI file brings its tuned generator.
+        region: optional painted image (an image editor value): where painted, the image may move; it replaces radius.
         latent: the image on the canvas (the tab's state; API callers leave it out).
     """
     if not (math.isfinite(radius) and 0 <= radius <= 64 and math.isfinite(max_steps) and 1 <= max_steps <= 1000):
@@ -123,7 +131,8 @@ def run_drag(ctx, model: str, points: str, radius: float = 10, max_steps: float 
     latent = latent or _current(ctx, model, seed, latent_file)
     G = latent["generator"]
     before = _api().render(G, latent)
-    mask = _api().region_mask(int(G.resolution), handles, targets, radius)
+    mask = _api().mask_from_editor(region, int(G.resolution))
+    mask = _api().region_mask(int(G.resolution), handles, targets, radius) if mask is None else mask
     run = _api().drag_stream(G, latent, handles, targets, mask, max_steps=int(max_steps))
     skip = (gr.skip(),) * 5
     try:
