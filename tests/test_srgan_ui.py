@@ -61,10 +61,13 @@ def test_a_photo_over_the_limit_is_resized_or_cropped_and_the_tab_says_so(monkey
 
     monkeypatch.setenv("GANHUB_SR_MAX_INPUT_SIDE", "64")
     run = _upscale(make_app([srgan_plugin], strict=True))
-    (_, after), _, info = run(Image.new("RGB", (100, 50)), "srgan-srresnet-x4", "4", False, 256)
-    assert after.size == (256, 128) and "resized to 64x32" in info and "100x50" in info
-    (_, after), _, info = run(Image.new("RGB", (100, 50)), "srgan-srresnet-x4", "2", False, 256, CROP)
-    assert after.size == (128, 100) and "centre 64x50 was cropped" in info
+    # The PNG keeps the true size; the slider shows it enlarged by a whole factor, shape kept.
+    (_, after), png, info = run(Image.new("RGB", (100, 50)), "srgan-srresnet-x4", "4", False, 256)
+    assert Image.open(png).size == (256, 128) and "resized to 64x32" in info and "100x50" in info
+    assert after.size == (256, 128)
+    (_, after), png, info = run(Image.new("RGB", (100, 50)), "srgan-srresnet-x4", "2", False, 256, CROP)
+    assert Image.open(png).size == (128, 100) and "centre 64x50 was cropped" in info
+    assert after.size == (256, 200)
     with pytest.raises(gr.Error, match="Upload"):
         run(None, "srgan-srresnet-x4", "4", False, 256)
 
@@ -88,9 +91,11 @@ def test_x2_keeps_alpha_through_the_tab():
     a = np.zeros((30, 40), np.uint8)
     a[5:25, 5:35] = 255
     rgba.putalpha(Image.fromarray(a))
-    (before, after), _, info = _upscale(make_app([srgan_plugin], strict=True))(rgba, "srgan-srresnet-x4", "2",
-                                                                                 False, 0)
-    assert after.mode == "RGBA" and after.size == (80, 60) and before.size == (80, 60)
+    (before, after), png, info = _upscale(make_app([srgan_plugin], strict=True))(rgba, "srgan-srresnet-x4", "2",
+                                                                                   False, 0)
+    saved = Image.open(png)
+    assert saved.mode == "RGBA" and saved.size == (80, 60)
+    assert after.mode == "RGBA" and after.size == before.size == (240, 180)  # shown x3, nearest neighbour
     assert "80x60" in info
 
 

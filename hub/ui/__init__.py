@@ -20,7 +20,7 @@
 Importing it imports gradio but not torch: tabs build at start-up, torch loads at the first event.
 """
 
-from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, before_after, intro, loss_frame, mask_editor,
+from hub.ui.components import (FAST, PAPER, PREVIEW_SIZE, before_after, bind, intro, loss_frame, mask_editor,
                                model_dropdown, png, show, step_preset, steps_slider)
 from hub.ui.first_view import first_view
 from hub.ui.inputs import editor_mask, generator, need, parse_indices, parse_rows, related_model, user_error
@@ -29,7 +29,7 @@ from hub.ui.session import open_latent, session_row, session_state, write_edit
 from hub.ui.streaming import stop_button, stream
 
 __all__ = [
-    "FAST", "PAPER", "PREVIEW_SIZE", "before_after", "first_view", "intro", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
+    "FAST", "PAPER", "PREVIEW_SIZE", "before_after", "bind", "first_view", "intro", "loss_frame", "mask_editor", "model_dropdown", "png", "show", "step_preset",
     "steps_slider", "editor_mask", "generator", "need", "parse_indices", "parse_rows", "related_model", "user_error",
     "load_slot", "write_latent", "stream", "stop_button",
     "open_latent", "session_row", "session_state", "write_edit",

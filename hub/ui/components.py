@@ -21,12 +21,25 @@ def model_dropdown(ctx, interface: str = INTERFACE_LATENT_GENERATOR, label: str 
 
 
 def show(img, size: int = PREVIEW_SIZE):
-    """PIL at display size (nearest neighbour, so the pixels stay honest)."""
+    """PIL at display size: an image smaller than ``size`` on its longer side is enlarged by a whole
+    factor with nearest neighbour (so the pixels stay honest and the shape is kept); the downloaded
+    PNG keeps the true size."""
     from PIL import Image
 
     if img is None:
         return None
-    return img if img.width >= size else img.resize((size, size), Image.NEAREST)
+    factor = size // max(img.width, img.height)
+    return img if factor < 2 else img.resize((img.width * factor, img.height * factor), Image.NEAREST)
+
+
+def bind(ctx, fn):
+    """``fn`` with the tab's context bound as its first argument, keeping its name and docstring:
+    the API page and the MCP tool description read them (a bare ``functools.partial`` hides both)."""
+    import functools
+
+    bound = functools.partial(fn, ctx)
+    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
+    return bound
 
 
 def png(img, name: str) -> str:

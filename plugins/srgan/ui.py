@@ -48,11 +48,6 @@ def _metrics(out, before, original, model: str, scale: int) -> list[str]:
             "", "Paper, Set5 x4: bicubic 28.43 dB, SRResNet 32.05 dB, SRGAN 29.40 dB."]
 
 
-def _shown(img):
-    """Small square results (emoji) enlarged for display; kit.show squares what it enlarges, so other
-    shapes are shown as they are (the PNG always keeps the true size)."""
-    return kit.show(img) if img.width == img.height else img
-
 
 def upscale_photo(ctx, photo, model: str, scale: str = "4", degrade_first: bool = False, tile: float = 256,
                   larger: str = RESIZE, progress=gr.Progress()):
@@ -98,14 +93,8 @@ def upscale_photo(ctx, photo, model: str, scale: str = "4", degrade_first: bool 
     lines += ["", fitted] if fitted else []
     if original is not None:
         lines += _metrics(out, before, original, model, scale)
-    return (_shown(before), _shown(out)), save_png(out, name=f"upscaled_x{scale}"), "\n".join(lines)
+    return (kit.show(before), kit.show(out)), save_png(out, name=f"upscaled_x{scale}"), "\n".join(lines)
 
-
-def _bound(fn, ctx):
-    """``fn`` with the tab's context bound, keeping its docstring (the API page and MCP read it)."""
-    bound = partial(fn, ctx)
-    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
-    return bound
 
 
 def build(ctx) -> None:
@@ -132,7 +121,7 @@ def build(ctx) -> None:
                 [str(EXAMPLES / "coffee.png"), True]]
     gr.Examples([e for e in examples if Path(e[0]).is_file()], [photo, degrade_first], label="Held-out photos",
                 api_name=ctx.api_name("load_example"))
-    event = go.click(_bound(upscale_photo, ctx), [photo, model, scale, degrade_first, tile, larger],
+    event = go.click(kit.bind(ctx, upscale_photo), [photo, model, scale, degrade_first, tile, larger],
                      [slider, download, info], api_name=ctx.api_name("upscale"),
                      concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     kit.stop_button(stop, event)

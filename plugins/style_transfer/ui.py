@@ -37,12 +37,6 @@ PAPER = ("Huang & Belongie, *Arbitrary Style Transfer in Real-time with AdaIN*, 
          "Gatys et al., *Image Style Transfer Using CNNs*, CVPR 2016")
 
 
-def _bound(fn, ctx):
-    """``fn`` with the tab's context bound, keeping its docstring (the API page and MCP read it)."""
-    bound = partial(fn, ctx)
-    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
-    return bound
-
 
 def _inputs(ctx) -> dict:
     with gr.Row():
@@ -93,9 +87,9 @@ def build(ctx) -> None:
     inputs = [i[k] for k in ("content", "style", "style2", "method", "adain_model", "alpha", "mix", "color", "steps",
                              "style_weight", "size")] + [o["history"], i["fast_model"]]
     outputs = [o["result"], o["gallery"], o["download"], o["info"], o["history"]]
-    event = o["run"].click(_bound(run_style_transfer, ctx), inputs, outputs, api_name=ctx.api_name("run"),
+    event = o["run"].click(kit.bind(ctx, run_style_transfer), inputs, outputs, api_name=ctx.api_name("run"),
                            concurrency_id=ctx.heavy_concurrency_id)
-    cmp = o["compare"].click(_bound(compare_methods, ctx), [i[k] for k in ("content", "style", "fast_model", "steps", "size")],
+    cmp = o["compare"].click(kit.bind(ctx, compare_methods), [i[k] for k in ("content", "style", "fast_model", "steps", "size")],
                              [o["side_by_side"], o["info"]], api_visibility="private",
                              concurrency_id=ctx.heavy_concurrency_id)
     kit.stop_button(o["stop"], event, cmp)

@@ -42,10 +42,6 @@ def _fast_style_image(fast_name: str | None):
     return Image.open(BUILTIN_STYLES[style].path()).convert("RGB") if style in BUILTIN_STYLES else None
 
 
-def _shown(img):
-    """Small square results enlarged for display (kit.show squares what it enlarges, so other shapes stay)."""
-    return kit.show(img) if img.width == img.height else img
-
 
 def _model_for(ctx, kind: str | None, adain_model: str, fast_model: str | None):
     from plugins.style_transfer.fast import load_model
@@ -98,10 +94,10 @@ def run_style_transfer(ctx, content, style, style2, method: str, adain_model: st
     for step, img, info in run:
         if kind.streams:
             status = f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in info.items())
-            yield (_shown(before.resize(img.size)), _shown(img)), gr.skip(), None, status, gr.skip()
+            yield (kit.show(before.resize(img.size)), kit.show(img)), gr.skip(), None, status, gr.skip()
     history = [img] + list(history or [])[:MAX_HISTORY - 1]  # newest first, and shown
     name = fast_model if kind.model == "fast" else method
-    yield ((_shown(before.resize(img.size)), _shown(img)), gr.Gallery(value=history, selected_index=0),
+    yield ((kit.show(before.resize(img.size)), kit.show(img)), gr.Gallery(value=history, selected_index=0),
            save_png(img, "style_transfer"), f"{name}: done in {time.perf_counter() - t0:.2f} s.", history)
 
 
