@@ -31,8 +31,24 @@ def _build(ctx):
     build(ctx)
 
 
+def _invert_budget(method="optimisation", with_noise=True, steps=0, noise_steps=0, tuning_steps=0, **_):
+    """What an inversion costs (``Demo.budgets``): the encoder alone runs no optimisation steps; PTI's
+    tuning steps cost about a W+ step each, and it runs no noise phase."""
+    from hub.api import BASE_SECONDS, OPTIMISATION_MEMORY, SECONDS_PER_NOISE_STEP, SECONDS_PER_W_STEP, Budget
+
+    if method == "encoder":
+        return Budget(BASE_SECONDS, OPTIMISATION_MEMORY)
+    if method == "pti":
+        return Budget(BASE_SECONDS + (float(steps or 0) + float(tuning_steps or 0)) * SECONDS_PER_W_STEP,
+                      OPTIMISATION_MEMORY)
+    steps = float(steps or 0) * SECONDS_PER_W_STEP + (float(noise_steps or 0) * SECONDS_PER_NOISE_STEP if with_noise else 0)
+    return Budget(BASE_SECONDS + steps, OPTIMISATION_MEMORY)
+
+
 @hookimpl
 def register_demos(register):
+    from hub.api import SECONDS_PER_W_STEP as W, Budget, steps_budget
+
     register(Demo(
         id="wplus_editing",
         title="Inversion & W+ editing",
@@ -45,5 +61,7 @@ def register_demos(register):
         heavy=True,
         gpu_seconds={"invert": steps_gpu_seconds("steps", "noise_steps", "tuning_steps"),
                      "scribble_edit": steps_gpu_seconds("steps")},
+        budgets={"invert": _invert_budget, "scribble_edit": steps_budget(steps=W),
+                 "morph_gif": Budget(10, 1 << 29)},
         space=SPACE,
     ))
