@@ -170,7 +170,7 @@ def admit(cost: Budget | None, what: str = "This request") -> "Deadline":
         if cost.seconds > limit.seconds:
             raise gr.Error(f"{what} would take {_duration(cost.seconds)} on this machine ({limit.device}), over its "
                            f"time budget of {_duration(limit.seconds)} per request (GANHUB_BUDGET_SECONDS): "
-                           "use fewer steps, a smaller image or batch, or a larger tile.")
+                           "use fewer steps, a smaller image, batch or blur, or a larger tile.")
         if cost.memory_bytes > limit.memory_bytes:
             raise gr.Error(f"{what} would need about {_size(cost.memory_bytes)} of memory, over the budget of "
                            f"{_size(limit.memory_bytes)} per request (GANHUB_BUDGET_MEMORY_MB): use a smaller "
