@@ -255,3 +255,21 @@ def test_stop_keeps_the_partial_result(G, images, application):
     assert steps[-1] < 20, steps
     assert res is not None and res.extras["stopped"] and not res.completed
     assert res.ws is not None and torch.isfinite(res.image).all()
+
+
+def test_crossover_and_reconstruction_start_from_the_encoder(G, images):
+    (_, _, x1), (_, _, x2) = images
+    code = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1) + 0.25
+    seen = []
+
+    def encoder(x):  # records what it is shown; answers a fixed code
+        seen.append(x.clone())
+        return code
+
+    run = api.Run(api.crossover(G, x1, x2, square_mask(G.resolution, 4, 12), w_steps=0, noise_steps=0,
+                                encoder=encoder))
+    run.run()
+    assert torch.equal(run.result.ws, code) and torch.allclose(seen[0], x1.clamp(-1, 1), atol=1e-2)
+    run = api.Run(api.reconstruct(G, x1, w_steps=1, noise_steps=0, perceptual=0.0, init="encoder", encoder=encoder))
+    run.run()
+    assert len(seen) == 2 and (run.result.ws - code).abs().max() < 0.05  # one Adam step (lr 0.01) from En(x)

@@ -67,7 +67,8 @@ def test_first_view_renders_the_example(ctx, action):
 def test_an_edit_starts_from_the_latent_of_its_own_image_only(ctx, tmp_path):
     from hub.ui import write_latent
     from plugins.i2s_plusplus import api
-    from plugins.i2s_plusplus.ui_handlers import example, latent_image, start_from
+    from plugins.i2s_plusplus.ui_handlers import example
+    from plugins.i2s_plusplus.ui_latent import latent_image, start_from
 
     G = ctx.get_model(MODEL)
     ws = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1) + 0.2
@@ -92,7 +93,14 @@ def test_crossover_writes_the_latent_the_next_edit_starts_from(ctx):
     *_, last = h.crossover(ctx, MODEL, face, b, 2, 2, progress=_quiet)
     pair, status, png, latent, paste = last
     assert latent.endswith(".safetensors") and status.startswith("done")
-    shown = h.latent_to_inputs(ctx, MODEL, latent, n_images=1, n_editors=1)
+    from hub.ui import write_latent
+    from plugins.i2s_plusplus.ui_latent import latent_to_inputs
+
+    own = latent_to_inputs(ctx, MODEL, latent, n_images=1, n_editors=1)
+    assert all(isinstance(u, dict) and u.get("__type__") == "update" for u in own)  # its own result: pictures stay
+    G = ctx.get_model(MODEL)
+    elsewhere = write_latent(G, {"ws": G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1), "noise": None}, MODEL, "w")
+    shown = latent_to_inputs(ctx, MODEL, elsewhere, n_images=1, n_editors=1)
     assert shown[0].size == (64, 64) and shown[1]["background"] is shown[0] and shown[1]["layers"] == []
     *_, again = h.crossover(ctx, MODEL, None, b, 2, 0, latent=latent, progress=_quiet)
     assert again[3].endswith(".safetensors") and again[3] != latent

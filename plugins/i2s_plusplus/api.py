@@ -401,14 +401,15 @@ def _result(G: Any, state: dict, **extras: Any) -> EditResult:
 
 def reconstruct(G: Any, image: Any, *, w_steps: int = RECONSTRUCT_W_STEPS, noise_steps: int = RECONSTRUCT_NOISE_STEPS,
                 perceptual: float = 1.0, init: str = "w_avg", seed: int = 0, yield_every: int = 10,
-                features: Callable | None = None) -> Iterator[Progress]:
+                features: Callable | None = None, encoder: Callable | None = None) -> Iterator[Progress]:
     """Improved reconstruction (Alg. 2): W_l on all rows then Mk_n, the engine's ``reconstruction_config``
     ("best quality" mode, shared with the W+ editing tab). Paper 5000 + 3000 steps; default / 20 =
-    250 + 150 here (the engine's own default, / 5, is 1000 + 600: pass those for its full budget)."""
+    250 + 150 here (the engine's own default, / 5, is 1000 + 600: pass those for its full budget).
+    ``init="encoder"`` (with ``encoder``) starts W_l from En(image), iGAN's hybrid, instead of the paper's w_avg."""
     x = image_tensor(G, image)
     cfg = inv.reconstruction_config(w_steps, noise_steps, perceptual=perceptual, init=init,
                                     yield_every=yield_every, seed=seed)
-    run = inv.Inversion(G, x, cfg, features=features)
+    run = inv.Inversion(G, x, cfg, features=features, **({"encoder": encoder} if init == "encoder" else {}))
     total = cfg.total_steps
     try:
         for s in run:
@@ -444,13 +445,14 @@ def _start_state(G: Any, latent: Any) -> dict:
 def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = CROSSOVER_STEPS,
               noise_steps: int = CROSSOVER_STEPS, noise_lr: float = 5.0, sigma: float | None = None,
               mse: float = 1.0, mse2: float = 1.0,
-              perceptual: float = 1.0, init_latent: Any = None, seed: int = 0, yield_every: int = 10,
-              features: Callable | None = None) -> Iterator[Progress]:
+              perceptual: float = 1.0, init_latent: Any = None, encoder: Callable | None = None, seed: int = 0,
+              yield_every: int = 10, features: Callable | None = None) -> Iterator[Progress]:
     """Image crossover (Alg. 3): the region ``mask`` (1 = from B) of B goes into A with an invisible seam.
 
     M_blur = Gaussian(mask, sigma = res/32). W_l (all rows; 1000 / 10 steps): MSE to A over 1 - M_blur,
     MSE to B over M_blur, perceptual to A over 1 - M_blur; then Mk_n (1000 / 10 steps) with the same two
-    MSE terms. Starts from w_avg (or ``init_latent``, e.g. A's embedding from the W+ editing tab).
+    MSE terms. Starts from w_avg (or ``init_latent``, e.g. A's embedding from the W+ editing tab; or with
+    ``encoder``, En(A): not the paper's start, but A's own code outside the region from the first step).
     """
     a, b = image_tensor(G, image_a, "image A"), image_tensor(G, image_b, "image B")
     m = mask_tensor(mask, int(G.resolution), a.device)
@@ -459,6 +461,8 @@ def crossover(G: Any, image_a: Any, image_b: Any, mask: Any, *, w_steps: int = C
     mb = M_blur(m, default_sigma(G) if sigma is None else float(sigma))
     masks = {"mse": 1 - mb, "mse2": mb, "perceptual": 1 - mb}
     state = _start_state(G, init_latent)
+    if state["ws"] is None and encoder is not None:
+        state["ws"] = inv.encode(encoder, a, int(G.num_ws))
     total = w_steps + noise_steps
     if w_steps:
         yield from _stage(G, a, inv.phase_wl(w_steps, mse=mse, mse2=mse2, perceptual=perceptual), state, 0, total,

@@ -13,7 +13,7 @@ import functools
 import gradio as gr
 
 from hub.ui import intro, model_dropdown, session_row
-from plugins.i2s_plusplus import ui_handlers as h
+from plugins.i2s_plusplus.ui_latent import latent_to_inputs
 from plugins.i2s_plusplus import ui_local_subtabs as local
 from plugins.i2s_plusplus import ui_subtabs as tabs
 
@@ -54,5 +54,5 @@ def build(ctx) -> None:
     with gr.Tab("Reconstruction"):
         photo = tabs.reconstruct_tab(ctx, model, latent)
     images, editors = [photo, crossover_a, feature_image], [scribble_photo, style_image]
-    latent.change(functools.partial(h.latent_to_inputs, ctx, n_images=len(images), n_editors=len(editors)),
+    latent.change(functools.partial(latent_to_inputs, ctx, n_images=len(images), n_editors=len(editors)),
                   [model, latent], images + editors, api_visibility="private", show_progress="hidden")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from hub.ui import editor_mask, generator, need, open_latent, png, show, stream
-from hub.ui import write_edit
+from hub.ui import editor_mask, generator, need, png, related_model, show, stream, write_edit
 from plugins.i2s_plusplus import defaults
+from plugins.i2s_plusplus.ui_latent import TAB, editor_value, start_from  # noqa: F401  (editor_value: for the sub-tabs)
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -29,34 +29,6 @@ def _api():
 
 def example(name: str) -> str:
     return str(EXAMPLES / name)
-
-
-def editor_value(background, layer: str | None = None) -> dict:
-    """A ``gr.ImageEditor`` value: ``background`` (path or PIL) with one painted layer (a path) or none."""
-    return {"background": background, "layers": [layer] if layer else [], "composite": None}
-
-
-def start_from(ctx, model: str, latent: str | None, image, what: str):
-    """(generator, latent {"ws", "noise"} to start from or None, the image to edit). The latent is the start
-    when ``image`` is empty (its image is edited) or is the latent's own image; an image uploaded since is
-    embedded afresh. A PTI latent comes with its tuned generator (``hub.ui.open_latent``)."""
-    G = generator(ctx, model)
-    if not latent:
-        return G, None, need(image, what)
-    found, G = open_latent(G, latent, "")
-    start = {"ws": found["ws"], "noise": found["noise"]}
-    drawn = latent_image(G, start)
-    if image is None:
-        return G, start, drawn
-    same = _api().image_tensor(G, image).sub(_api().image_tensor(G, drawn)).abs().mean() < 2 / 255
-    return G, (start if bool(same) else None), image
-
-
-def latent_image(G, start):
-    """The image a latent draws (PIL)."""
-    from hub.images import to_pil
-
-    return to_pil(_api().render(G, start["ws"], start["noise"]))
 
 
 def finished(res, note: str) -> str:
@@ -73,15 +45,15 @@ def with_before(before, updates):
         yield ((before, out[0]) if isinstance(out[0], Image.Image) else out[0], *out[1:])
 
 
-def edit_outputs(G, model: str, before, res, name: str, note: str) -> tuple:
+def edit_outputs(G, model: str, before, res, name: str, note: str, tab: str = TAB) -> tuple:
     """(before/after pair, status, PNG file, latent file) of an application's result."""
     return ((show(before), show(res.pil)), finished(res, note), png(res.pil, name),
-            write_edit(G, res, model, name))
+            write_edit(G, res, model, name, tab=tab))
 
 
 def reconstruct(ctx, model: str, image, w_steps: float = defaults.RECONSTRUCT_W_STEPS,
                 noise_steps: float = defaults.RECONSTRUCT_NOISE_STEPS, perceptual: float = 1.0,
-                start: str = "w_avg", seed: float = 0, progress=gr.Progress()):
+                start: str = "encoder", seed: float = 0, progress=gr.Progress()):
     """Rebuild a photo as closely as the generator can: its latent code first, then the fine detail.
 
     Args:
@@ -90,13 +62,15 @@ def reconstruct(ctx, model: str, image, w_steps: float = defaults.RECONSTRUCT_W_
         w_steps: latent (W+) optimisation steps (paper 5000).
         noise_steps: noise map optimisation steps, after the latent (paper 3000).
         perceptual: weight of the VGG-16 perceptual loss beside the pixel MSE (paper 1e-5 each, normalised to 1).
-        start: where the latent starts: w_avg (the mean face) or random.
+        start: where the latent starts: w_avg (the mean face, the paper's), random, or encoder (the model's encoder's guess, when it has one).
         seed: random seed (for start = random).
     """
     G = generator(ctx, model)
     img = need(image, "an image")
+    encoder = related_model(ctx, model, "encoder") if start == "encoder" else None
+    init = "w_avg" if start == "encoder" and encoder is None else start  # a model without an encoder: the paper's
     gen = _api().reconstruct(G, img, w_steps=int(w_steps), noise_steps=int(noise_steps), perceptual=float(perceptual),
-                             init=start, seed=int(seed or 0))
+                             init=init, seed=int(seed or 0), encoder=encoder)
     note = "PSNR to the photo **{:.2f} dB**"
     yield from with_before(show(img), stream(gen, progress, lambda res: edit_outputs(
         G, model, img, res, "reconstruction", note.format(res.extras["psnr"])), 2))
@@ -120,7 +94,7 @@ def crossover(ctx, model: str, image_a=None, image_b=None, w_steps: float = defa
         perceptual: weight of the perceptual loss to A outside the region.
         noise_lr: Adam learning rate of the noise maps (paper 5).
         seed: random seed.
-        latent: optional latent file (.safetensors) of image A to start from instead of the mean face.
+        latent: optional latent file (.safetensors) of image A to start from (else the encoder's guess of A, or the mean face).
     """
     G, start, a_img = start_from(ctx, model, latent, image_a, "image A")
     b_img, mask = editor_mask(image_b, "image B")
@@ -128,7 +102,8 @@ def crossover(ctx, model: str, image_a=None, image_b=None, w_steps: float = defa
     gen = api.crossover(G, a_img, b_img, mask, w_steps=int(w_steps), noise_steps=int(noise_steps),
                         sigma=None if blur_sigma in (None, "") else float(blur_sigma), mse=float(mse_a),
                         mse2=float(mse_b), perceptual=float(perceptual), noise_lr=float(noise_lr),
-                        seed=int(seed or 0), init_latent=start)
+                        seed=int(seed or 0), init_latent=start,
+                        encoder=None if start is not None else related_model(ctx, model, "encoder"))
 
     def finish(res):
         from hub.images import to_pil
@@ -139,14 +114,3 @@ def crossover(ctx, model: str, image_a=None, image_b=None, w_steps: float = defa
         return (*edit_outputs(G, model, a_img, res, "crossover", note), show(to_pil(paste)))
 
     yield from with_before(show(a_img), stream(gen, progress, finish, 3))
-
-
-def latent_to_inputs(ctx, model: str, latent: str | None, n_images: int, n_editors: int) -> tuple:
-    """The latent's image into the tab's image inputs and editors' backgrounds (the session row's latent,
-    or an edit's result: the tab goes on editing it); nothing changes without a latent."""
-    if not latent:
-        return tuple(gr.update() for _ in range(n_images + n_editors))
-    G = generator(ctx, model)
-    found, G = open_latent(G, latent, "")
-    drawn = latent_image(G, {"ws": found["ws"], "noise": found["noise"]})
-    return (drawn,) * n_images + tuple(editor_value(drawn) for _ in range(n_editors))

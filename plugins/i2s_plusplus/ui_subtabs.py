@@ -35,6 +35,14 @@ def image(label: str) -> gr.Image:
     return gr.Image(label=label, type="pil", image_mode="RGB", height=PREVIEW_SIZE)
 
 
+def fitted_slider(label: str) -> gr.ImageSlider:
+    """``hub.ui.before_after`` with the whole picture in view (without ``max_height`` Gradio 6 fills the
+    box's width and crops the picture's top and bottom)."""
+    slider = before_after(label)
+    slider.max_height = slider.height
+    return slider
+
+
 def buttons(label: str):
     with gr.Row():
         return gr.Button(label, variant="primary"), gr.Button("Stop")
@@ -43,7 +51,7 @@ def buttons(label: str):
 def results(*extra_labels: str) -> list:
     """The result column: before/after slider, status, PNG, then small extra images."""
     with gr.Column():
-        out = [before_after("before | after"), gr.Markdown(), gr.File(label="Result (PNG, true size)")]
+        out = [fitted_slider("before | after"), gr.Markdown(), gr.File(label="Result (PNG, true size)")]
         if extra_labels:
             with gr.Row():
                 out += [gr.Image(label=x, format="png", type="pil", height=160) for x in extra_labels]
@@ -67,17 +75,6 @@ def weights(*labelled: tuple[str, float]) -> list:
         gr.Number(5.0, label="Noise Adam lr (paper 5)"), gr.Number(0, precision=0, label="Seed")]
 
 
-def stop(button, event) -> None:
-    """``hub.ui.stop_button`` for ``event``; until it reads a Gradio 6 ``Dependency``'s id itself (it looks for
-    ``event.fn._id``), the id is handed over in that shape."""
-    from types import SimpleNamespace
-
-    try:
-        stop_button(button, event)
-    except TypeError:
-        stop_button(button, SimpleNamespace(fn=SimpleNamespace(_id=event["id"])))
-
-
 def wire(ctx, go, stop_btn, action: str, fn, inputs: list, out: list, latent, first, examples: list) -> None:
     """The action's public event (``{plugin}_{action}``) with outputs ``out`` (the result column) and the
     edited latent into ``latent`` (after the first three; None: no latent), its Stop, its examples and its
@@ -85,7 +82,7 @@ def wire(ctx, go, stop_btn, action: str, fn, inputs: list, out: list, latent, fi
     outputs = out[:3] + ([latent] if latent is not None else []) + out[3:]
     event = go.click(bind(ctx, fn), inputs, outputs, api_name=ctx.api_name(action),
                      concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
-    stop(stop_btn, event)
+    stop_button(stop_btn, event)
     shown = inputs[1:1 + len(examples[0])]
     gr.Examples(examples, shown, label="Examples", api_visibility="private")
     first_view(first, shown + out)
@@ -101,7 +98,8 @@ def reconstruct_tab(ctx, model, latent):
                 w, n = steps("reconstruct", [defaults.RECONSTRUCT_W_STEPS, defaults.RECONSTRUCT_NOISE_STEPS],
                              ["Latent (W+) steps", "Noise steps"])
                 p = gr.Number(1.0, label="Perceptual weight (paper 1e-5, normalised to 1)")
-                start = gr.Radio(["w_avg", "random"], value="w_avg", label="Start")
+                start = gr.Radio(["encoder", "w_avg", "random"], value="encoder",
+                                 label="Start (w_avg is the paper's; encoder: the model's encoder's guess)")
                 seed = gr.Number(0, precision=0, label="Seed")
             go, stop = buttons("Reconstruct")
         out = results()

@@ -10,8 +10,9 @@ import functools
 
 import gradio as gr
 
-from hub.ui import PREVIEW_SIZE, before_after, first_view, intro, model_dropdown, session_row, step_preset
-from plugins.i2s_plusplus.ui_subtabs import BRUSH_PX, bind, stop
+from hub.ui import (PREVIEW_SIZE, first_view, intro, model_dropdown, session_row, step_preset,
+                    stop_button)
+from plugins.i2s_plusplus.ui_subtabs import BRUSH_PX, bind, fitted_slider
 from plugins.inpainting import ui_handlers as h
 
 LEAD = ("**Paint over part of a picture and the generator fills it in**: a missing eye, a scratch, a covered "
@@ -52,8 +53,8 @@ def build(ctx) -> None:
             with gr.Row():
                 go, var_btn, stop_btn = gr.Button("Inpaint", variant="primary"), gr.Button("Variations"), gr.Button("Stop")
         with gr.Column():
-            slider, status = before_after("hole | fill"), gr.Markdown()
-            classical = gr.Image(label="OpenCV baseline", format="png", type="pil", height=PREVIEW_SIZE // 2)
+            slider, status = fitted_slider("hole | fill"), gr.Markdown()
+            classical = gr.Image(label="OpenCV baseline", format="png", type="pil", height=PREVIEW_SIZE // 2 + 32)
             gallery = gr.Gallery(label="Variations", columns=4, height=200, format="png")
             out_file = gr.File(label="Result (PNG, true size)")
     examples = [[str(p)] for p in sorted(h.EXAMPLES.glob("*.png"))]
@@ -64,8 +65,7 @@ def build(ctx) -> None:
                     [slider, status, classical, out_file, latent], api_name=ctx.api_name("inpaint"), **heavy)
     several = var_btn.click(bind(ctx, h.variations), common + [n_var, init_range, seed], [slider, status, gallery],
                             api_name=ctx.api_name("variations"), **heavy)
-    stop(stop_btn, fill)
-    stop(stop_btn, several)
+    stop_button(stop_btn, fill, several)
     latent.change(functools.partial(h.latent_to_editor, ctx), [model, latent], editor, api_visibility="private",
                   show_progress="hidden")
     first_view(functools.partial(_first_view, ctx, model.value, examples[0][0]),

@@ -14,14 +14,16 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from hub.ui import generator, parse_indices, png, related_model, show, stream, write_edit
-from plugins.i2s_plusplus.ui_handlers import finished, start_from, with_before
+from hub.ui import parse_indices, png, related_model, show, stream, write_edit
+from plugins.i2s_plusplus.ui_handlers import finished, with_before
+from plugins.i2s_plusplus.ui_latent import latent_to_inputs, start_from
 from plugins.inpainting import defaults
 
 EXAMPLES = Path(__file__).parent / "examples"
 START_ENCODER = "encoder of the Telea-filled image"
 START_W_AVG = "w_avg (paper)"
 HOLE_COLOUR = (255, 0, 255)
+TAB = "inpainting"
 
 
 def _api():
@@ -110,7 +112,7 @@ def inpaint(ctx, model: str, image, w_steps: float = defaults.W_STEPS, noise_ste
     def finish(res):
         comp = res.extras["composite"]
         note = finished(res, f"{int((hole >= 0.5).sum())} hole pixels filled; the rest is the input's · {start_note}")
-        return (before, show(comp)), note, show(classical), png(comp, "inpainted"), write_edit(G, res, model, "inpainted")
+        return (before, show(comp)), note, show(classical), png(comp, "inpainted"), write_edit(G, res, model, "inpainted", tab=TAB)
 
     yield (before, before), "running…", show(classical), gr.update(), gr.update()
     yield from with_before(before, stream(gen, progress, finish, 3))
@@ -146,6 +148,4 @@ def variations(ctx, model: str, image, w_steps: float = defaults.W_STEPS, noise_
 
 def latent_to_editor(ctx, model: str, latent: str | None):
     """The latent's image into the editor (the session row's latent, or a fill: paint the next hole on it)."""
-    from plugins.i2s_plusplus.ui_handlers import latent_to_inputs
-
-    return latent_to_inputs(ctx, model, latent, 0, 1)[0] if latent else gr.update()
+    return latent_to_inputs(ctx, model, latent, 0, 1, tab=TAB)[0]
