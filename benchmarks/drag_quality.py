@@ -43,7 +43,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--max-steps", type=int, default=150)
+    ap.add_argument("--first", type=int, default=0, help="start at this held-out image")
     ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--r1", type=int, default=None)
+    ap.add_argument("--r2", type=int, default=None)
+    ap.add_argument("--mask-weight", type=float, default=None)
+    ap.add_argument("--feature-layer", type=int, default=None)
+    ap.add_argument("--rows", default=None, help="W+ rows that move, e.g. 0-3 (default: DragConfig's)")
+    ap.add_argument("--stop-distance", type=float, default=None)
+    ap.add_argument("--track-radius", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -53,18 +61,23 @@ def main(argv=None) -> int:
 
     G, E = load_models()
     imgs, _ = load_emoji_arrays(64, "heldout")
-    x = torch.from_numpy(imgs[: args.n].copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = torch.from_numpy(imgs[args.first : args.first + args.n].copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
     ws = encode(E, x, G.num_ws)
-    rng = np.random.default_rng(0)
+    options = {"lr": args.lr, "r1": args.r1, "r2": args.r2, "mask_weight": args.mask_weight,
+               "feature_layer": args.feature_layer, "stop_distance": args.stop_distance,
+               "track_radius": args.track_radius,
+               "layers": None if args.rows is None else tuple(
+                   range(int(args.rows.split("-")[0]), int(args.rows.split("-")[-1]) + 1))}
     cfg = D.DragConfig(max_steps=args.max_steps, render_every=10 ** 6, yield_every=10 ** 6,
-                       **({"lr": args.lr} if args.lr else {}))
+                       **{k: v for k, v in options.items() if v is not None})
+    print(f"config: {cfg}", flush=True)
     tracked, matched, outside, secs, dists = [], [], [], [], []
     yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
-    for i in range(args.n):
+    for i in range(len(x)):
         lat = {"ws": ws[i : i + 1], "noise": None}
         with torch.no_grad():
             before = G.synthesis(lat["ws"])
-        h, t = scripted_pair(before, rng)
+        h, t = scripted_pair(before, np.random.default_rng([0, args.first + i]))  # one seed per image
         mx, my, rad = (h[0] + t[0]) / 2, (h[1] + t[1]) / 2, math.dist(h, t) / 2 + 6
         mask = (((xx - mx) ** 2 + (yy - my) ** 2) <= rad ** 2).float()
         r = D.drag(G, lat, [h], [t], mask=mask, config=cfg).run()

@@ -20,11 +20,18 @@ Scaling of the paper's settings (1024 / 512 px StyleGAN2, 18 W+ rows) to ours:
 * feature map: the paper taps StyleGAN2's 6th block (an eighth to a quarter of the output size);
   at 64 px that is 8-16 px, too coarse to move a point by one pixel, so we tap the last layer at half
   the output resolution (32 px at 64, 128 px at 256), resized bilinearly to the output size;
-* radii r1 = 3, r2 = 12 px at 256 px (their figures at 512 px are of the same order), scaled with the
-  resolution and floored at 2 and 4 px: r1 = 2, r2 = 4 at 64 px;
+* radii: the paper's r1 = 3, r2 = 12 px at 512 px scaled with the resolution and floored at 2 and
+  3 px (``default_radii``): r1 = 2, r2 = 3 at 64 px, 2 and 6 at 256 px;
 * rows: paper rows 1-6 of 18 via ``hub.nn.scaling.scale_layers`` (rows 0-3 of 10 at 64 px);
-* Adam lr 2e-3 in the paper; our W codes spread about as wide per coordinate, but a CPU run at
-  64 px must finish in well under a minute, so the default is 1e-2 (``DragConfig.lr``); lambda = 20.
+* Adam lr 2e-3 in the paper; a CPU run at 64 px must finish in well under a minute, so the default is
+  2e-2 (``DragConfig.lr``);
+* lambda (the mask term's weight) 5 instead of the paper's 20: on held-out emoji at 64 px (80 steps),
+  lambda 20 left the handle where it was in 5 of 6 drags, lambda 10 brought 2 of 12 to their
+  targets, lambda 5 brought 9 of 12 with the outside still above 28 dB (docs/editing_results.md);
+* tracking: the paper compares each candidate's feature with the handle's initial feature; at 64 px
+  that single feature drifts along edges (a handle on an eye's rim slid along the rim), so by default
+  the (2 t + 1)^2 feature patch around the handle is compared (``track_radius`` t = 1; 0 is the
+  paper's tracker).
 
 ``drag_steps`` is a Python generator of ``DragStep`` (current handles, image every ``yield_every``
 steps and at the end) returning a ``DragResult``; ``drag`` wraps it in a ``StreamingRun``:
@@ -48,7 +55,7 @@ import torch.nn.functional as F
 from hub.nn.inversion import StreamingRun, generator_device, psnr
 from hub.nn.scaling import scale_layers
 
-__all__ = ["DragConfig", "DragStep", "DragResult", "Drag", "drag", "drag_steps", "feature_layer",
+__all__ = ["DragConfig", "DragStep", "DragResult", "Drag", "drag", "drag_steps", "feature_layer", "default_radii",
            "draw_points", "patch_match"]
 
 Point = Sequence[float]  # (x, y) in output pixels, origin top-left
@@ -59,19 +66,20 @@ class DragConfig:
     """Settings (None = scaled from the paper for this generator; see the module docstring)."""
 
     max_steps: int = 200
-    lr: float = 1e-2
+    lr: float = 2e-2
     r1: int | None = None
     r2: int | None = None
-    mask_weight: float = 20.0  # the paper's lambda
+    mask_weight: float = 5.0  # the paper's lambda (20 there; see the module docstring)
     layers: tuple[int, ...] | None = None  # W+ rows that move; None: paper rows 1-6 of 18
     feature_layer: int | None = None  # synthesis layer whose output is F; None: see feature_layer()
     stop_distance: float = 1.0
+    track_radius: int = 1  # 0: track the handle's own feature (the paper); t > 0: its (2t+1)^2 feature patch
     yield_every: int = 1
     render_every: int = 5  # full images in the stream every this many steps (the last one always)
 
     def __post_init__(self) -> None:
-        if self.max_steps < 0 or self.yield_every < 1 or self.render_every < 1:
-            raise ValueError("max_steps >= 0, yield_every >= 1 and render_every >= 1 please")
+        if self.max_steps < 0 or self.yield_every < 1 or self.render_every < 1 or self.track_radius < 0:
+            raise ValueError("max_steps >= 0, yield_every >= 1, render_every >= 1 and track_radius >= 0 please")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError("lr must be a positive number")
 
@@ -106,6 +114,12 @@ class DragResult:
     @property
     def distances(self) -> list[float]:
         return [math.dist(h, t) for h, t in zip(self.handles, self.targets)]
+
+
+def default_radii(size: int) -> tuple[int, int]:
+    """(r1, r2): the paper's 3 and 12 px at 512 px scaled to ``size``, never below 2 and 3 px (at
+    64 px 3 * 64 / 512 would round to 0: a patch of one pixel has no direction to move along)."""
+    return max(2, round(3 * size / 512)), max(3, round(12 * size / 512))
 
 
 def feature_layer(G: Any) -> int:
@@ -199,8 +213,9 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
     h_list, t_list = _as_points(handles, "handle", size), _as_points(targets, "target", size)
     if not h_list or len(h_list) != len(t_list):
         raise ValueError("give one target for each handle (at least one pair)")
-    r1 = config.r1 if config.r1 is not None else max(2, round(3 * size / 256))
-    r2 = config.r2 if config.r2 is not None else max(4, round(12 * size / 256))
+    r1, r2 = default_radii(size)
+    r1 = config.r1 if config.r1 is not None else r1
+    r2 = config.r2 if config.r2 is not None else r2
     rows = config.layers if config.layers is not None else scale_layers([(1, 6)], num_ws)
     layer = config.feature_layer if config.feature_layer is not None else feature_layer(G)
     m = None
@@ -221,7 +236,11 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
     targets_t = torch.tensor(t_list, dtype=torch.float32, device=device)
     with torch.no_grad():
         f0, image0 = _features(G, ws0, noise, layer, size, full=True)
-        f_handles = _sample(f0, handles_t)  # [C, P]: what each handle looks like, tracked all along
+        # what each handle looks like, tracked all along: its feature (the paper), or the features of
+        # the (2 t + 1)^2 square around it with track_radius t > 0
+        offsets = _square(torch.full((2,), float(config.track_radius)), int(config.track_radius), 10 ** 6)
+        offsets = (offsets - float(config.track_radius)).to(device)
+        f_handles = torch.stack([_sample(f0, (h[None] + offsets).clamp(0, size - 1)) for h in handles_t], 1)  # [C, P, K]
     t_start = time.perf_counter()
     history: list[dict[str, float]] = []
     state = {"ws": ws0, "image": image0, "steps": 0}
@@ -269,9 +288,10 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
             render = step % config.render_every == 0
             feat, image = _features(G, ws_new, noise, layer, size, full=render)
             for i in range(len(h_list)):
-                cand = _square(handles_t[i].round(), r2, size)
-                fc = _sample(feat, cand)  # [C, Q]
-                best = (fc - f_handles[:, i : i + 1]).abs().sum(0).argmin()
+                cand = _square(handles_t[i].round(), r2, size)  # [Q, 2]
+                fc = _sample(feat, (cand[:, None] + offsets[None]).reshape(-1, 2).clamp(0, size - 1))
+                fc = fc.view(fc.shape[0], len(cand), len(offsets))  # [C, Q, K]
+                best = (fc - f_handles[:, i : i + 1]).abs().sum((0, 2)).argmin()
                 handles_t[i] = cand[best]
         state["ws"], state["steps"] = ws_new, step
         record = {k: float(v.detach()) for k, v in terms.items()}
