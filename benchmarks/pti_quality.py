@@ -52,9 +52,9 @@ def out_of_style_set(n: int) -> tuple[torch.Tensor, str]:
     try:
         from plugins.emoji.twemoji import load_twemoji_arrays  # written by another engineer
 
-        imgs = load_twemoji_arrays(64, "heldout")
-        imgs = imgs[0] if isinstance(imgs, tuple) else imgs
-        return to_tensor(imgs[:n]), "Twemoji person emoji"
+        imgs, meta = load_twemoji_arrays(64, "heldout")
+        people = [i for i, m in enumerate(meta) if m.get("kind") == "person"]  # the issue's population
+        return to_tensor(imgs[people[:n]]), f"Twemoji person emoji (held-out, first {min(n, len(people))})"
     except ImportError:
         from plugins.emoji.dataset import load_emoji_arrays
 
@@ -80,6 +80,9 @@ def evaluate(G, E, x: torch.Tensor, budget: int, pivot_steps: int, lr: float, se
     noise = inv.invert(G, x, inv.InversionConfig((inv.phase_w_plus(half), inv.phase_mkn(budget - half)),
                                                   init="encoder", yield_every=budget), encoder=E)
     t_noise = time.perf_counter() - t
+    noise_ratio = [] if sefa is None else [
+        edit_change(G, G, noise.ws[i : i + 1], [n[i : i + 1] for n in noise.noise], sefa, baseline_noise=None)
+        for i in range(x.shape[0])]
     # the pivots of every image in one batch (Adam's step is per parameter: images stay independent)
     pivots = inv.invert(G, x, pti.pivot_config("w+", pivot_steps, init="encoder", yield_every=budget), encoder=E)
     rows, edit_ratio, sizes, early = [], [], [], 0
@@ -94,22 +97,24 @@ def evaluate(G, E, x: torch.Tensor, budget: int, pivot_steps: int, lr: float, se
             edit_ratio.append(edit_change(G, r.generator, r.ws, r.noise, sefa))
     t_pti = time.perf_counter() - t
     return {"wplus": wplus.psnrs, "noise": noise.psnrs, "pti": rows, "sizes": sizes, "early": early,
-            "edit_ratio": edit_ratio, "pivot": pivots.psnrs,
+            "edit_ratio": edit_ratio, "noise_edit_ratio": noise_ratio, "pivot": pivots.psnrs,
             "seconds": {"wplus": t_wplus, "noise": t_noise, "pti": t_pti}}
 
 
 @torch.no_grad()
-def edit_change(G, tuned, ws, noise, sefa, k: int = 3, alpha: float = 2.0) -> float:
+def edit_change(G, tuned, ws, noise, sefa, k: int = 3, alpha: float = 2.0, baseline_noise="same") -> float:
     """Mean |pixel change| of the top-k SeFa directions at +-alpha sigma on the tuned G over the same
-    on the untuned G (the issue's "after PTI, an edit still edits")."""
-    def change(g):
-        base = g.synthesis(ws, noise=noise)
+    on the untuned G (the issue's "after PTI, an edit still edits"). With ``baseline_noise=None`` the
+    baseline is G with its stored noise instead of ``noise``: for a W+ then noise reconstruction, how
+    much of an edit its optimised noise maps let through."""
+    def change(g, nz):
+        base = g.synthesis(ws, noise=nz)
         total = 0.0
         for j in range(k):
             for a in (alpha, -alpha):
-                total += float((g.synthesis(sefa.apply(ws, {j: a}), noise=noise) - base).abs().mean())
+                total += float((g.synthesis(sefa.apply(ws, {j: a}), noise=nz) - base).abs().mean())
         return total
-    return change(tuned) / max(change(G), 1e-12)
+    return change(tuned, noise) / max(change(G, noise if baseline_noise == "same" else baseline_noise), 1e-12)
 
 
 def summary(name: str, res: dict) -> None:
@@ -126,6 +131,9 @@ def summary(name: str, res: dict) -> None:
     print(f"  stored delta        {med(res['sizes']) / 2**20:.2f} MiB (float16)")
     if res["edit_ratio"]:
         print(f"  SeFa edit change after PTI / before: median {med(res['edit_ratio']):.3f}, min {min(res['edit_ratio']):.3f} (bar >= 0.8)")
+    if res.get("noise_edit_ratio"):
+        r = res["noise_edit_ratio"]
+        print(f"  SeFa edit change, W+ then noise (its noise / stored noise): median {med(r):.3f}, min {min(r):.3f}")
 
 
 def main(argv=None) -> int:
@@ -144,6 +152,7 @@ def main(argv=None) -> int:
     G, E = load_models()
     sefa = sefa_directions(G, n=5)
     x_out, label = out_of_style_set(args.n)
+    print(f"{label}: {len(x_out)} images")
     print(f"budget {args.budget} steps per image, pivot {args.pivot_steps} W+ steps from the encoder, tuning lr {args.lr}")
     summary(label, evaluate(G, E, x_out, args.budget, args.pivot_steps, args.lr, sefa))
     if args.n_noto:
