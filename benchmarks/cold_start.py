@@ -70,7 +70,7 @@ def breakdown(extra: list[str]) -> None:
     code = (
         "import time, sys; t0 = time.perf_counter()\n"
         "import gradio; t1 = time.perf_counter()\n"
-        "from hub.cli import build_parser, _apply_env; _apply_env(build_parser().parse_args(['serve', *sys.argv[1:]]))\n"
+        "from hub.cli import build_parser, apply_env; apply_env(build_parser().parse_args(['serve', *sys.argv[1:]]))\n"
         "from hub.plugins import Hub, set_default_hub; hub = Hub(); set_default_hub(hub); t2 = time.perf_counter()\n"
         "from hub.app import build_app; app = build_app(hub=hub); t3 = time.perf_counter()\n"
         "app.launch(server_port=int(sys.argv[-1]), prevent_thread_lock=True, quiet=True, ssr_mode=False)\n"

@@ -16,7 +16,7 @@ import torch
 
 
 def main(argv=None) -> int:
-    from plugins.style_transfer.fast import BUILTIN_STYLES, EMBEDDED_DIR, _load_file
+    from plugins.style_transfer.fast import BUILTIN_STYLES, EMBEDDED_DIR, load_file
     from plugins.style_transfer.fast_evaluate import HELDOUT, SIDE, TUNING, grid, quality_table, summarise, teacher_runs
     from hub.nn.vgg import vgg_source
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
         teacher_runs(styles, contents, args.cache, args.steps, side=side)
         return 0
     models_dir = args.models_dir or EMBEDDED_DIR
-    models = {s: _load_file(models_dir / f"fast-style-{s}.safetensors", s, "embedded") for s in styles}
+    models = {s: load_file(models_dir / f"fast-style-{s}.safetensors", s, "embedded") for s in styles}
     rows = quality_table(styles, models, contents, args.cache, args.steps, side=side)
     print(f"{'style':15s} {'content':18s} {'fast style':>11s} {'gatys style':>11s} {'ratio':>6s} "
           f"{'fast cont':>10s} {'gatys cont':>10s} {'ratio':>6s} {'fast s':>7s} {'gatys s':>7s}")

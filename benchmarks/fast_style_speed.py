@@ -16,7 +16,7 @@ import torch
 
 
 def main(argv=None) -> int:
-    from plugins.style_transfer.fast import BUILTIN_STYLES, EMBEDDED_DIR, FastStyleModel, _load_file
+    from plugins.style_transfer.fast import BUILTIN_STYLES, EMBEDDED_DIR, FastStyleModel, load_file
     from plugins.style_transfer.fast_evaluate import speed
     from plugins.style_transfer.fast_models import TransformerNet
 
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     path = EMBEDDED_DIR / f"fast-style-{args.style}.safetensors"
-    model = _load_file(path, args.style, "embedded") if path.exists() else FastStyleModel("random", TransformerNet().eval())
+    model = load_file(path, args.style, "embedded") if path.exists() else FastStyleModel("random", TransformerNet().eval())
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"model {model.name} (32-64-128)")
     r = speed(model, side=args.side, gatys_steps=args.gatys_steps, measured_steps=args.gatys_timed_steps)

@@ -24,7 +24,6 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 WEIGHTS = REPO / "plugins" / "image_translation" / "weights"
 
 

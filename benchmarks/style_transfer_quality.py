@@ -127,7 +127,8 @@ def write_grid(model, out: Path, size: int = 256, cell: int = 160) -> Path:
     from PIL import Image, ImageDraw
 
     from plugins.style_transfer import data
-    from plugins.style_transfer.adain import AdaINStylizer, _tensor_to_pil
+    from hub.images import to_pil
+    from plugins.style_transfer.adain import AdaINStylizer
 
     stylizer = AdaINStylizer(model)
     contents = [(name.split(".")[0], data.eval_image(where, name, size)) for where, name in data.EVAL_CONTENT]
@@ -149,7 +150,7 @@ def write_grid(model, out: Path, size: int = 256, cell: int = 160) -> Path:
     for i, (label, c) in enumerate(contents, start=1):
         put(c, i, 0, label)
         for j, (_, s) in enumerate(styles, start=1):
-            put(_tensor_to_pil(stylizer(to_tensor(c), [to_tensor(s)])), i, j)
+            put(to_pil(stylizer(to_tensor(c), [to_tensor(s)])), i, j)
     out.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(out, optimize=True)
     return out

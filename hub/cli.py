@@ -36,7 +36,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also serve every public action as an MCP tool at /gradio_api/mcp/ (needs gradio[mcp])")
 
 
-def _apply_env(args: argparse.Namespace) -> None:
+def apply_env(args: argparse.Namespace) -> None:
     """Flags become env vars so that everything (including a fresh default hub) sees them."""
     if getattr(args, "plugins", None) is not None:
         os.environ["GANHUB_PLUGINS"] = args.plugins
@@ -50,7 +50,7 @@ def _apply_env(args: argparse.Namespace) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    _apply_env(args)
+    apply_env(args)
     from hub.plugins import Hub, PluginError, set_default_hub
 
     try:
@@ -74,7 +74,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    _apply_env(args)
+    apply_env(args)
     from hub.plugins import Hub, describe
 
     hub = Hub()

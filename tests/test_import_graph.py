@@ -1,5 +1,9 @@
 """The project's imports run one way: no cycles, no upward imports, nothing imports benchmarks/.
 
+A benchmark is a thin command line over public functions: it imports no private name (``_x``), edits
+no ``sys.path`` (the editable install puts ``hub`` and ``plugins`` on the path) and imports no other
+benchmark.
+
 Every ``import`` and ``from … import`` in hub/ and plugins/ counts, deferred ones (inside functions)
 included, since a deferred import is still a dependency. Layers, lowest first (docs/architecture.md):
 
@@ -151,6 +155,50 @@ def upward_imports(graph: dict[str, set[str]]) -> list[str]:
     return bad
 
 
+def _private(dotted: str | None) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in (dotted or "").split("."))
+
+
+def _edits_sys_path(node: ast.AST) -> bool:
+    """``sys.path.insert(…)`` and friends, ``sys.path = …``, ``sys.path[:0] = …``, ``site.addsitedir(…)``."""
+    def is_sys_path(expr: ast.AST) -> bool:
+        return (isinstance(expr, ast.Attribute) and expr.attr == "path" and isinstance(expr.value, ast.Name)
+                and expr.value.id == "sys")
+
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if is_sys_path(node.func.value):
+            return node.func.attr in {"insert", "append", "extend", "remove", "pop", "clear"}
+        return (node.func.attr == "addsitedir" and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "site")
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(is_sys_path(t.value if isinstance(t, ast.Subscript) else t) for t in targets)
+    return False
+
+
+def benchmark_offences(root: Path = ROOT) -> list[str]:
+    """What keeps a benchmark from being a thin CLI over public functions, one line each."""
+    folder = root / "benchmarks"
+    siblings = {path.stem for path in folder.glob("*.py")} | {"benchmarks"}
+    bad = []
+    for path in sorted(folder.rglob("*.py")):
+        where = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                modules = names = [alias.name for alias in node.names]
+            else:
+                if _edits_sys_path(node):
+                    bad.append(f"{where}:{node.lineno} edits sys.path")
+                continue
+            bad += [f"{where}:{node.lineno} imports the private {name}" for name in names if _private(name)]
+            bad += [f"{where}:{node.lineno} imports the benchmark {module}" for module in modules
+                    if not getattr(node, "level", 0) and module.split(".")[0] in siblings]
+    return bad
+
+
 def test_the_project_has_no_import_cycle():
     graph, _ = dependency_graph()
     assert cycles(graph) == []
@@ -166,19 +214,29 @@ def test_nothing_imports_benchmarks():
     assert benchmarks == {}
 
 
+def test_benchmarks_are_thin_clis_over_public_functions():
+    assert benchmark_offences() == []
+
+
 @pytest.mark.parametrize("files,expected", [
     ({"hub/__init__.py": "", "hub/nn/__init__.py": "", "hub/nn/a.py": "def f():\n    from hub.nn import b\n",
       "hub/nn/b.py": "from hub.nn.a import f\n"}, "cycle"),
     ({"hub/__init__.py": "", "hub/weights.py": "def f():\n    import hub.app\n", "hub/app.py": ""}, "upward"),
     ({"hub/__init__.py": "", "plugins/__init__.py": "", "plugins/x/__init__.py": "",
       "plugins/x/train.py": "from benchmarks.x_eval import evaluate\n"}, "benchmarks"),
+    ({"benchmarks/x_speed.py": "def main():\n    from plugins.x.fast import _load_file\n"}, "thin CLI"),
+    ({"benchmarks/x_speed.py": "import plugins.x._kernels\n"}, "thin CLI"),
+    ({"benchmarks/x_speed.py": "import sys\nsys.path.insert(0, '..')\n"}, "thin CLI"),
+    ({"benchmarks/x_speed.py": "import sys\nsys.path[:0] = ['..']\n"}, "thin CLI"),
+    ({"benchmarks/x_speed.py": "from x_quality import grid\n", "benchmarks/x_quality.py": ""}, "thin CLI"),
 ])
 def test_the_checks_catch_what_they_are_for(tmp_path, files, expected):
-    """The three checks fail on the shapes the restructure removed (a deferred import counts)."""
+    """The four checks fail on the shapes the restructure removed (a deferred import counts)."""
     (tmp_path / "plugins").mkdir()
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text)
     graph, benchmarks = dependency_graph(tmp_path)
-    found = {"cycle": bool(cycles(graph)), "upward": bool(upward_imports(graph)), "benchmarks": bool(benchmarks)}
+    found = {"cycle": bool(cycles(graph)), "upward": bool(upward_imports(graph)), "benchmarks": bool(benchmarks),
+             "thin CLI": bool(benchmark_offences(tmp_path))}
     assert [kind for kind, hit in found.items() if hit] == [expected]

@@ -115,12 +115,16 @@ class FastStyleModel:
         return self.net.stylize(x)
 
 
-def _load_file(path: Path, name: str, source: str) -> FastStyleModel:
-    from safetensors.torch import load_file
+def load_file(path: Path, name: str, source: str) -> FastStyleModel:
+    """The fast-style model in one safetensors file (embedded, trained by you, or a benchmark's folder)."""
+    from safetensors.torch import load_file as read_tensors
 
     from plugins.style_transfer.fast_models import load_transformer
 
-    return FastStyleModel(name, load_transformer(load_file(str(path))), source)
+    return FastStyleModel(name, load_transformer(read_tensors(str(path))), source)
+
+
+_load_file = load_file  # the name fast.py's callers and tests already use
 
 
 def build_model(paths: Mapping[str, Path], name: str, source: str) -> FastStyleModel:
