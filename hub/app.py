@@ -346,6 +346,7 @@ def build_app(
                 fn.fn = _budgeted(hub, fn)  # outside the shim: a refused request takes no GPU slot
     _stoppable_handlers(blocks)
     _name_api_values(blocks)
+    _mark_results(blocks)
     from hub.ui.budget import remove_session_files
 
     blocks.unload(remove_session_files)  # a session's result folders go when the session ends
@@ -389,6 +390,21 @@ def _name_api_values(blocks: gr.Blocks) -> None:
                 elem_id = getattr(block, "elem_id", None)
                 block.label = (elem_id.replace("-", " ").replace("_", " ").capitalize() if elem_id else
                                "Status" if isinstance(block, gr.Markdown) else type(block).__name__)
+
+
+#: The CSS class of every image-like component that shows a result (an output of some event and not an
+#: input box): browser tests and the screenshot script find a tab's rendered result by it.
+RESULT_CLASS = "ganhub-result"
+
+
+def _mark_results(blocks: gr.Blocks) -> None:
+    kinds = (gr.Image, gr.Gallery, gr.ImageSlider, gr.AnnotatedImage)
+    outputs = {block._id: block for fn in blocks.fns.values() for block in fn.outputs if isinstance(block, kinds)}
+    for block in outputs.values():
+        if block.interactive is not True:
+            classes = list(block.elem_classes or [])
+            if RESULT_CLASS not in classes:
+                block.elem_classes = classes + [RESULT_CLASS]
 
 
 def _stoppable_handlers(blocks: gr.Blocks) -> None:

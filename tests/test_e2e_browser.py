@@ -136,3 +136,30 @@ def test_stop_mid_inversion_keeps_the_latent_and_the_next_job_starts_within_2_s(
                            timeout=2_000)
     status.get_by_text("stopped, latent kept at step").wait_for(timeout=2_000)  # the partial result is shown
     page.close()
+
+
+# ---------------------------------------------------------------- every tab opens with a result
+@pytest.mark.slow
+def test_every_tab_of_the_full_hub_shows_a_result_without_clicking(browser, launch):
+    """The full hub (every installed plugin, offline): each tab, once opened, shows a rendered result
+    image of its example (its first view) with no button pressed. scripts/screenshots.py does the same
+    and saves the PNGs in docs/screenshots/."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "screenshots.py"
+    spec = importlib.util.spec_from_file_location("ganhub_screenshots", path)
+    shots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shots)
+
+    app = make_app(entry_points=True)
+    demos = app.ganhub.sorted_demos()
+    url = launch(app)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.get_by_role("tab").first.wait_for()
+    empty = [demo.id for demo, shown in shots.visit_tabs(page, demos, wait_s=240) if not shown]
+    page.close()
+    assert len(demos) >= 10
+    assert not empty, f"tabs that open without a rendered result (give them hub.ui.first_view): {empty}"
