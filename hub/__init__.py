@@ -15,6 +15,7 @@ import pluggy
 from hub.api import (
     INTERFACE_LATENT_GENERATOR,
     ActivationEdit,
+    Budget,
     DatasetSpec,
     Demo,
     DemoContext,
@@ -22,6 +23,7 @@ from hub.api import (
     ModelSpec,
     TrainerSpec,
     WeightSpec,
+    steps_budget,
     steps_gpu_seconds,
 )
 from hub.hookspecs import PROJECT
@@ -67,6 +69,7 @@ __all__ = [
     "hookimpl",
     "INTERFACE_LATENT_GENERATOR",
     "ActivationEdit",
+    "Budget",
     "DatasetSpec",
     "Demo",
     "DemoContext",
@@ -74,6 +77,7 @@ __all__ = [
     "ModelSpec",
     "TrainerSpec",
     "WeightSpec",
+    "steps_budget",
     "steps_gpu_seconds",
     *_LAZY,
 ]
