@@ -44,7 +44,7 @@ def build(ctx) -> None:
     session_row(model, latent_file, "Drag")
     new = gr.Button("New sample from the seed")
     with gr.Row():
-        canvas = gr.Image(label="Click a handle, then its target (repeat for more pairs)", interactive=False,
+        canvas = gr.Image(label="Click a handle, then its target (repeat for more pairs)", interactive=False, elem_id="drag-canvas",
                           type="pil", height=h.PREVIEW_SIZE + 40)
         with gr.Column():
             points = gr.Textbox(label="Points: handle -> target (x,y in model pixels; clicks write them)",

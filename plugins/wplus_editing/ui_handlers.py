@@ -116,9 +116,11 @@ def invert(ctx, model: str, image, method: str, with_noise: bool, into: str, spa
     path = _write_result(G, res, model, f"latent_{into}")
     done = "done" if getattr(res, "completed", True) else "stopped"
     note = f"{done}: {len(res.history)} steps · PSNR **{res.psnr:.2f} dB** · stored in slot {into}"
-    if pti:
-        note += (f" (pivot {res.pivot_psnr:.2f} dB; the file carries the tuned generator's weight delta, and "
-                 "every editing tab renders through it)")
+    if pti and res.tuning_steps:
+        note += (f" (pivot {res.pivot_psnr:.2f} dB, then {res.tuning_steps} tuning steps; the file carries the tuned "
+                 "generator's weight delta, and every editing tab renders through it)")
+    elif pti:
+        note += " (the pivot only: stopped before the generator was tuned)"
     yield (show(to_pil(res.image)), note, loss_frame(res.history), path, *_slot_updates(into, path))
 
 
