@@ -13,9 +13,7 @@ import torch
 from hub.nn import pti
 from hub.nn.latents import save_latent
 from hub.ui import session as S
-from plugins.stylegan2.model import Generator
-
-TINY = dict(size=16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
+from ganhub_tiny_models import tiny_generator
 
 
 def _file(tmp_path, name):
@@ -103,11 +101,7 @@ def test_send_changes_the_state_so_every_tab_follows(tmp_path):
 
 @pytest.fixture(scope="module")
 def G():
-    torch.manual_seed(0)
-    g = Generator(**TINY).eval().requires_grad_(False)
-    with torch.no_grad():
-        g.w_avg.copy_(g.mean_latent(64))
-    return g
+    return tiny_generator()
 
 
 def _render(G, latent):
