@@ -29,6 +29,7 @@ __all__ = [
     "Demo",
     "TrainerSpec",
     "DatasetSpec",
+    "EntryPoint",
     "DemoContext",
     "LatentGenerator",
     "LatentEncoder",
@@ -158,24 +159,72 @@ class Demo:
 
 
 @dataclass(frozen=True)
+class EntryPoint:
+    """A command's ``main`` named as ``"package.module:function"``, imported when first called.
+
+    A registration module stays cheap to import (no torch, no trainer code) without a wrapper
+    function per command: ``TrainerSpec(name, main="ganhub_cats.train:main")``.
+    """
+
+    target: str
+
+    def __post_init__(self) -> None:
+        module, sep, attr = self.target.partition(":")
+        if not (sep and module and attr and all(p.isidentifier() for p in module.split(".") + attr.split("."))):
+            raise ValueError(f"entry point {self.target!r} is not 'package.module:function'")
+
+    def resolve(self) -> Callable[[Sequence[str]], int | None]:
+        """Import the module and return the function (an ImportError or AttributeError names it)."""
+        import importlib
+
+        module, _, attr = self.target.partition(":")
+        found: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            try:
+                found = getattr(found, part)
+            except AttributeError:
+                raise AttributeError(f"entry point {self.target!r}: {module} has no {attr}") from None
+        return found
+
+    def __call__(self, argv: Sequence[str]) -> int | None:
+        return self.resolve()(list(argv))
+
+
+def _entry_point(main: Any) -> Any:
+    """A ``"module:function"`` string becomes an ``EntryPoint``; a callable stays as it is."""
+    return EntryPoint(main) if isinstance(main, str) else main
+
+
+@dataclass(frozen=True)
 class TrainerSpec:
-    """A training entry point: ``ganhub train NAME [args…]`` calls ``main(args)``."""
+    """A training entry point: ``ganhub train NAME [args…]`` calls ``main(args)``.
+
+    ``main`` is a callable or a ``"package.module:function"`` string, imported on the first call
+    (stored as an ``EntryPoint``, so ``spec.main(args)`` works for both).
+    """
 
     name: str
-    main: Callable[[Sequence[str]], int | None]
+    main: Callable[[Sequence[str]], int | None] | str
     help: str = ""
     plugin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "main", _entry_point(self.main))
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     """A dataset builder: ``ganhub data NAME [args…]`` calls ``main(args)``; it builds offline,
-    reproducibly, into a cache folder outside the repository."""
+    reproducibly, into a cache folder outside the repository. ``main`` is a callable or a
+    ``"package.module:function"`` string, as for ``TrainerSpec``."""
 
     name: str
-    main: Callable[[Sequence[str]], int | None]
+    main: Callable[[Sequence[str]], int | None] | str
     help: str = ""
     plugin: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "main", _entry_point(self.main))
 
 
 @runtime_checkable

@@ -72,13 +72,7 @@ def register_demos(register):
     ))
 
 
-def _directions_main(argv):
-    from plugins.attribute_vectors.directions import main
-
-    return main(list(argv))
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="attribute-directions", main=_directions_main,
+    register(TrainerSpec(name="attribute-directions", main="plugins.attribute_vectors.directions:main",
                          help="compute a generator's attribute directions (mean differences in W+) into weights/"))

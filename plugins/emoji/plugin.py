@@ -34,25 +34,13 @@ def register_models(register):
         description="Emoji attribute classifier (skin tone, hair, gender, ...): the judge of edits"))
 
 
-def _train_classifier(argv):
-    from plugins.emoji.train_classifier import main
-
-    return main(list(argv))
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="emoji-classifier", main=_train_classifier,
+    register(TrainerSpec(name="emoji-classifier", main="plugins.emoji.train_classifier:main",
                          help="train the emoji attribute classifier; --export writes plugins/emoji/weights/"))
-
-
-def _build_dataset(argv):
-    from plugins.emoji.dataset import main
-
-    return main(list(argv))
 
 
 @hookimpl
 def register_datasets(register):
-    register(DatasetSpec(name="emoji", main=_build_dataset,
+    register(DatasetSpec(name="emoji", main="plugins.emoji.dataset:main",
                          help="emoji faces and people from Debian's Noto Color Emoji (--resolution 64)"))

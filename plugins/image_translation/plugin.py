@@ -98,23 +98,11 @@ def register_demos(register):
         budgets={"pix2pix": Budget(5, 1 << 29), "cyclegan": Budget(5, 1 << 29)}))
 
 
-def _train_pix2pix(argv):
-    from plugins.image_translation.train_pix2pix import main
-
-    return main(list(argv))
-
-
-def _train_cyclegan(argv):
-    from plugins.image_translation.train_cyclegan import main
-
-    return main(list(argv))
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="pix2pix", main=_train_pix2pix,
+    register(TrainerSpec(name="pix2pix", main="plugins.image_translation.train_pix2pix:main",
                          help="edges -> emoji Pix2Pix (U-Net + PatchGAN, cGAN + 100 L1); --export writes "
                               "plugins/image_translation/weights/pix2pix-edges2emoji64.*"))
-    register(TrainerSpec(name="cyclegan", main=_train_cyclegan,
+    register(TrainerSpec(name="cyclegan", main="plugins.image_translation.train_cyclegan:main",
                          help="Noto <-> Twemoji CycleGAN (ResNet generators, LSGAN, cycle 10, identity 5); "
                               "--export writes plugins/image_translation/weights/cyclegan-noto-twemoji64.*"))

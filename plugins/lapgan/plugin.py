@@ -68,14 +68,8 @@ def register_demos(register):
         budgets={action: Budget(2, 1 << 28) for action in ("generate", "variations", "refine")}))
 
 
-def _train_main(argv):
-    from plugins.lapgan.train import main
-
-    return main(list(argv))
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="lapgan", main=_train_main,
+    register(TrainerSpec(name="lapgan", main="plugins.lapgan.train:main",
                          help="the four LAPGAN levels on the emoji Laplacian pyramid; --export writes "
                               "plugins/lapgan/weights/lapgan-emoji64.*"))

@@ -150,13 +150,7 @@ def register_demos(register):
     ))
 
 
-def _train_main(argv):
-    from plugins.srgan.train import main
-
-    return main(argv)
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="srgan", main=_train_main,
+    register(TrainerSpec(name="srgan", main="plugins.srgan.train:main",
                          help="SRResNet (--stage 1, MSE) then SRGAN (--stage 2); --export writes plugins/srgan/weights/srgan-*"))

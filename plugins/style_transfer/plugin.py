@@ -58,18 +58,6 @@ def _fast_builder(name: str, source: str):
     return build
 
 
-def _train_fast_main(argv):
-    from plugins.style_transfer.train_fast import main
-
-    return main(list(argv))
-
-
-def _train_main(argv):
-    from plugins.style_transfer.train import main
-
-    return main(argv)
-
-
 def _build_tab(ctx):
     from plugins.style_transfer.ui import build
 
@@ -109,9 +97,9 @@ def register_models(register):
 
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="fast-style", main=_train_fast_main,
+    register(TrainerSpec(name="fast-style", main="plugins.style_transfer.train_fast:main",
                          help="train a fast feed-forward style model from your style image: --style IMAGE (resumable)"))
-    register(TrainerSpec(name="adain", main=_train_main, help="train / --export the embedded AdaIN decoder (--train-encoder: and its encoder)"))
+    register(TrainerSpec(name="adain", main="plugins.style_transfer.train:main", help="train / --export the embedded AdaIN decoder (--train-encoder: and its encoder)"))
 
 
 def _run_budget(method=None, steps=200, size=256, **_):

@@ -113,20 +113,9 @@ def register_demos(register):
 
 @hookimpl
 def register_trainers(register):
-    def main(argv):
-        from plugins.stylegan2.train import main as train_main
-
-        return train_main(list(argv))
-
-    register(TrainerSpec(name="stylegan2", main=main,
+    register(TrainerSpec(name="stylegan2", main="plugins.stylegan2.train:main",
                          help="train (or resume) the StyleGAN2 emoji model; --export writes weights/"))
     if not (Path(__file__).parent / "train_encoder.py").is_file():
         return
-
-    def main_encoder(argv):
-        from plugins.stylegan2.train_encoder import main as enc_main
-
-        return enc_main(list(argv))
-
-    register(TrainerSpec(name="stylegan2-encoder", main=main_encoder,
+    register(TrainerSpec(name="stylegan2-encoder", main="plugins.stylegan2.train_encoder:main",
                          help="train the image -> W+ encoder of stylegan2-emoji64 with G frozen"))

@@ -77,14 +77,8 @@ def register_demos(register):
     ))
 
 
-def _train_main(argv):
-    from plugins.text_to_image.train import main
-
-    return main(argv)
-
-
 @hookimpl
 def register_trainers(register):
-    register(TrainerSpec(name="text_to_image", main=_train_main,
+    register(TrainerSpec(name="text_to_image", main="plugins.text_to_image.train:main",
                          help="text encoder (joint embedding), then GAN-INT-CLS + style encoder; --export writes "
                               "plugins/text_to_image/weights/text-to-image-emoji64.*"))
