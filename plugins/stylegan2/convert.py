@@ -108,16 +108,15 @@ def _config_from_metadata(path: Path) -> dict | None:
 
 
 def save_generator(g: Generator, path: str | Path, dtype: torch.dtype = torch.float32, extra: dict | None = None) -> None:
-    """Write a generator as safetensors with its config in the metadata (atomic)."""
+    """Write a generator as safetensors with its config in the metadata (atomic: the training kit's writer)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
+    from hub.training import atomic_write
+
     tensors = {k: v.detach().to(dtype if v.is_floating_point() else v.dtype).contiguous().cpu()
                for k, v in g.state_dict().items()}
     meta = {"config": json.dumps(g.config()), "format": "ganhub-stylegan2", **{k: str(v) for k, v in (extra or {}).items()}}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(path)
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Generator:
