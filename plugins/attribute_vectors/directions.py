@@ -142,6 +142,8 @@ def save_directions(path: str | Path, directions: Mapping[str, torch.Tensor], *,
                     counts: Mapping[str, Sequence[int]] | None = None, **meta: Any) -> Path:
     from safetensors.torch import save_file
 
+    from hub.training import atomic_write
+
     if not directions:
         raise ValueError("no directions to save")
     tensors = {f"direction.{k}": v.detach().float().cpu().contiguous() for k, v in directions.items()}
@@ -149,12 +151,7 @@ def save_directions(path: str | Path, directions: Mapping[str, torch.Tensor], *,
     info = {"format": FORMAT, "model": model, "source": source, "counts": json.dumps(dict(counts or {})),
             "num_ws": str(first.shape[0] if first.dim() == 2 else 1), "w_dim": str(first.shape[-1])}
     info.update({k: str(v) for k, v in meta.items()})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata=info)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=info))
 
 
 def load_directions(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
