@@ -171,7 +171,7 @@ def test_a_new_inversion_clears_the_previous_edits():
     for trigger in invert.targets + by_name["wplus_editing_random_sample"].targets:
         cleared = set()
         for fn in fns:
-            if trigger in fn.targets and fn.api_visibility == "private" and not fn.inputs and fn.fn:
+            if trigger in fn.targets and fn.api_visibility == "private" and not fn.inputs and fn.outputs and fn.fn:
                 values = fn.fn()
                 cleared |= {o._id for o, v in zip(fn.outputs, values) if v is None}
         assert edit_outputs <= cleared, trigger

@@ -6,11 +6,9 @@ streams every few steps with the points drawn where the tracker has them; Stop e
 
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 
-from hub.ui import before_after, first_view, intro, mask_editor, model_dropdown, session_row, stop_button
+from hub.ui import before_after, bind, first_view, intro, mask_editor, model_dropdown, session_row, stop_button
 from plugins.drag_editing import ui_handlers as h
 
 LEAD = ("**Move part of a picture by dragging it**: click a point on the image (red), then where it should go "
@@ -24,13 +22,6 @@ ABOUT = (
     "18). The paper's r₁ = 3 and r₂ = 12 px at 512 px scale with the resolution, never below 2 and 4 px (64 px).\n\n"
     "Paper: Pan et al., Drag Your GAN: Interactive Point-based Manipulation on the Generative Image Manifold, "
     "SIGGRAPH 2023, https://arxiv.org/abs/2305.10973")
-
-
-def _bind(ctx, fn):
-    """``fn`` with the tab's context bound, keeping its name and docstring (the API / MCP description)."""
-    bound = functools.partial(fn, ctx)
-    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
-    return bound
 
 
 def build(ctx) -> None:
@@ -68,16 +59,16 @@ def build(ctx) -> None:
 
 def _wire(ctx, c: dict) -> None:
     private = dict(api_visibility="private", show_progress="hidden")
-    c["new"].click(_bind(ctx, h.new_image), [c["model"], c["seed"], c["latent_file"]],
+    c["new"].click(bind(ctx, h.new_image), [c["model"], c["seed"], c["latent_file"]],
                    [c["latent"], c["points"], c["canvas"], c["base"], c["latent_file"]],
                    api_name=ctx.api_name("new_image"))
-    c["latent_file"].change(_bind(ctx, h.load_file), [c["model"], c["latent_file"]],
+    c["latent_file"].change(bind(ctx, h.load_file), [c["model"], c["latent_file"]],
                             [c["latent"], c["points"], c["canvas"], c["base"]], **private)
     c["canvas"].select(h.add_point, [c["points"], c["base"]], [c["points"], c["canvas"]], **private)
     c["clear"].click(h.clear_points, c["base"], [c["points"], c["canvas"]], **private)
     c["paint"].click(h.paint_on, c["base"], c["region"], **private)
     outputs = [c["canvas"], c["status"], c["pair"], c["latent"], c["points"], c["base"], c["latent_file"]]
-    event = c["go"].click(_bind(ctx, h.run_drag), [c["model"], c["points"], c["radius"], c["max_steps"], c["seed"],
+    event = c["go"].click(bind(ctx, h.run_drag), [c["model"], c["points"], c["radius"], c["max_steps"], c["seed"],
                                                    c["latent_file"], c["region"], c["latent"]],
                           outputs, api_name=ctx.api_name("drag"), concurrency_id=ctx.heavy_concurrency_id)
     stop_button(c["stop"], event)

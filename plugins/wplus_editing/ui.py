@@ -11,10 +11,10 @@ import functools
 
 import gradio as gr
 
-from hub.ui import first_view, intro, model_dropdown, session_row, step_preset, steps_slider, stop_button
+from hub.ui import bind, first_view, intro, model_dropdown, session_row, step_preset, steps_slider, stop_button
 from plugins.wplus_editing import ui_edits
 from plugins.wplus_editing import ui_handlers as h
-from plugins.wplus_editing.ui_edits import bind, examples
+from plugins.wplus_editing.ui_edits import examples
 
 LEAD = ("**Turn an image into the generator's code, then edit the code**: blend two faces, give one face "
         "another's pose or colours, move a change (neutral → smiling) from one pair of faces onto a third, or "

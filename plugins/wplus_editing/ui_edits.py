@@ -4,19 +4,10 @@ that ``ui.build`` clears them when a new latent arrives."""
 
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 
-from hub.ui import before_after, steps_slider
+from hub.ui import before_after, bind, steps_slider
 from plugins.wplus_editing import ui_edit_handlers as e
-
-
-def bind(ctx, fn):
-    """``fn`` with the tab's context bound, keeping its name and docstring (the API / MCP description)."""
-    bound = functools.partial(fn, ctx)
-    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
-    return bound
 
 
 def examples(rows, inputs, label: str) -> None:
