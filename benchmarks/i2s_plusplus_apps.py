@@ -30,12 +30,6 @@ import numpy as np
 APPS = ("crossover", "scribbles", "local_style", "features", "reconstruct", "inpainting")
 
 
-def psnr(a, b, region) -> float:
-    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64))[region]
-    mse = float((d ** 2).mean())
-    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
-
-
 def arr(t):
     from hub.images import to_pil
 
@@ -121,6 +115,7 @@ def main(argv=None) -> int:
     from plugins.emoji.dataset import load_emoji_arrays
     from plugins.i2s_plusplus import api
     from plugins.inpainting import api as inpainting
+    from plugins.inpainting.api import psnr_in  # the hub's PSNR over a region of two 8-bit images
 
     G = get_model(args.model)
     from hub.plugins import related_model
@@ -186,7 +181,7 @@ def main(argv=None) -> int:
             outside, inside = mb < 0.01, region >= 0.5
             ta, tb = api.image_tensor(G, a), api.image_tensor(G, b)
             paste = api.naive_paste(ta, tb, res.extras["mask"])
-            rows.append(dict(out_a=psnr(out, A, outside), in_b=psnr(out, B, inside), a_b=psnr(A, B, inside),
+            rows.append(dict(out_a=psnr_in(out, A, outside), in_b=psnr_in(out, B, inside), a_b=psnr_in(A, B, inside),
                              seam=api.seam_energy(res.image, res.extras["mask"]),
                              seam_paste=api.seam_energy(paste, res.extras["mask"]),
                              seam_a=api.seam_energy(ta, res.extras["mask"])))
@@ -212,7 +207,7 @@ def main(argv=None) -> int:
             inside = strokes >= 0.5
             c0, c1 = A[inside].mean(0), out[inside].mean(0)
             moved = float(np.dot(c1 - c0, red - c0) / max(np.dot(red - c0, red - c0), 1e-6))
-            rows.append(dict(moved=moved, outside=psnr(out, A, ~inside)))
+            rows.append(dict(moved=moved, outside=psnr_in(out, A, ~inside)))
             print(f"scribbles: colour moved {moved:.2f} of the way to the stroke colour | PSNR outside the strokes "
                   f"{rows[-1]['outside']:.2f} dB | rows {list(res.extras['rows'])} | {secs['scribbles'][-1]:.1f} s",
                   flush=True)
@@ -224,15 +219,15 @@ def main(argv=None) -> int:
             res = timed("local_style", api.local_style(G, a, b, region, encoder=encoder, embed_steps=embed,
                                                       w_steps=app_steps, noise_steps=app_steps, yield_every=1000))
             out, A = arr(res.image), np.asarray(a)
-            print(f"local style: PSNR to image 1 outside the region {psnr(out, A, region < 0.5):.2f} dB, inside "
-                  f"{psnr(out, A, region >= 0.5):.2f} dB | {secs['local_style'][-1]:.1f} s", flush=True)
+            print(f"local style: PSNR to image 1 outside the region {psnr_in(out, A, region < 0.5):.2f} dB, inside "
+                  f"{psnr_in(out, A, region >= 0.5):.2f} dB | {secs['local_style'][-1]:.1f} s", flush=True)
 
     if "features" in apps:
         for a, b in pairs:
             res = timed("features", api.feature_transfer(G, a, b, region, embed_steps=embed, yield_every=1000))
             out, r1 = arr(res.image), arr(res.extras["image_1"])
             print(f"feature transfer (layer {res.extras['layer']}): change vs image 1's embedding, PSNR outside "
-                  f"{psnr(out, r1, region < 0.5):.2f} dB, inside {psnr(out, r1, region >= 0.5):.2f} dB | "
+                  f"{psnr_in(out, r1, region < 0.5):.2f} dB, inside {psnr_in(out, r1, region >= 0.5):.2f} dB | "
                   f"{secs['features'][-1]:.1f} s", flush=True)
 
     if "reconstruct" in apps:
