@@ -123,25 +123,25 @@ def wire(ctx, ui) -> None:
     heavy = dict(concurrency_id=ctx.heavy_concurrency_id, concurrency_limit=1)
     private = dict(api_visibility="private")
     start = [ui.start_img, ui.start_attrs, ui.start_path, ui.latent_file, ui.result, ui.result_attrs, ui.result_file]
-    ui.model.change(h.bound(h.change_model, ctx), ui.model, [ui.source, ui.kept, *ui.sliders], **private)
-    ui.sample_btn.click(h.bound(h.sample_face, ctx), [ui.model, ui.seed, ui.psi], start,
+    ui.model.change(kit.bind(ctx, h.change_model), ui.model, [ui.source, ui.kept, *ui.sliders], **private)
+    ui.sample_btn.click(kit.bind(ctx, h.sample_face), [ui.model, ui.seed, ui.psi], start,
                         api_name=ctx.api_name("sample"), **heavy)
-    inv = ui.invert_btn.click(h.bound(h.invert_photo, ctx), [ui.model, ui.photo, ui.inv_steps], start,
+    inv = ui.invert_btn.click(kit.bind(ctx, h.invert_photo), [ui.model, ui.photo, ui.inv_steps], start,
                               api_name=ctx.api_name("invert"), **heavy)
     ui.stop_btn.click(None, None, None, cancels=[inv], **private)
-    ui.latent_file.change(h.bound(h.load_latent_file, ctx), [ui.model, ui.latent_file, ui.start_path],
+    ui.latent_file.change(kit.bind(ctx, h.load_latent_file), [ui.model, ui.latent_file, ui.start_path],
                           [ui.start_img, ui.start_attrs, ui.start_path, ui.result, ui.result_attrs, ui.result_file],
                           **private, **heavy)
     ui.use_edit_btn.click(h.use_edit, ui.result_file, ui.latent_file, **private)
-    ui.apply_btn.click(h.bound(h.apply_sliders, ctx),
+    ui.apply_btn.click(kit.bind(ctx, h.apply_sliders),
                        [ui.model, ui.start_path, ui.layers, ui.rows, ui.custom_dir, ui.custom_alpha, ui.kept,
                         *ui.sliders], [ui.result, ui.result_attrs, ui.result_file], api_name=ctx.api_name("apply"),
                        **heavy)
-    ui.row_btn.click(h.bound(h.row_along, ctx), [ui.model, ui.start_path, ui.method, ui.lf_layers, ui.component],
+    ui.row_btn.click(kit.bind(ctx, h.row_along), [ui.model, ui.start_path, ui.method, ui.lf_layers, ui.component],
                      [ui.row, ui.row_status], api_name=ctx.api_name("labelfree_row"), **heavy)
-    ui.keep_btn.click(h.bound(h.keep_component, ctx),
+    ui.keep_btn.click(kit.bind(ctx, h.keep_component),
                       [ui.model, ui.method, ui.lf_layers, ui.component, ui.keep_name, ui.kept],
                       [ui.kept, ui.row_status, *ui.sliders], **private)
-    ui.set_btn.click(h.bound(h.direction_from_sets, ctx), [ui.model, ui.with_set, ui.without_set, ui.set_steps],
+    ui.set_btn.click(kit.bind(ctx, h.direction_from_sets), [ui.model, ui.with_set, ui.without_set, ui.set_steps],
                      [ui.custom_dir, ui.set_status, ui.set_file], api_name=ctx.api_name("direction_from_sets"),
                      **heavy)

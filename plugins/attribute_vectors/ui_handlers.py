@@ -1,13 +1,12 @@
 """The Attribute vectors tab's handlers: module-level functions over ``plugins.attribute_vectors.api``.
 
-Each public handler takes the tab's ``DemoContext`` first (bound with ``bound``), then the inputs by
+Each public handler takes the tab's ``DemoContext`` first (bound with ``hub.ui.bind``), then the inputs by
 name; its docstring's ``Args:`` block is what the API page and the MCP tool list show. Torch is
 imported at the first event, never while the tab builds.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -21,13 +20,6 @@ METHODS = {"SeFa (closed form, milliseconds)": "sefa", "GANSpace (PCA of sampled
 #: What the sample, invert and latent-upload actions put in the edit outputs: the previous edit is
 #: cleared, so it is never shown beside a start it was not made from.
 CLEARED_EDIT = (None, "", None)
-
-
-def bound(fn, ctx):
-    """``fn`` with the tab's context bound, keeping its name and docstring (the API page and MCP read them)."""
-    out = partial(fn, ctx)
-    out.__doc__, out.__name__ = fn.__doc__, fn.__name__
-    return out
 
 
 def _api():
