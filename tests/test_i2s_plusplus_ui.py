@@ -104,3 +104,26 @@ def test_crossover_writes_the_latent_the_next_edit_starts_from(ctx):
     assert shown[0].size == (64, 64) and shown[1]["background"] is shown[0] and shown[1]["layers"] == []
     *_, again = h.crossover(ctx, MODEL, None, b, 2, 0, latent=latent, progress=_quiet)
     assert again[3].endswith(".safetensors") and again[3] != latent
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_stop_in_the_browser_keeps_the_partial_crossover(app, browser, launch):
+    import re
+    import time
+
+    url = launch(app)
+    page = browser.new_page(viewport={"width": 1300, "height": 1500})
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.get_by_role("tab", name="Image2StyleGAN++ local edits").click()
+    page.get_by_text("Example, run with").first.wait_for()  # the first view: a result without a click
+    page.get_by_role("button", name="Cross over").click()
+    page.get_by_text(re.compile(r"step \d+/\d+")).first.wait_for()  # the full run is streaming
+    pressed = time.monotonic()
+    page.get_by_role("button", name="Stop").first.click()
+    page.get_by_text("Stopped").first.wait_for(timeout=10_000)
+    waited = time.monotonic() - pressed
+    assert waited < 5, waited
+    page.locator('a[href*="crossover.safetensors"]').first.wait_for(state="attached", timeout=10_000)  # its latent
+    page.close()
