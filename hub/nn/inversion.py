@@ -438,44 +438,38 @@ def default_features(device: torch.device) -> Callable[[torch.Tensor], Mapping[s
 # the engine
 
 
-def inversion_steps(
-    G: Any,
-    target: torch.Tensor,
-    config: InversionConfig | None = None,
-    *,
-    second: torch.Tensor | None = None,
-    masks: Mapping[str, Any] | None = None,
-    init_ws: torch.Tensor | None = None,
-    init_z: torch.Tensor | None = None,
-    init_noise: Sequence[torch.Tensor] | None = None,
-    anchor: torch.Tensor | None = None,
-    encoder: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    discriminator: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    features: Callable[[torch.Tensor], Mapping[str, torch.Tensor]] | None = None,
-    progress: dict[str, Any] | None = None,
-) -> Iterator[InversionStep]:
-    """Run an inversion as a generator of ``InversionStep``; returns an ``InversionResult``.
+@dataclass
+class _Targets:
+    """What every step compares the synthesised image with, prepared once per run.
 
-    target x [N,3,H,W] in [-1,1] at ``G.resolution``; ``second`` is the paper's y (MSE2 and style
-    target; defaults to x). ``masks``: per-pixel masks by term name (see module docstring).
-    ``init_ws`` [N,num_ws,w_dim] (or [N,w_dim]) / ``init_z`` [N,z_dim] override ``config.init``;
-    ``init_noise`` the starting noise maps (default: seeded N(0, I), Image2StyleGAN++'s n_ini;
-    they are used, fixed, during latent phases, so the noise phase starts from the same image).
-    ``anchor``: w0 / z0 of the latent L2 term (default: the initial latent).
-    ``features``: a callable image -> {VGG layer: map}; default the shared VGG-16.
-    Closing the generator cancels cleanly (GeneratorExit is not caught); pass a dict as
-    ``progress`` and ``progress["result"](False)`` then gives the state reached (``Inversion``
-    does this for you).
+    ``x`` is the paper's x, ``y`` its y (the MSE2 and style target; x when no second image is
+    given); masks are [N|1, 1, H, W] in [0, 1] (see the module docstring for each term). The
+    feature fields are filled by ``_measure_target_features`` when a phase weighs them.
     """
-    config = config or reconstruction_config()
-    device = generator_device(G)
+
+    x: torch.Tensor
+    y: torch.Tensor
+    mse_mask: torch.Tensor | None
+    mse2_mask: torch.Tensor | None
+    perceptual_mask: torch.Tensor | None
+    style_mask: torch.Tensor | None
+    use_mse2: bool
+    features: Callable[[torch.Tensor], Mapping[str, torch.Tensor]] | None = None
+    feats_x: Mapping[str, torch.Tensor] = field(default_factory=dict)
+    gram_y: torch.Tensor | None = None
+    perceptual_masks: dict[str, torch.Tensor] | None = None  # perceptual_mask sized to each layer
+
+
+def _prepare_targets(G: Any, target: torch.Tensor, second: torch.Tensor | None, masks: Mapping[str, Any] | None,
+                     device: torch.device) -> _Targets:
+    """The target images on the generator's device and their masks at its resolution."""
     x = target.to(device, torch.float32)
     if x.dim() == 3:
         x = x[None]
     if x.shape[-1] != G.resolution or x.shape[-2] != G.resolution:
         raise ValueError(f"target is {tuple(x.shape[-2:])}; this generator makes {G.resolution}x{G.resolution}")
     y = x if second is None else second.to(device, torch.float32).expand_as(x)
-    N, hw = x.shape[0], tuple(x.shape[-2:])
+    hw = tuple(x.shape[-2:])
     masks = dict(masks or {})
     m_mse = _as_mask(masks.get("mse"), hw, device)
     m_mse2 = _as_mask(masks.get("mse2"), hw, device)
@@ -486,14 +480,25 @@ def inversion_steps(
     unknown = set(masks) - {"mse", "mse2", "perceptual", "style"}
     if unknown:
         raise ValueError(f"unknown mask names {sorted(unknown)}")
+    # an all-zero mse2 mask contributes nothing: decide once, not at every step
+    use_mse2 = (m_mse2 is not None or second is not None) and (m_mse2 is None or float(m_mse2.sum()) > 0)
+    return _Targets(x, y, m_mse, m_mse2, m_perc, m_style, use_mse2)
 
-    gen = torch.Generator(device="cpu").manual_seed(int(config.seed))
-    num_ws, w_dim = int(G.num_ws), int(G.w_dim)
+
+def _initial_latents(G: Any, x: torch.Tensor, config: InversionConfig, gen: torch.Generator, *,
+                     init_ws: torch.Tensor | None, init_z: torch.Tensor | None,
+                     init_noise: Sequence[torch.Tensor] | None,
+                     encoder: Callable[[torch.Tensor], torch.Tensor] | None,
+                     ) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
+    """``(ws [N, num_ws, w_dim], z [N, z_dim] or None, noise maps)`` a run starts from.
+
+    ``gen`` draws the random latent (init "random" / "uniform") and then the noise maps, in that
+    order, so a seed gives the same start whichever init is chosen.
+    """
+    device = x.device
+    N, num_ws, w_dim = x.shape[0], int(G.num_ws), int(G.w_dim)
     w_avg = G.w_avg.detach().to(device, torch.float32).reshape(1, 1, w_dim)
-    notes: list[str] = []
     uses_z = any(p.variable == "z" for p in config.phases) or init_z is not None
-
-    # --- initial latent -------------------------------------------------------------------
     z = None
     with torch.no_grad():
         if uses_z:
@@ -531,32 +536,161 @@ def inversion_steps(
             noise = [n.to(device, torch.float32) for n in G.make_noise(N, generator=gen)]
         if len(noise) != int(G.num_layers):
             raise ValueError(f"{len(noise)} noise maps given; this generator has {G.num_layers} layers")
+    return ws, z, noise
 
-    # --- target features, once ------------------------------------------------------------
-    need_feats = any(p.weights.perceptual or p.weights.style for p in config.phases)
-    feats_x: Mapping[str, torch.Tensor] = {}
-    gram_y: torch.Tensor | None = None
-    if need_feats:
-        if features is None:
-            features = default_features(device)
-        with torch.no_grad():
-            feats_x = {k: v.detach() for k, v in features(x).items()}
-            if any(p.weights.style for p in config.phases):  # style of the whole of y (M_st)
-                fy = features(y)[STYLE_LAYER] if second is not None else feats_x[STYLE_LAYER]
-                gram_y = gram_matrix(fy).detach()
-        missing = [l for l in PERCEPTUAL_LAYERS if l not in feats_x]
-        if missing:
-            raise ValueError(f"feature extractor lacks layers {missing}")
+
+def _measure_target_features(targets: _Targets, config: InversionConfig, has_second: bool,
+                             features: Callable[[torch.Tensor], Mapping[str, torch.Tensor]] | None) -> None:
+    """The target's VGG features (and y's Gram matrix), once per run, if a phase weighs them."""
+    if not any(p.weights.perceptual or p.weights.style for p in config.phases):
+        return
+    device = targets.x.device
+    if features is None:
+        features = default_features(device)
+    targets.features = features
+    with torch.no_grad():
+        targets.feats_x = feats_x = {k: v.detach() for k, v in features(targets.x).items()}
+        if any(p.weights.style for p in config.phases):  # style of the whole of y (M_st)
+            fy = features(targets.y)[STYLE_LAYER] if has_second else feats_x[STYLE_LAYER]
+            targets.gram_y = gram_matrix(fy).detach()
+    missing = [l for l in PERCEPTUAL_LAYERS if l not in feats_x]
+    if missing:
+        raise ValueError(f"feature extractor lacks layers {missing}")
     # masks resized once to each feature map they weigh (the loss helpers would area-resize them at
     # every step); resize_mask hands an already-sized mask back untouched, so the values are the same
-    perc_masks = None
-    if m_perc is not None and feats_x:
-        perc_masks = {l: resize_mask(m_perc, feats_x[l].shape[-2:], device) for l in PERCEPTUAL_LAYERS}
-    if m_style is not None and STYLE_LAYER in feats_x:
-        m_style = resize_mask(m_style, feats_x[STYLE_LAYER].shape[-2:], device)
-    # an all-zero mse2 mask contributes nothing: decide once, not at every step
-    use_mse2 = (m_mse2 is not None or second is not None) and (m_mse2 is None or float(m_mse2.sum()) > 0)
+    if targets.perceptual_mask is not None and feats_x:
+        targets.perceptual_masks = {l: resize_mask(targets.perceptual_mask, feats_x[l].shape[-2:], device)
+                                    for l in PERCEPTUAL_LAYERS}
+    if targets.style_mask is not None and STYLE_LAYER in feats_x:
+        targets.style_mask = resize_mask(targets.style_mask, feats_x[STYLE_LAYER].shape[-2:], device)
 
+
+def _phase_variable(G: Any, phase: Phase, ws0: torch.Tensor, z0: torch.Tensor | None,
+                    noise_fixed: list[torch.Tensor], anchor: torch.Tensor | None):
+    """What a phase optimises: ``(var, params, anchor_t, current)``.
+
+    ``var`` is the optimised tensor (a list of noise maps in a noise phase), ``params`` what the
+    optimiser steps, ``anchor_t`` the latent L2 term's anchor (None in a noise phase), and
+    ``current()`` maps ``var`` with the frozen rest to ``(ws, noise)`` for the generator.
+    """
+    device = ws0.device
+    N, num_ws, w_dim = ws0.shape
+    if phase.variable == "z":
+        var = z0.clone().requires_grad_(True)
+        anchor_t = (anchor.to(device) if anchor is not None and anchor.shape[-1] == var.shape[-1] else z0)
+        params = [var]
+    elif phase.variable == "w":
+        var = ws0.mean(1).clone().requires_grad_(True)
+        anchor_t = anchor.to(device).reshape(-1, w_dim) if anchor is not None else ws0.mean(1)
+        params = [var]
+    elif phase.variable == "w+":
+        var = ws0.clone().requires_grad_(True)
+        row_mask = torch.zeros(1, num_ws, 1, device=device)
+        rows = range(num_ws) if phase.layers is None else phase.layers
+        for r in rows:
+            if not 0 <= r < num_ws:
+                raise ValueError(f"W+ row {r} outside 0..{num_ws - 1}")
+            row_mask[0, r] = 1.0
+        anchor_t = ws0 if anchor is None else anchor.to(device).reshape(-1, num_ws, w_dim)
+        params = [var]
+    else:  # noise
+        layers = range(len(noise_fixed)) if phase.layers is None else phase.layers
+        for r in layers:
+            if not 0 <= r < len(noise_fixed):
+                raise ValueError(f"noise layer {r} outside 0..{len(noise_fixed) - 1}")
+        moving = set(layers)
+        var = [n.clone().requires_grad_(i in moving) for i, n in enumerate(noise_fixed)]
+        params = [v for i, v in enumerate(var) if i in moving]
+        anchor_t = None
+
+    def current() -> tuple[torch.Tensor, list[torch.Tensor]]:
+        if phase.variable == "z":
+            return G.mapping(var).reshape(N, 1, w_dim).repeat(1, num_ws, 1), noise_fixed
+        if phase.variable == "w":
+            return var[:, None].repeat(1, num_ws, 1), noise_fixed
+        if phase.variable == "w+":
+            return var * row_mask + ws0 * (1 - row_mask), noise_fixed
+        return ws0, var
+
+    return var, params, anchor_t, current
+
+
+def _phase_optimizer(phase: Phase, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    if phase.optimizer == "adam":
+        return torch.optim.Adam(params, lr=phase.lr, betas=phase.betas, eps=phase.eps)
+    return torch.optim.SGD(params, lr=phase.lr, momentum=phase.momentum)
+
+
+def _loss_terms(w: LossWeights, img: torch.Tensor, targets: _Targets, var: Any, anchor_t: torch.Tensor | None,
+                noise_now: Sequence[torch.Tensor],
+                discriminator: Callable[[torch.Tensor], torch.Tensor] | None) -> dict[str, torch.Tensor]:
+    """The weighted loss terms of one step, in a fixed order (their sum is the step's loss)."""
+    terms: dict[str, torch.Tensor] = {}
+    if w.mse:
+        terms["mse"] = w.mse * masked_mse(img, targets.x, targets.mse_mask)
+    if w.mse2 and targets.use_mse2:  # unmasked with y = x: 1 - M_m = 0
+        terms["mse2"] = w.mse2 * masked_mse(img, targets.y, targets.mse2_mask)
+    if w.perceptual or w.style:
+        fg = targets.features(img)
+        if w.perceptual:
+            feats_x, masks = targets.feats_x, targets.perceptual_masks
+            if masks is None:
+                perc = perceptual_loss(fg, feats_x, PERCEPTUAL_LAYERS)
+            else:  # perceptual_loss's sum over layers, each with its pre-sized mask
+                perc = sum(1.0 * masked_mse(fg[l], feats_x[l], masks[l]) for l in PERCEPTUAL_LAYERS)
+            terms["perceptual"] = w.perceptual * perc
+        if w.style:
+            terms["style"] = w.style * style_loss(fg, {STYLE_LAYER: targets.gram_y}, [STYLE_LAYER],
+                                                  mask=targets.style_mask)
+    if w.latent and anchor_t is not None:
+        terms["latent"] = w.latent * ((var - anchor_t) ** 2).mean()
+    if w.noise_reg:
+        terms["noise_reg"] = w.noise_reg * noise_regularizer(noise_now)
+    if w.realism:
+        if discriminator is None:
+            raise ValueError("the realism term needs a discriminator")
+        terms["realism"] = -w.realism * discriminator(img).float().mean()
+    return terms
+
+
+def inversion_steps(
+    G: Any,
+    target: torch.Tensor,
+    config: InversionConfig | None = None,
+    *,
+    second: torch.Tensor | None = None,
+    masks: Mapping[str, Any] | None = None,
+    init_ws: torch.Tensor | None = None,
+    init_z: torch.Tensor | None = None,
+    init_noise: Sequence[torch.Tensor] | None = None,
+    anchor: torch.Tensor | None = None,
+    encoder: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    discriminator: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    features: Callable[[torch.Tensor], Mapping[str, torch.Tensor]] | None = None,
+    progress: dict[str, Any] | None = None,
+) -> Iterator[InversionStep]:
+    """Run an inversion as a generator of ``InversionStep``; returns an ``InversionResult``.
+
+    target x [N,3,H,W] in [-1,1] at ``G.resolution``; ``second`` is the paper's y (MSE2 and style
+    target; defaults to x). ``masks``: per-pixel masks by term name (see module docstring).
+    ``init_ws`` [N,num_ws,w_dim] (or [N,w_dim]) / ``init_z`` [N,z_dim] override ``config.init``;
+    ``init_noise`` the starting noise maps (default: seeded N(0, I), Image2StyleGAN++'s n_ini;
+    they are used, fixed, during latent phases, so the noise phase starts from the same image).
+    ``anchor``: w0 / z0 of the latent L2 term (default: the initial latent).
+    ``features``: a callable image -> {VGG layer: map}; default the shared VGG-16.
+    Closing the generator cancels cleanly (GeneratorExit is not caught); pass a dict as
+    ``progress`` and ``progress["result"](False)`` then gives the state reached (``Inversion``
+    does this for you).
+    """
+    config = config or reconstruction_config()
+    targets = _prepare_targets(G, target, second, masks, generator_device(G))
+    x = targets.x
+    gen = torch.Generator(device="cpu").manual_seed(int(config.seed))
+    ws, z, noise = _initial_latents(G, x, config, gen, init_ws=init_ws, init_z=init_z, init_noise=init_noise,
+                                    encoder=encoder)
+    _measure_target_features(targets, config, second is not None, features)
+
+    notes: list[str] = []
     history: list[dict[str, float]] = []
     global_step = 0
     t_start = time.perf_counter()
@@ -588,77 +722,14 @@ def inversion_steps(
     for phase_index, phase in enumerate(config.phases):
         if phase.steps == 0:
             continue
-        w = phase.weights
         ws0, z0 = state["ws"].detach(), None if state["z"] is None else state["z"].detach()
-        noise_fixed = [n.detach() for n in state["noise"]]
-        # the optimised tensor, its frozen part and the map to (ws, noise)
-        if phase.variable == "z":
-            var = z0.clone().requires_grad_(True)
-            anchor_t = (anchor.to(device) if anchor is not None and anchor.shape[-1] == var.shape[-1] else z0)
-            params = [var]
-        elif phase.variable == "w":
-            var = ws0.mean(1).clone().requires_grad_(True)
-            anchor_t = anchor.to(device).reshape(-1, w_dim) if anchor is not None else ws0.mean(1)
-            params = [var]
-        elif phase.variable == "w+":
-            var = ws0.clone().requires_grad_(True)
-            row_mask = torch.zeros(1, num_ws, 1, device=device)
-            rows = range(num_ws) if phase.layers is None else phase.layers
-            for r in rows:
-                if not 0 <= r < num_ws:
-                    raise ValueError(f"W+ row {r} outside 0..{num_ws - 1}")
-                row_mask[0, r] = 1.0
-            anchor_t = ws0 if anchor is None else anchor.to(device).reshape(-1, num_ws, w_dim)
-            params = [var]
-        else:  # noise
-            layers = range(len(noise_fixed)) if phase.layers is None else phase.layers
-            for r in layers:
-                if not 0 <= r < len(noise_fixed):
-                    raise ValueError(f"noise layer {r} outside 0..{len(noise_fixed) - 1}")
-            moving = set(layers)
-            var = [n.clone().requires_grad_(i in moving) for i, n in enumerate(noise_fixed)]
-            params = [v for i, v in enumerate(var) if i in moving]
-            anchor_t = None
-        if phase.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=phase.lr, betas=phase.betas, eps=phase.eps)
-        else:
-            opt = torch.optim.SGD(params, lr=phase.lr, momentum=phase.momentum)
-
-        def current() -> tuple[torch.Tensor, list[torch.Tensor]]:
-            if phase.variable == "z":
-                return G.mapping(var).reshape(N, 1, w_dim).repeat(1, num_ws, 1), noise_fixed
-            if phase.variable == "w":
-                return var[:, None].repeat(1, num_ws, 1), noise_fixed
-            if phase.variable == "w+":
-                return var * row_mask + ws0 * (1 - row_mask), noise_fixed
-            return ws0, var
-
+        var, params, anchor_t, current = _phase_variable(G, phase, ws0, z0, [n.detach() for n in state["noise"]],
+                                                         anchor)
+        opt = _phase_optimizer(phase, params)
         for _ in range(phase.steps):
             ws_now, noise_now = current()
             img = synth(ws_now, noise_now)
-            terms: dict[str, torch.Tensor] = {}
-            if w.mse:
-                terms["mse"] = w.mse * masked_mse(img, x, m_mse)
-            if w.mse2 and use_mse2:  # unmasked with y = x: 1 - M_m = 0
-                terms["mse2"] = w.mse2 * masked_mse(img, y, m_mse2)
-            if w.perceptual or w.style:
-                fg = features(img)
-                if w.perceptual:
-                    if perc_masks is None:
-                        perc = perceptual_loss(fg, feats_x, PERCEPTUAL_LAYERS)
-                    else:  # perceptual_loss's sum over layers, each with its pre-sized mask
-                        perc = sum(1.0 * masked_mse(fg[l], feats_x[l], perc_masks[l]) for l in PERCEPTUAL_LAYERS)
-                    terms["perceptual"] = w.perceptual * perc
-                if w.style:
-                    terms["style"] = w.style * style_loss(fg, {STYLE_LAYER: gram_y}, [STYLE_LAYER], mask=m_style)
-            if w.latent and anchor_t is not None:
-                terms["latent"] = w.latent * ((var - anchor_t) ** 2).mean()
-            if w.noise_reg:
-                terms["noise_reg"] = w.noise_reg * noise_regularizer(noise_now)
-            if w.realism:
-                if discriminator is None:
-                    raise ValueError("the realism term needs a discriminator")
-                terms["realism"] = -w.realism * discriminator(img).float().mean()
+            terms = _loss_terms(phase.weights, img, targets, var, anchor_t, noise_now, discriminator)
             total = sum(terms.values()) if terms else img.new_zeros((), requires_grad=True)
             opt.zero_grad(set_to_none=True)
             total.backward()
