@@ -28,12 +28,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma list of plugins to load (sets GANHUB_PLUGINS; empty loads none)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps or auto (sets GANHUB_DEVICE)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for torch (sets GANHUB_THREADS; default: torch's, one per core). On a "
-                             "machine shared with other jobs, 1 is often several times faster")
+                        help="CPU threads for torch per job (sets GANHUB_THREADS; default: half the cores, at "
+                             "least 1, since a heavy and a quick job may run at once). On a machine shared with "
+                             "other jobs, 1 is often several times faster")
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument("--strict", action="store_true", help="any plugin error is fatal (sets GANHUB_STRICT)")
     parser.add_argument("--mcp", action="store_true",
                         help="also serve every public action as an MCP tool at /gradio_api/mcp/ (needs gradio[mcp])")
+
+
+def default_threads() -> int:
+    """Torch threads per job when the server is not told: half the cores, at least one."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def apply_env(args: argparse.Namespace) -> None:
@@ -44,6 +50,10 @@ def apply_env(args: argparse.Namespace) -> None:
         os.environ["GANHUB_DEVICE"] = args.device
     if getattr(args, "threads", None):
         os.environ["GANHUB_THREADS"] = str(args.threads)
+    elif hasattr(args, "threads"):
+        # The served hub runs a heavy and a quick job side by side; torch's default (one thread per core,
+        # for each job) oversubscribes the cores, and threads then wait for each other at every op.
+        os.environ.setdefault("GANHUB_THREADS", str(default_threads()))
     if getattr(args, "strict", False):
         os.environ["GANHUB_STRICT"] = "1"
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

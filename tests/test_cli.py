@@ -131,3 +131,20 @@ def test_strict_start_fails_fast_on_a_broken_plugin():
                             timeout=90)
     assert result.returncode == 2
     assert "broken_fixture" in result.stderr and "--strict" in result.stderr
+
+
+def test_the_served_hub_defaults_to_half_the_cores_per_job(monkeypatch):
+    from hub.cli import apply_env, build_parser, default_threads
+
+    monkeypatch.delenv("GANHUB_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert default_threads() == 1
+    apply_env(build_parser().parse_args(["serve"]))
+    assert os.environ["GANHUB_THREADS"] == "1"
+    monkeypatch.setenv("GANHUB_THREADS", "3")  # the user's own setting wins over the default
+    apply_env(build_parser().parse_args(["serve"]))
+    assert os.environ["GANHUB_THREADS"] == "3"
+    apply_env(build_parser().parse_args(["serve", "--threads", "2"]))
+    assert os.environ["GANHUB_THREADS"] == "2"
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_threads() == 8
