@@ -44,7 +44,7 @@ def random_like(direction: torch.Tensor, name: str) -> torch.Tensor:
     return noise / noise.norm(dim=-1, keepdim=True).clamp(min=1e-12) * norms
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="stylegan2-emoji64")
     ap.add_argument("--checkpoint", default=None, help="'latest' or a plugins.stylegan2.train checkpoint folder")
@@ -61,13 +61,13 @@ def main(argv=None) -> int:
     ap.add_argument("--sigma", action="store_true",
                     help="alphas in standard deviations (the tab's sigma-scaled sliders) instead of multiples of d")
     ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    return ap.parse_args(argv)
 
+
+def load_generator_and_judge(args, spec):
+    """The generator (registered, or a training checkpoint) and the attribute classifier that judges it."""
     from hub.plugins import get_model
-    from hub.plugins import get_hub
 
-    spec = get_hub().models.spec(args.model)
     if args.checkpoint:
         from plugins.stylegan2.train import DEFAULT_OUT, latest_checkpoint, load_checkpoint_models
 
@@ -84,6 +84,13 @@ def main(argv=None) -> int:
         clf = load_classifier(args.classifier).eval()
     else:
         clf = get_model(spec.related["classifier"], device="cpu")
+    return G, clf
+
+
+def edit_directions(args, spec, G) -> dict[str, torch.Tensor]:
+    """The directions to judge: shipped or from a file, sigma-scaled or random controls on request."""
+    from hub.plugins import get_hub
+
     if args.directions:
         dirs, meta = load_directions(args.directions)
     else:
@@ -100,40 +107,44 @@ def main(argv=None) -> int:
     if args.control == "random":
         dirs = {name: random_like(d, name) for name, d in dirs.items()}
         print("control: each direction replaced by a random one with its per-row norms")
+    return dirs
 
-    encoder = None
-    if args.faces == "heldout":
-        from plugins.emoji.dataset import label_vector, load_emoji_arrays
 
-        images, emoji_meta = load_emoji_arrays(int(G.resolution), split="heldout")
-        x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-        truth = [label_vector(m) for m in emoji_meta[: args.n]]
-        defined = {a: torch.tensor([t[a] >= 0 for t in truth]) for a in truth[0]}
-        enc_name = spec.related.get("encoder")
-        if enc_name and not args.checkpoint:
-            try:
-                encoder = get_model(enc_name, device="cpu")
-            except Exception as exc:
-                print(f"(encoder unavailable: {exc})")
-        if encoder is not None:
-            ws = inv.encode(encoder, x, int(G.num_ws))
-            how = f"encoder {enc_name}"
-        else:
-            cfg = inv.reconstruction_config(args.steps, 0, yield_every=10 ** 6)
-            ws = torch.cat([inv.invert(G, x[i : i + 25], cfg).ws for i in range(0, len(x), 25)])
-            how = f"{args.steps} W+ optimisation steps"
-        print(f"faces: {len(x)} held-out emoji, latents by {how}")
-    else:
-        defined = None
+def face_latents(args, spec, G) -> tuple[torch.Tensor, dict[str, torch.Tensor] | None]:
+    """``(W+ of the faces, {attribute: [n] bool, labelled for that face})``; random faces have no labels."""
+    if args.faces == "random":
         gen = torch.Generator().manual_seed(0)
         with torch.no_grad():
             ws = G.mapping(torch.randn(args.n, int(G.z_dim), generator=gen), 0.7)[:, None].repeat(1, int(G.num_ws), 1)
         print(f"faces: {args.n} random samples (psi 0.7)")
+        return ws, None
+    from hub.plugins import get_model
+    from plugins.emoji.dataset import label_vector, load_emoji_arrays
 
-    from plugins.attribute_vectors.api import resolve_layers
+    images, emoji_meta = load_emoji_arrays(int(G.resolution), split="heldout")
+    x = torch.from_numpy(images[: args.n]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    truth = [label_vector(m) for m in emoji_meta[: args.n]]
+    defined = {a: torch.tensor([t[a] >= 0 for t in truth]) for a in truth[0]}
+    encoder, enc_name = None, spec.related.get("encoder")
+    if enc_name and not args.checkpoint:
+        try:
+            encoder = get_model(enc_name, device="cpu")
+        except Exception as exc:
+            print(f"(encoder unavailable: {exc})")
+    if encoder is not None:
+        ws = inv.encode(encoder, x, int(G.num_ws))
+        how = f"encoder {enc_name}"
+    else:
+        cfg = inv.reconstruction_config(args.steps, 0, yield_every=10 ** 6)
+        ws = torch.cat([inv.invert(G, x[i : i + 25], cfg).ws for i in range(0, len(x), 25)])
+        how = f"{args.steps} W+ optimisation steps"
+    print(f"faces: {len(x)} held-out emoji, latents by {how}")
+    return ws, defined
+
+
+def judge_edits(G, clf, dirs, ws, defined, alphas, rows, detail: bool) -> None:
+    """Print, per direction and alpha, the flip rate and the share of other attributes left unchanged."""
     from hub.nn.latents import apply_direction
-
-    rows = resolve_layers(G, args.layers)
 
     @torch.no_grad()
     def predict(w):
@@ -155,7 +166,7 @@ def main(argv=None) -> int:
         if n == 0:
             print(f"{name:22s}   all faces already read as the target class")
             continue
-        for alpha in args.alphas:
+        for alpha in alphas:
             after = predict(apply_direction(ws[todo], dirs[name], alpha, rows))
             flip = float((after[attr] == target).float().mean())
             others = [a for a in attrs if a != attr]
@@ -163,12 +174,25 @@ def main(argv=None) -> int:
             counted = (torch.stack([defined[a][todo] for a in others]) if defined is not None
                        else torch.ones_like(same_pairs))
             same = same_pairs[counted].float().mean()
-            detail = ""
-            if args.detail:
+            changes = ""
+            if detail:
                 changed = {a: 100 * float((after[a] != before[a][todo])[c].float().mean())
                            for a, c in zip(others, counted) if c.any()}
-                detail = "   changed: " + ", ".join(f"{a} {v:.0f}%" for a, v in changed.items() if v >= 5)
-            print(f"{name:22s} {alpha:5.1f} {n:4d} {100 * flip:7.1f} {100 * float(same):12.1f}{detail}")
+                changes = "   changed: " + ", ".join(f"{a} {v:.0f}%" for a, v in changed.items() if v >= 5)
+            print(f"{name:22s} {alpha:5.1f} {n:4d} {100 * flip:7.1f} {100 * float(same):12.1f}{changes}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from hub.plugins import get_hub
+    from plugins.attribute_vectors.api import resolve_layers
+
+    spec = get_hub().models.spec(args.model)
+    G, clf = load_generator_and_judge(args, spec)
+    dirs = edit_directions(args, spec, G)
+    ws, defined = face_latents(args, spec, G)
+    judge_edits(G, clf, dirs, ws, defined, args.alphas, resolve_layers(G, args.layers), args.detail)
     return 0
 
 
