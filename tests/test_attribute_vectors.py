@@ -114,7 +114,9 @@ def test_direction_from_sets_recovers_a_planted_direction(G):
         api.direction_from_sets(G, [], images(-1, 1))
 
 
-def test_tab_builds_without_shipped_directions():
+@pytest.fixture(scope="module")
+def tab_app():
+    """The tab built in an app whose only generator is a tiny one with no shipped directions."""
     from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
     from hub.testing import make_app
 
@@ -127,7 +129,11 @@ def test_tab_builds_without_shipped_directions():
 
     import plugins.attribute_vectors.plugin as plugin
 
-    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+    return make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+
+
+def test_tab_builds_without_shipped_directions(tab_app):
+    app = tab_app
     assert not app.ganhub.errors, app.ganhub.errors
     names = {dep.get("api_name") for dep in app.config["dependencies"]}
     for action in ("sample", "invert", "apply", "direction_from_sets", "labelfree_row"):
@@ -228,20 +234,8 @@ def test_a_new_start_clears_the_previous_edit(G, tmp_path, monkeypatch):
     assert h.load_latent_file(ctx, "tiny-gan", last[2], last[2])[0] is not None  # gr.update(): nothing changes
 
 
-def test_the_start_actions_are_wired_to_clear_the_edit():
-    from hub import INTERFACE_LATENT_GENERATOR, ModelSpec, hookimpl
-    from hub.testing import make_app
-
-    class TinyGAN:
-        @staticmethod
-        @hookimpl
-        def register_models(register):
-            register(ModelSpec(name="tiny-gan", family="test", interface=INTERFACE_LATENT_GENERATOR,
-                               build=lambda paths: tiny_generator(noise_strength=None), offline=True))
-
-    import plugins.attribute_vectors.plugin as plugin
-
-    app = make_app([("tiny_gan", TinyGAN()), plugin], strict=True)
+def test_the_start_actions_are_wired_to_clear_the_edit(tab_app):
+    app = tab_app
     edited = next(c["id"] for c in app.config["components"] if c["props"].get("label") == "Start | edited")
     deps = {d.get("api_name"): d for d in app.config["dependencies"]}
     for action in ("sample", "invert"):
