@@ -321,7 +321,10 @@ def build_app(
         with gr.Tabs():
             for demo in hub.sorted_demos():
                 with gr.Tab(demo.title, id=demo.id, elem_id=f"tab-{demo.id}"):
+                    before = set(blocks.fns)
                     _build_tab(blocks, hub, demo, issued)
+                    # in the tab itself: Gradio attaches an event defined in another tab to nothing
+                    _expected_time_hints(blocks, demo, [i for i in blocks.fns if i not in before])
             report, outputs = _plugins_tab(hub)
         blocks.load(report, None, outputs, api_visibility="private")
     from hub.ui.validation import guard_inputs
@@ -405,6 +408,61 @@ def _mark_results(blocks: gr.Blocks) -> None:
             classes = list(block.elem_classes or [])
             if RESULT_CLASS not in classes:
                 block.elem_classes = classes + [RESULT_CLASS]
+
+
+#: The concurrency group of the expected-time labels: never waits behind the jobs it describes.
+HINT_CONCURRENCY_ID = "ganhub-hint"
+#: A job expected to be shorter than this gets no time on its button (a sample, a translation).
+HINT_MIN_SECONDS = 10.0
+
+
+def _timed_label(base: str, declared: Any, params: Sequence[str], values: Sequence[Any]) -> str:
+    """``"Invert (~40 s)"``: a button's label with its job's expected time on this machine."""
+    from hub.ui import budget
+
+    try:
+        cost = budget.expected(declared, **dict(zip(params, values)))
+    except Exception:  # a value the declaration cannot read (an empty box while typing): no time
+        cost = None
+    if cost is None or cost.seconds < HINT_MIN_SECONDS:
+        return base
+    return f"{base} (~{budget._duration(cost.seconds)})"
+
+
+def _expected_time_hints(blocks: gr.Blocks, demo: Demo, fn_ids: Sequence[int]) -> None:
+    """Show each compute job's expected time on this machine on its button before it runs ("Invert
+    (~40 s)"), from its demo's declared budget (``Demo.budgets``, ``hub.ui.budget.expected``) and the
+    inputs the budget reads (steps, sizes): set at build time from their defaults, again when the page
+    opens (the device may be known by then) and whenever one of them changes. While the job waits,
+    Gradio's status line shows its place in the queue. Called inside the tab: Gradio attaches an event
+    defined in another tab to nothing."""
+    from hub.ui import budget
+
+    budgets = {f"{_api_prefix(demo.plugin)}_{action}": declared for action, declared in demo.budgets.items()}
+    for fn in [blocks.fns[i] for i in fn_ids]:
+        declared = budgets.get(fn.api_name) if isinstance(fn.api_name, str) else None
+        if fn.fn is None or fn.concurrency_id not in COMPUTE_GROUPS or declared is None:
+            continue
+        names = list(fn.input_parameter_names or [])
+        params = [name for name in budget._declared_params(declared) if name in names]
+        inputs = [fn.inputs[names.index(name)] for name in params]
+        buttons = [blocks.blocks[block_id] for block_id, _ in fn.targets
+                   if isinstance(blocks.blocks.get(block_id), gr.Button) and isinstance(blocks.blocks[block_id].value, str)]
+        for button in buttons:
+            base = button.value
+            button.value = _timed_label(base, declared, params, [getattr(b, "value", None) for b in inputs])
+
+            def relabel(*values: Any, base: str = base, declared: Any = declared, params: list = params) -> Any:
+                return gr.update(value=_timed_label(base, declared, params, values))
+
+            relabel._ganhub_stop = True  # type: ignore[attr-defined]  # a label, not a job: not wrapped
+            changes = [b.change for b in inputs if hasattr(b, "change")]
+            if changes:
+                gr.on(changes, relabel, inputs=inputs, outputs=button, api_visibility="private",
+                      show_progress="hidden", preprocess=False, trigger_mode="always_last",
+                      concurrency_id=HINT_CONCURRENCY_ID, concurrency_limit=None)
+            blocks.load(relabel, inputs=inputs, outputs=button, api_visibility="private", show_progress="hidden",
+                        preprocess=False, concurrency_id=HINT_CONCURRENCY_ID, concurrency_limit=None)
 
 
 def _stoppable_handlers(blocks: gr.Blocks) -> None:

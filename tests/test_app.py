@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 
 import gradio as gr
@@ -323,3 +324,34 @@ def test_stop_ends_a_job_at_its_next_module_call_and_frees_the_queue():
             # the heavy queue (one slot) is free: a short job runs to its end
             assert client.predict(3, api_name=api_name) == "done"
         assert request_stop(client.session_hash) == 0  # nothing left running
+
+
+class _BudgetedSlowTab(_SlowTab):
+    """The slow tab with a declared budget: 0.02 s a step on the reference machine."""
+
+    name = "slowb"
+
+    @hookimpl
+    def register_demos(self, register):
+        from hub.api import steps_budget
+
+        def build(ctx):
+            steps = gr.Number(2000, label="Steps")
+            out = gr.Textbox(label="Progress")
+            run = gr.Button("Run")
+            run.click(_slow_steps, steps, out, api_name=ctx.api_name("steps"), concurrency_id=ctx.heavy_concurrency_id)
+
+        register(Demo("slowb-demo", "Slow", build, heavy=True, budgets={"steps": steps_budget(steps=0.02)}))
+
+
+def test_a_compute_job_shows_its_expected_time_on_its_button_before_it_runs(monkeypatch):
+    monkeypatch.setenv("GANHUB_DEVICE", "cpu")
+    app = make_app([_BudgetedSlowTab()])
+    assert not app.ganhub.errors
+    [button] = [b for b in app.blocks.values() if isinstance(b, gr.Button) and str(b.value).startswith("Run")]
+    # 2,000 steps x 0.02 s on the reference machine (this one, on a CPU), plus the handler's start
+    assert re.fullmatch(r"Run \(~4\d s\)", button.value), button.value
+    relabels = [fn for fn in app.fns.values() if fn.concurrency_id == "ganhub-hint"]
+    assert relabels and all(fn.api_visibility == "private" and not fn.preprocess for fn in relabels)
+    assert relabels[0].fn(100000)["value"] == "Run (~33 min)"  # the steps box changed
+    assert relabels[0].fn(10)["value"] == "Run"  # under 5 s: no time shown
