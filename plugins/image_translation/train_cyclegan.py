@@ -53,6 +53,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--init-from-embedded", action="store_true",
                    help="a run with no checkpoint starts G and F from the shipped weights (discriminators and pools fresh)")
     p.add_argument("--export", action="store_true", help="write the embedded weights, cards and grid from the latest checkpoint")
+    p.add_argument("--domain-classifier", type=Path, default=None,
+                   help="with --export: a saved evaluate.DomainClassifier (safetensors) instead of training it again")
     return p.parse_args(list(argv))
 
 
@@ -200,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.export:
         from plugins.image_translation.export import export_cyclegan
 
-        return export_cyclegan(args.out)
+        return export_cyclegan(args.out, args.domain_classifier)
     return train(args)
 
 
