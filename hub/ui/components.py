@@ -10,6 +10,9 @@ from hub.api import INTERFACE_LATENT_GENERATOR
 #: (the downloaded PNG keeps the true size).
 PREVIEW_SIZE = 256
 FAST, PAPER = "Fast (default, fits < 60 s on CPU)", "Paper (slow)"
+#: Brush radius in image pixels for painting on the 64 px models' pictures: about an eye (Gradio's own
+#: default covers a whole 64 px face).
+FINE_BRUSH_PX = 3
 
 
 def model_dropdown(ctx, interface: str = INTERFACE_LATENT_GENERATOR, label: str = "Generator") -> gr.Dropdown:
@@ -49,11 +52,12 @@ def png(img, name: str) -> str:
     return save_png(img, name)
 
 
-def mask_editor(label: str, brush_colours=("#ff00ff",)) -> gr.ImageEditor:
-    """An editor whose painted layers' alpha is the mask (RGBA, PIL)."""
+def mask_editor(label: str, brush_colours=("#ff00ff",), brush_px: int | None = None) -> gr.ImageEditor:
+    """An editor whose painted layers' alpha is the mask (RGBA, PIL). ``brush_px``: the brush radius in
+    image pixels (``FINE_BRUSH_PX`` for 64 px pictures); None: Gradio's own, scaled to the picture."""
+    brush = gr.Brush(colors=list(brush_colours), color_mode="defaults", default_size=brush_px or "auto")
     return gr.ImageEditor(label=label, type="pil", image_mode="RGBA", height=320, format="png",
-                          sources=("upload", "clipboard"), layers=False, transforms=(),
-                          brush=gr.Brush(colors=list(brush_colours), color_mode="defaults"))
+                          sources=("upload", "clipboard"), layers=False, transforms=(), brush=brush)
 
 
 def steps_slider(value: int, label: str, maximum: int = 2000, step: int = 10) -> gr.Slider:
@@ -88,5 +92,8 @@ def intro(lead: str, about: str = "", paper: str | None = None) -> None:
 
 
 def before_after(label: str = "Before / after") -> gr.ImageSlider:
-    """A before/after slider for actions that change an image; feed it ``(show(before), show(after))``."""
-    return gr.ImageSlider(label=label, type="pil", format="png", height=PREVIEW_SIZE + 64)
+    """A before/after slider for actions that change an image; feed it ``(show(before), show(after))``.
+    ``max_height`` keeps the whole picture in view (without it Gradio 6 fills the box's width and crops
+    the picture's top and bottom)."""
+    height = PREVIEW_SIZE + 64
+    return gr.ImageSlider(label=label, type="pil", format="png", height=height, max_height=height)

@@ -21,6 +21,12 @@ carries a delta (tuned copies are cached, so a slider does not copy the network 
 ``write_edit(G, latent, model, name)`` writes an edited latent; when ``G`` came from a PTI file the
 delta goes along, so an edit of a tuned image stays tuned in the next tab.
 
+A tab that edits pictures (rather than latents) meets the session in two places: ``start_from(ctx,
+model, latent, image, what)`` says whether an edit starts from the tab's latent (only when the picture
+is that latent's own image: a picture uploaded since is embedded afresh), and ``latent_to_inputs``
+puts a latent's image into the tab's pictures when the latent came from elsewhere (a result of the
+tab itself, tagged ``tab=`` in its metadata, leaves the pictures being edited alone).
+
 The history itself is plain data (``new_session``, ``push``, ``current``, ``undo`` on a dict), tested
 without a browser. ``HISTORY`` entries are kept; the files live in result folders, which are swept
 after ``GANHUB_OUTPUT_MINUTES`` (an hour by default), so an entry whose file is gone is dropped.
@@ -36,8 +42,10 @@ from typing import Any
 
 import gradio as gr
 
+from hub.ui.inputs import generator, need
+
 __all__ = ["HISTORY", "new_session", "push", "current", "undo", "describe", "session_state", "session_row",
-           "open_latent", "write_edit"]
+           "open_latent", "write_edit", "editor_value", "latent_image", "start_from", "latent_to_inputs"]
 
 #: How many latents the session remembers (Undo goes back this far).
 HISTORY = 10
@@ -228,3 +236,65 @@ def _carry_delta(source: str, dest: str) -> None:
     tmp = Path(dest).with_name(f".{Path(dest).name}.tmp")
     save_file(tensors, str(tmp), metadata=meta)
     tmp.replace(dest)
+
+
+# ------------------------------------------------------------------------------ a latent in a picture-editing tab
+
+
+def editor_value(background: Any, layer: str | None = None) -> dict:
+    """A ``gr.ImageEditor`` value: ``background`` (path or PIL) with one painted layer (a path) or none."""
+    return {"background": background, "layers": [layer] if layer else [], "composite": None}
+
+
+def latent_image(G: Any, latent: dict) -> Any:
+    """The picture (PIL, true size) that ``latent`` ({"ws", "noise"}) draws through ``G``: one forward
+    pass, never interrupted by a Stop (it shows the result a Stop kept)."""
+    import torch
+
+    from hub.images import to_pil
+    from hub.nn.stop import suspended
+
+    with torch.no_grad(), suspended():
+        noise = latent.get("noise")
+        out = G.synthesis(latent["ws"], noise=None if noise is None else list(noise))
+    return to_pil((out[0] if isinstance(out, tuple) else out).clamp(-1, 1))
+
+
+def _same_picture(G: Any, image: Any, drawn: Any) -> bool:
+    """Whether ``image`` is ``drawn`` (a latent's image), up to resizing and 8-bit rounding: under one
+    grey level apart on average at the generator's resolution."""
+    from hub.images import to_tensor
+
+    size = int(G.resolution)
+    return bool((to_tensor(image, size=size) - to_tensor(drawn, size=size)).abs().mean() < 2 / 255)
+
+
+def start_from(ctx: Any, model: str, latent: str | None, image: Any, what: str) -> tuple[Any, dict | None, Any]:
+    """(generator, latent {"ws", "noise"} to start from or None, the picture to edit) of an edit. The latent
+    is the start when ``image`` is empty (its picture is edited) or is the latent's own picture; a
+    picture uploaded since is embedded afresh. A PTI latent comes with its tuned generator
+    (``open_latent``). ``what`` names the picture in the error when both are empty."""
+    G = generator(ctx, model)
+    if not latent:
+        return G, None, need(image, what)
+    found, G = open_latent(G, latent, "")
+    start = {"ws": found["ws"], "noise": found["noise"]}
+    drawn = latent_image(G, start)
+    if image is None:
+        return G, start, drawn
+    return G, (start if _same_picture(G, image, drawn) else None), image
+
+
+def latent_to_inputs(ctx: Any, model: str, latent: str | None, n_images: int, n_editors: int, tab: str) -> tuple:
+    """The latent's picture into a tab's ``n_images`` image inputs and ``n_editors`` editors' backgrounds,
+    when the latent came from elsewhere (the session row, an upload); a result of the tab itself
+    (``tab`` in its metadata, as ``write_edit(..., tab=tab)`` writes it) or no latent leaves the
+    pictures being edited as they are."""
+    keep = tuple(gr.update() for _ in range(n_images + n_editors))
+    if not latent:
+        return keep
+    found, G = open_latent(generator(ctx, model), latent, "")
+    if found["meta"].get("tab") == tab:
+        return keep
+    drawn = latent_image(G, {"ws": found["ws"], "noise": found["noise"]})
+    return (drawn,) * n_images + tuple(editor_value(drawn) for _ in range(n_editors))

@@ -25,7 +25,7 @@ import gradio as gr
 
 from hub.ui.components import show
 
-__all__ = ["stream", "stop_button", "stoppable", "request_stop", "STOP_CONCURRENCY_ID"]
+__all__ = ["stream", "stop_button", "stoppable", "request_stop", "STOP_CONCURRENCY_ID", "finished", "with_before"]
 
 #: The Stop buttons' own concurrency group: a Stop never queues behind the job it stops.
 STOP_CONCURRENCY_ID = "ganhub-stop"
@@ -193,3 +193,20 @@ def stream(gen: Iterator, progress, finish: Callable[[Any], tuple], n_extra: int
     with suspended():  # finishing (a render, a PNG) must not be stopped half-way
         out = finish(run.result)
     yield out
+
+
+def finished(res: Any, note: str) -> str:
+    """The status line of a run's result: "done · note", or after a Stop, that the partial result is kept
+    (``res.extras["stopped"]``, set by the run)."""
+    if res.extras.get("stopped"):
+        return f"**Stopped**: the result so far is kept · {note}"
+    return f"done · {note}"
+
+
+def with_before(before: Any, updates: Iterator[tuple]) -> Iterator[tuple]:
+    """``stream``'s yields with each preview (a PIL image first in the tuple) paired with ``before``, for a
+    before/after slider (``hub.ui.before_after``); other yields pass as they are."""
+    from PIL import Image
+
+    for out in updates:
+        yield ((before, out[0]) if isinstance(out[0], Image.Image) else out[0], *out[1:])

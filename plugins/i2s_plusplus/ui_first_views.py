@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
+from hub.ui import quiet_progress as _quiet
+
 #: Steps per stage of a first view: enough to show what the action does, not its quality.
 STEPS = 10
 NOTE = f"*Example, run with {STEPS} steps per stage; press the button for the full run.* "
-
-
-def _quiet(*_, **__) -> None:
-    """A progress callback that shows nothing (no request is listening)."""
 
 
 def _last(gen, has_latent: bool = True) -> tuple:

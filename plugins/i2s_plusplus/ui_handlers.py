@@ -13,9 +13,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from hub.ui import editor_mask, generator, need, png, related_model, show, stream, write_edit
+from hub.ui import (editor_mask, finished, generator, need, png, related_model, show, start_from, stream, with_before,
+                    write_edit)
+from hub.ui import editor_value  # noqa: F401  (the sub-tabs' examples use h.editor_value)
 from plugins.i2s_plusplus import defaults
-from plugins.i2s_plusplus.ui_latent import TAB, editor_value, start_from  # noqa: F401  (editor_value: for the sub-tabs)
+from plugins.i2s_plusplus.ui_latent import TAB
 
 EXAMPLES = Path(__file__).parent / "examples"
 
@@ -29,20 +31,6 @@ def _api():
 
 def example(name: str) -> str:
     return str(EXAMPLES / name)
-
-
-def finished(res, note: str) -> str:
-    if res.extras.get("stopped"):
-        return f"**Stopped**: the result so far is kept · {note}"
-    return f"done · {note}"
-
-
-def with_before(before, updates):
-    """``hub.ui.stream``'s yields with each preview paired with ``before`` for the before/after slider."""
-    from PIL import Image
-
-    for out in updates:
-        yield ((before, out[0]) if isinstance(out[0], Image.Image) else out[0], *out[1:])
 
 
 def edit_outputs(G, model: str, before, res, name: str, note: str, tab: str = TAB) -> tuple:

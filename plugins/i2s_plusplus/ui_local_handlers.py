@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from hub.ui import editor_mask, need, parse_indices, png, related_model, show, stream
+from hub.ui import editor_mask, finished, need, parse_indices, png, related_model, show, start_from, stream, with_before
 from plugins.i2s_plusplus.defaults import APP_STEPS, EMBED_STEPS, SCRIBBLE_NOISE_STEPS
-from plugins.i2s_plusplus.ui_handlers import _api, edit_outputs, finished, start_from, with_before
+from plugins.i2s_plusplus.ui_handlers import _api, edit_outputs
 
 
 def scribbles(ctx, model: str, photo, rows: str = "", embed_steps: float = EMBED_STEPS, w_steps: float = APP_STEPS,

@@ -6,11 +6,11 @@ import functools
 
 import gradio as gr
 
-from hub.ui import steps_slider
+from hub.ui import editor_value, steps_slider
 from plugins.i2s_plusplus import defaults
 from plugins.i2s_plusplus import ui_first_views as fv
 from plugins.i2s_plusplus import ui_local_handlers as lh
-from plugins.i2s_plusplus.ui_handlers import editor_value, example
+from plugins.i2s_plusplus.ui_handlers import example
 from plugins.i2s_plusplus.ui_subtabs import PALETTE, buttons, editor, image, results, steps, weights, wire
 
 EMBED_LABEL = "Embedding steps (from the encoder when the model has one; paper: not given)"

@@ -7,40 +7,22 @@ import functools
 
 import gradio as gr
 
-from hub.ui import PREVIEW_SIZE, before_after, first_view, mask_editor, step_preset, steps_slider, stop_button
+from hub.ui import (FINE_BRUSH_PX, PREVIEW_SIZE, before_after, bind, first_view, mask_editor, step_preset,
+                    steps_slider, stop_button)
 from plugins.i2s_plusplus import defaults
 from plugins.i2s_plusplus import ui_first_views as fv
 from plugins.i2s_plusplus import ui_handlers as h
 
-#: Brush radius in image pixels: about an eye at 64 px (Gradio's own default, 25, covers a whole 64 px face).
-BRUSH_PX = 3
 PALETTE = ["#e53935", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#000000", "#ffffff", "#6d4c41"]
-
-
-def bind(ctx, fn):
-    """``fn`` with the tab's context bound, keeping its name and docstring (the API / MCP description)."""
-    bound = functools.partial(fn, ctx)
-    bound.__doc__, bound.__name__ = fn.__doc__, fn.__name__
-    return bound
 
 
 def editor(label: str, colours=("#ff00ff",)) -> gr.ImageEditor:
     """``hub.ui.mask_editor`` with a brush sized for 64 px images."""
-    ed = mask_editor(label, colours)
-    ed.brush = gr.Brush(colors=list(colours), color_mode="defaults", default_size=BRUSH_PX)
-    return ed
+    return mask_editor(label, colours, brush_px=FINE_BRUSH_PX)
 
 
 def image(label: str) -> gr.Image:
     return gr.Image(label=label, type="pil", image_mode="RGB", height=PREVIEW_SIZE)
-
-
-def fitted_slider(label: str) -> gr.ImageSlider:
-    """``hub.ui.before_after`` with the whole picture in view (without ``max_height`` Gradio 6 fills the
-    box's width and crops the picture's top and bottom)."""
-    slider = before_after(label)
-    slider.max_height = slider.height
-    return slider
 
 
 def buttons(label: str):
@@ -51,7 +33,7 @@ def buttons(label: str):
 def results(*extra_labels: str) -> list:
     """The result column: before/after slider, status, PNG, then small extra images."""
     with gr.Column():
-        out = [fitted_slider("before | after"), gr.Markdown(), gr.File(label="Result (PNG, true size)")]
+        out = [before_after("before | after"), gr.Markdown(), gr.File(label="Result (PNG, true size)")]
         if extra_labels:
             with gr.Row():
                 out += [gr.Image(label=x, format="png", type="pil", height=160) for x in extra_labels]

@@ -10,9 +10,8 @@ import functools
 
 import gradio as gr
 
-from hub.ui import (PREVIEW_SIZE, first_view, intro, model_dropdown, session_row, step_preset,
-                    stop_button)
-from plugins.i2s_plusplus.ui_subtabs import BRUSH_PX, bind, fitted_slider
+from hub.ui import (FINE_BRUSH_PX, PREVIEW_SIZE, before_after, bind, editor_value, first_view, intro, mask_editor,
+                    model_dropdown, quiet_progress, session_row, step_preset, stop_button)
 from plugins.inpainting import ui_handlers as h
 
 LEAD = ("**Paint over part of a picture and the generator fills it in**: a missing eye, a scratch, a covered "
@@ -45,15 +44,13 @@ def build(ctx) -> None:
     session_row(model, latent, "Inpainting")
     with gr.Row():
         with gr.Column():
-            editor = gr.ImageEditor(label="Picture: paint the hole (or upload a PNG with a transparent hole)",
-                                    type="pil", image_mode="RGBA", height=320, format="png",
-                                    sources=("upload", "clipboard"), layers=False, transforms=(),
-                                    brush=gr.Brush(colors=["#ff00ff"], color_mode="defaults", default_size=BRUSH_PX))
+            editor = mask_editor("Picture: paint the hole (or upload a PNG with a transparent hole)",
+                                 brush_px=FINE_BRUSH_PX)
             w_steps, n_steps, advanced, (n_var, init_range, baseline, start, seed) = _advanced(defaults)
             with gr.Row():
                 go, var_btn, stop_btn = gr.Button("Inpaint", variant="primary"), gr.Button("Variations"), gr.Button("Stop")
         with gr.Column():
-            slider, status = fitted_slider("hole | fill"), gr.Markdown()
+            slider, status = before_after("hole | fill"), gr.Markdown()
             classical = gr.Image(label="OpenCV baseline", format="png", type="pil", height=PREVIEW_SIZE // 2 + 32)
             gallery = gr.Gallery(label="Variations", columns=4, height=200, format="png")
             out_file = gr.File(label="Result (PNG, true size)")
@@ -97,9 +94,7 @@ def _advanced(defaults):
 
 def _first_view(ctx, model: str, example: str) -> tuple:
     """The first example filled with a short run: (editor value, slider, status, baseline, PNG)."""
-    from plugins.i2s_plusplus.ui_first_views import _quiet
-
-    value = {"background": example, "layers": [], "composite": None}
-    *_, last = h.inpaint(ctx, model, value, FIRST_VIEW_STEPS, FIRST_VIEW_STEPS, progress=_quiet)
+    value = editor_value(example)
+    *_, last = h.inpaint(ctx, model, value, FIRST_VIEW_STEPS, FIRST_VIEW_STEPS, progress=quiet_progress)
     pair, status, classical, png, _latent = last
     return value, pair, NOTE + status, classical, png

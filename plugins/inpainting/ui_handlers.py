@@ -14,9 +14,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from hub.ui import parse_indices, png, related_model, show, stream, write_edit
-from plugins.i2s_plusplus.ui_handlers import finished, with_before
-from plugins.i2s_plusplus.ui_latent import latent_to_inputs, start_from
+from hub.ui import (finished, latent_to_inputs, parse_indices, png, related_model, show, start_from, stream, with_before,
+                    write_edit)
 from plugins.inpainting import defaults
 
 EXAMPLES = Path(__file__).parent / "examples"
