@@ -240,3 +240,36 @@ def test_the_checks_catch_what_they_are_for(tmp_path, files, expected):
     found = {"cycle": bool(cycles(graph)), "upward": bool(upward_imports(graph)), "benchmarks": bool(benchmarks),
              "thin CLI": bool(benchmark_offences(tmp_path))}
     assert [kind for kind, hit in found.items() if hit] == [expected]
+
+
+def cross_tab_imports(graph: dict[str, set[str]]) -> list[str]:
+    """A plugin's tab module (``plugins.<a>.ui*``) importing another plugin's tab module: what two tabs
+    share belongs in the tab kit, ``hub.ui``."""
+    def tab_of(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) >= 3 and parts[0] == "plugins" and parts[2].startswith("ui") else None
+
+    return [f"{module} imports {dep}" for module, deps in sorted(graph.items()) for dep in sorted(deps)
+            if tab_of(module) and tab_of(dep) and tab_of(dep) != tab_of(module)]
+
+
+def test_no_tab_imports_another_plugins_tab():
+    graph, _ = dependency_graph()
+    assert cross_tab_imports(graph) == []
+
+
+@pytest.mark.parametrize("text,caught", [
+    ("def first():\n    from plugins.y.ui_subtabs import bind\n", True),  # deferred, as the inpainting tab had it
+    ("from plugins.y import ui_handlers as h\n", True),
+    ("from plugins.x.ui_handlers import read\nfrom plugins.y.api import render\nfrom hub.ui import bind\n", False),
+])
+def test_the_cross_tab_check_catches_a_tab_importing_another(tmp_path, text, caught):
+    """Its own plugin's tab modules, another plugin's API and the kit are fine; another plugin's tab is not."""
+    files = {"hub/__init__.py": "", "hub/ui/__init__.py": "", "plugins/__init__.py": "", "plugins/x/__init__.py": "",
+             "plugins/x/ui_handlers.py": "", "plugins/x/ui.py": text, "plugins/y/__init__.py": "",
+             "plugins/y/api.py": "", "plugins/y/ui_subtabs.py": "", "plugins/y/ui_handlers.py": ""}
+    for rel, body in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(body)
+    graph, _ = dependency_graph(tmp_path)
+    assert bool(cross_tab_imports(graph)) is caught, cross_tab_imports(graph)
