@@ -13,8 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from hub.ui import (PREVIEW_SIZE, load_slot, loss_frame, open_latent, parse_rows, related_model, show, user_error,
-                    write_edit, write_latent)
+from hub.ui import load_slot, loss_frame, related_model, show, user_error, write_latent
 from hub.ui import generator as get_generator
 
 EXAMPLES = Path(__file__).parent / "examples"
