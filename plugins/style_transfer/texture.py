@@ -117,6 +117,8 @@ def efros_leung(
     bank_sq = (bank ** 2 * weights).sum(1)
     rs = np.random.RandomState(seed)
     out = centres[rs.randint(0, len(centres), size=h * w)].reshape(h, w, 3).copy()  # white noise from the sample
+    from hub.nn.stop import check_stop
+
     t0, done = time.time(), 0
     # pass 1 reads wrapped-around noise in the first rows' neighbourhoods; pass 2 (Wei & Levoy)
     # revisits every pixel with a fully synthesised neighbourhood and removes that seam of noise
@@ -130,6 +132,7 @@ def efros_leung(
             candidates = np.flatnonzero(d <= best + eps * spread + 1e-7)
             out[y, x] = centres[candidates[rs.randint(len(candidates))]]
         done += 1
+        check_stop()  # no torch module runs here: Stop is checked once a row (hub.nn.stop)
         if done % every_rows == 0 or done == h * passes:
             yield done, Image.fromarray((out * 255).round().clip(0, 255).astype(np.uint8)), {
                 "rows": done, "of": h * passes, "seconds": time.time() - t0}
