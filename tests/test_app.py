@@ -278,7 +278,10 @@ def _slow_plain(steps: float = 2000) -> str:
 
 
 class _SlowTab:
-    name = "slow"
+    """A heavy tab with a streaming and a plain slow job, and a Stop for both; ``budgets`` as Demo's."""
+
+    def __init__(self, name: str = "slow", budgets=None) -> None:
+        self.name, self.budgets = name, budgets or {}
 
     @hookimpl
     def register_demos(self, register):
@@ -293,7 +296,7 @@ class _SlowTab:
                                   concurrency_id=ctx.heavy_concurrency_id)
             stop_button(stop, ev, ev2)
 
-        register(Demo("slow-demo", "Slow", build, heavy=True))
+        register(Demo(f"{self.name}-demo", "Slow", build, heavy=True, budgets=self.budgets))
 
 
 def _wait_for_job(session: str, timeout: float = 30.0) -> None:
@@ -326,29 +329,13 @@ def test_stop_ends_a_job_at_its_next_module_call_and_frees_the_queue():
         assert request_stop(client.session_hash) == 0  # nothing left running
 
 
-class _BudgetedSlowTab(_SlowTab):
-    """The slow tab with a declared budget: 0.02 s a step on the reference machine."""
-
-    name = "slowb"
-
-    @hookimpl
-    def register_demos(self, register):
-        from hub.api import steps_budget
-
-        def build(ctx):
-            steps = gr.Number(2000, label="Steps")
-            out = gr.Textbox(label="Progress")
-            run = gr.Button("Run")
-            run.click(_slow_steps, steps, out, api_name=ctx.api_name("steps"), concurrency_id=ctx.heavy_concurrency_id)
-
-        register(Demo("slowb-demo", "Slow", build, heavy=True, budgets={"steps": steps_budget(steps=0.02)}))
-
-
 def test_a_compute_job_shows_its_expected_time_on_its_button_before_it_runs(monkeypatch):
+    from hub.api import steps_budget
+
     monkeypatch.setenv("GANHUB_DEVICE", "cpu")
-    app = make_app([_BudgetedSlowTab()])
+    app = make_app([_SlowTab("slowb", budgets={"steps": steps_budget(steps=0.02)})])  # 0.02 s a step
     assert not app.ganhub.errors
-    [button] = [b for b in app.blocks.values() if isinstance(b, gr.Button) and str(b.value).startswith("Run")]
+    [button] = [b for b in app.blocks.values() if isinstance(b, gr.Button) and str(b.value).startswith("Run (")]
     # 2,000 steps x 0.02 s on the reference machine (this one, on a CPU), plus the handler's start
     assert re.fullmatch(r"Run \(~4\d s\)", button.value), button.value
     relabels = [fn for fn in app.fns.values() if fn.concurrency_id == "ganhub-hint"]
