@@ -142,7 +142,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n-noto", type=int, default=10)
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--pivot-steps", type=int, default=30)
-    ap.add_argument("--lr", type=float, default=1e-3, help="tuning lr (paper 3e-4 over 350 steps)")
+    ap.add_argument("--lr", type=float, default=2e-3, help="tuning lr (paper 3e-4 over 350 steps)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
