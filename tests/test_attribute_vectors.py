@@ -138,6 +138,12 @@ def test_tab_builds_without_shipped_directions(tab_app):
     names = {dep.get("api_name") for dep in app.config["dependencies"]}
     for action in ("sample", "invert", "apply", "direction_from_sets", "labelfree_row"):
         assert f"attribute_vectors_{action}" in names
+    from plugins.attribute_vectors.ui_handlers import MAX_SLIDERS
+
+    pool = [c["props"] for c in app.config["components"]
+            if c["type"] == "slider" and (c["props"].get("label") or "").startswith(("d", "custom"))]
+    assert len(pool) == MAX_SLIDERS + 1  # the direction sliders and the custom one, all +-3 sigma
+    assert all((p["minimum"], p["maximum"]) == (-3, 3) for p in pool)
 
 
 # ------------------------------------------------------------------------------ sigma scale, label-free

@@ -29,6 +29,7 @@ import torch
 
 from hub.nn import inversion as inv
 from hub.nn import latents as lat
+from plugins.attribute_vectors.defaults import SLIDER_SIGMAS
 from plugins.attribute_vectors.directions import load_directions, save_directions
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "row_along",
 ]
 
-SLIDER_SIGMAS = 3.0  # sliders span +- this many standard deviations (as hub.nn.directions.SLIDER_SIGMAS)
 ALONG_SIGMAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)  # the row of images along one direction
 LABELFREE_METHODS = ("sefa", "ganspace")
 

@@ -10,6 +10,7 @@ import gradio as gr
 
 import hub.ui as kit
 from plugins.attribute_vectors import ui_handlers as h
+from plugins.attribute_vectors.defaults import SLIDER_SIGMAS as S
 
 EXAMPLES = Path(__file__).parent / "examples"
 LEAD = ("**Change one thing about a face: skin tone, hair, a smile, or a direction the model found by itself.** "
@@ -52,9 +53,9 @@ def build_sliders(ctx, ui, names: list[str]) -> None:
     ui.sliders = []
     with gr.Group():
         for i in range(h.MAX_SLIDERS):
-            ui.sliders.append(gr.Slider(-3, 3, value=0, step=0.1, label=names[i] if i < len(names) else f"d{i}",
+            ui.sliders.append(gr.Slider(-S, S, value=0, step=0.1, label=names[i] if i < len(names) else f"d{i}",
                                         visible=i < len(names)))
-    ui.custom_alpha = gr.Slider(-3, 3, value=0, step=0.1, label="custom (your direction, below)")
+    ui.custom_alpha = gr.Slider(-S, S, value=0, step=0.1, label="custom (your direction, below)")
     with gr.Row():
         ui.layers = gr.Radio(["all", "coarse", "middle", "fine"], value="all", label="Rows that move")
         ui.rows = gr.Textbox(label="…or rows (e.g. 4-9)")
