@@ -374,6 +374,23 @@ def test_cyclegan_trainer_is_unpaired_seeded_and_resumes_as_one_run(tmp_path, ti
     assert same <= 2
 
 
+def test_cyclegan_d_warmup_steps_leave_the_generators_alone(tmp_path, tiny_data):
+    from safetensors.torch import load_file
+
+    from hub.training import latest_checkpoint
+    from plugins.image_translation.train_cyclegan import main
+
+    tiny = ["--ngf", "4", "--ndf", "4", "--blocks", "1", "--batch", "2", "--pool", "3", "--threads", "1"]
+    assert main(["--steps", "0", "--out", str(tmp_path / "a")] + tiny) == 0
+    assert main(["--steps", "2", "--d-warmup", "2", "--out", str(tmp_path / "b")] + tiny) == 0
+    a, b = latest_checkpoint(tmp_path / "a"), latest_checkpoint(tmp_path / "b")
+    for name in ("G", "F"):
+        before, after = load_file(str(a / f"{name}.safetensors")), load_file(str(b / f"{name}.safetensors"))
+        assert all(torch.equal(before[k], after[k]) for k in before)
+    d0, d1 = load_file(str(a / "D_X.safetensors")), load_file(str(b / "D_X.safetensors"))
+    assert any(not torch.equal(d0[k], d1[k]) for k in d0)
+
+
 def test_cyclegan_warm_start_loads_both_generators_from_a_shipped_file(tmp_path):
     from safetensors.torch import save_file
 

@@ -50,6 +50,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--beta1", type=float, default=0.5)
     p.add_argument("--decay-from", type=float, default=0.5)
     p.add_argument("--resolution", type=int, default=64)
+    p.add_argument("--d-warmup", type=int, default=0,
+                   help="the first N steps update only the discriminators (for a warm start, whose fresh "
+                        "discriminators would otherwise let the cycle and identity terms pull G and F back)")
     p.add_argument("--init-from-embedded", action="store_true",
                    help="a run with no checkpoint starts G and F from the shipped weights (discriminators and pools fresh)")
     p.add_argument("--export", action="store_true", help="write the embedded weights, cards and grid from the latest checkpoint")
@@ -128,7 +131,8 @@ def train(args) -> int:
     config = {"G": G.config, "F": F_.config, "D_X": D_X.config, "D_Y": D_Y.config, "batch": args.batch,
               "lambda_cycle": args.lambda_cycle, "lambda_identity": args.lambda_identity, "pool": args.pool,
               "lr": args.lr, "betas": list(betas), "steps": args.steps, "decay_from": args.decay_from, "seed": args.seed,
-              "resolution": args.resolution, "train_images": {"X": int(len(xs)), "Y": int(len(ys))}}
+              "resolution": args.resolution, "train_images": {"X": int(len(xs)), "Y": int(len(ys))},
+              "d_warmup": args.d_warmup}
     try:
         run = resume_run(out, modules, optimizers, steps=args.steps, config=config, networks=("G", "F", "D_X", "D_Y"),
                          fresh=args.fresh)
@@ -168,18 +172,23 @@ def train(args) -> int:
                 group["lr"] = lr
         x, _ = domain_batch(xs, step, args.seed, 0, args.batch)
         y, _ = domain_batch(ys, step, args.seed, 1, args.batch)
-        # generators: adversarial + cycle + identity; the discriminators do not learn here
-        for p in list(D_X.parameters()) + list(D_Y.parameters()):
-            p.requires_grad_(False)
-        fake_y, fake_x = G(x), F_(y)
-        rec_x, rec_y = F_(fake_y), G(fake_x)
-        adv_g, adv_f = gan(D_Y(fake_y), True), gan(D_X(fake_x), True)
-        cyc = l1(rec_x, x) + l1(rec_y, y)
-        idt = l1(G(y), y) + l1(F_(x), x) if lam_id > 0 else torch.zeros(())
-        loss_g = adv_g + adv_f + lam * cyc + lam_id * idt
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        if step >= args.d_warmup:  # generators: adversarial + cycle + identity; the discriminators do not learn here
+            for p in list(D_X.parameters()) + list(D_Y.parameters()):
+                p.requires_grad_(False)
+            fake_y, fake_x = G(x), F_(y)
+            rec_x, rec_y = F_(fake_y), G(fake_x)
+            adv_g, adv_f = gan(D_Y(fake_y), True), gan(D_X(fake_x), True)
+            cyc = l1(rec_x, x) + l1(rec_y, y)
+            idt = l1(G(y), y) + l1(F_(x), x) if lam_id > 0 else torch.zeros(())
+            loss_g = adv_g + adv_f + lam * cyc + lam_id * idt
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+        else:  # --d-warmup: fresh discriminators learn the (fixed, warm-started) generators' fakes first
+            with torch.no_grad():
+                fake_y, fake_x = G(x), F_(y)
+                adv_g, adv_f = gan(D_Y(fake_y), True), gan(D_X(fake_x), True)
+                cyc = idt = torch.zeros(())
         for p in list(D_X.parameters()) + list(D_Y.parameters()):
             p.requires_grad_(True)
         # discriminators: real -> 1, pooled fakes -> 0, halved
