@@ -297,3 +297,12 @@ def test_a_space_converts_its_pinned_pickles_at_start_up_and_says_so(hub, tmp_pa
     assert "Converted 'stylegan2-tiny-16'" in log and "sha256 recorded" in log
     assert any("1 of 1 pinned Hub weight(s) converted (stylegan2-tiny-16)" in n for n in ghub.notices)  # Plugins tab
     assert preload_conversions(ghub) is None  # nothing left to do at the next start
+
+
+def test_a_converter_that_fails_is_a_sentence_naming_the_weight(hub, tmp_path):
+    torch.save({"g_ema": {"not": torch.zeros(1)}}, tmp_path / "tiny.pt")  # no StyleGAN2 layers to infer
+    data = (tmp_path / "tiny.pt").read_bytes()
+    commit = hub.add_repo("someone/tiny-stylegan2").commit({"tiny.pt": data})
+    ghub = _hub_with(_TinyHubGenerator("someone/tiny-stylegan2", commit, sha(data)))
+    with pytest.raises(W.WeightUnavailable, match=r"Weight 'stylegan2-tiny-16': converting .* failed in plugins"):
+        ghub.weights.resolve("stylegan2-tiny-16")

@@ -317,6 +317,10 @@ class WeightStore:
                 log.warning("weight %s: automatic conversion not possible: %s", spec.id, exc)
                 say(f"'{spec.id}' could not be converted: {exc}")
                 return None
+            except Exception as exc:  # the converter failed on this file: a sentence, not a traceback
+                log.exception("weight %s: the converter %s failed", spec.id, spec.converter)
+                raise WeightUnavailable(f"Weight '{spec.id}': converting {_source_str(spec)} failed in "
+                                        f"{spec.converter} ({type(exc).__name__}: {exc}).", spec.id) from None
             done = f"Converted '{spec.id}' in {time.perf_counter() - t0:.0f} s: {out} (sha256 recorded)"
             log.warning("weight %s: %s", spec.id, done)
             say(done)
