@@ -9,7 +9,7 @@ which the embedded model never saw in that style. Held-out Noto emoji are the in
 Budget B per image (default 100): W+ alone = B steps from the encoder's start; W+ then noise =
 B/2 + B/2; PTI = a W+ pivot of ``--pivot-steps`` from the encoder, then B - pivot tuning steps.
 
-    python -m benchmarks.pti_quality --n 30 --n-noto 10 --budget 100 --threads 1
+    python -m benchmarks.pti_quality --n 30 --n-noto 10 --budget 100 --pivot-steps 20 --lr 2e-3 --threads 1
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--n-noto", type=int, default=10)
     ap.add_argument("--budget", type=int, default=100)
-    ap.add_argument("--pivot-steps", type=int, default=30)
+    ap.add_argument("--pivot-steps", type=int, default=20)
     ap.add_argument("--lr", type=float, default=2e-3, help="tuning lr (paper 3e-4 over 350 steps)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
