@@ -129,7 +129,7 @@ def wire(ctx, ui) -> None:
                         api_name=ctx.api_name("sample"), **heavy)
     inv = ui.invert_btn.click(kit.bind(ctx, h.invert_photo), [ui.model, ui.photo, ui.inv_steps], start,
                               api_name=ctx.api_name("invert"), **heavy)
-    ui.stop_btn.click(None, None, None, cancels=[inv], **private)
+    kit.stop_button(ui.stop_btn, inv)
     ui.latent_file.change(kit.bind(ctx, h.load_latent_file), [ui.model, ui.latent_file, ui.start_path],
                           [ui.start_img, ui.start_attrs, ui.start_path, ui.result, ui.result_attrs, ui.result_file],
                           **private, **heavy)
