@@ -273,6 +273,23 @@ def export(name: str, style_path, state: dict, export_to: Path | None = None) ->
     return dest
 
 
+def builtin_commands(name: str, cfg: dict, step: int) -> str:
+    """The card's commands for builtin ``name``: the first run's, and a continuation's when there is one."""
+    first = ("Command (the first run: one process for the four styles, one after another):\n\n"
+             "    python -m plugins.style_transfer.train_fast --builtin all --steps 400 --minutes 13 --threads 1\n")
+    init = cfg.get("init_from")
+    if not init:
+        return first + "    python -m plugins.style_transfer.train_fast --builtin all --export --metrics <quality.json>"
+    scale = cfg["loss"]["style"] / init["config"].get("loss", cfg["loss"])["style"]
+    return (first + f"\nContinued from the shipped `{init['file']}` (its step {init['steps']}, "
+            f"{init['cpu_minutes']} CPU-minutes; fresh Adam moments) to step {step}"
+            + (f", with the style weight x{scale:g}" if scale != 1 else "") + ":\n\n"
+            f"    python -m plugins.style_transfer.train_fast --builtin {name} --init-from-embedded --steps {cfg['steps']} "
+            f"--export-dir <dir> --threads 1\n"
+            f"    python -m benchmarks.fast_style_quality --styles {name} --models-dir <dir> --json <quality.json>\n"
+            f"    python -m plugins.style_transfer.train_fast --builtin {name} --export --metrics <quality.json>")
+
+
 def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "not measured") -> Path:
     """The embedded weights of builtin style ``name`` from its checkpoint, with its card and grid
     (``hub.training.export_embedded``: file + card + manifest digest). ``metrics``: the JSON that
@@ -298,11 +315,14 @@ def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "no
         f"{r['fast_seconds']:.2f} | {r['gatys_seconds']:.0f} |" for r in rows) or "| not measured | | | | | | | | |"
     verdict = ("not measured" if not summary else
                "meets the 1.5x bar" if summary["meets_bar"] else "**misses** the 1.5x bar")
+    loss = cfg.get("loss", LOSS)
+    loss_source = "`fast.LOSS`" if loss == LOSS else f"`fast.LOSS` with the style weight x{loss['style'] / LOSS['style']:g}"
+    commands = builtin_commands(name, cfg, state["step"])
     card = render_card(
         PLUGIN / "fast_card_template.md", weight_id=weight_id, style=name, style_title=style.title,
         style_file=f"{style.where}/{style.file}", size=cfg["size"], n_train=len(data.CONTENT_FILES),
-        vgg=vgg_source("vgg16").split(";")[0], w_content=LOSS["content"], w_style=f"{LOSS['style']:g}",
-        w_tv=LOSS["tv"], warm_start=cfg.get("warm_start_steps", 0), steps=state["step"], batch=cfg["batch"],
+        vgg=vgg_source("vgg16").split(";")[0], w_content=loss["content"], w_style=f"{loss['style']:g}",
+        w_tv=loss["tv"], loss_source=loss_source, commands=commands, warm_start=cfg.get("warm_start_steps", 0), steps=state["step"], batch=cfg["batch"],
         images=state["step"] * cfg["batch"], cpu_minutes=f"{state['cpu_seconds'] / 60:.1f}",
         wall_minutes=f"{state['wall_seconds'] / 60:.1f}", last_content=f"{last['content']:.4f}",
         last_style=f"{last['style']:.3e}", last_tv=f"{last['tv']:.4f}", quality_rows=table,
