@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from hub import load_image
+from hub.ui import bind, first_view  # the core tab kit
 
 PALETTES = ("k-means of the image", "PICO-8 (16 colours)")
 
@@ -38,6 +39,17 @@ def pixelate_handler(ctx, image, pixel_size, colors, dither, palette=PALETTES[0]
         raise gr.Error(str(exc)) from exc
 
 
+def example_picture(side: int = 192):
+    """A colourful picture drawn in code (the tab's first view; the package ships no photos)."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:side, 0:side] / (side - 1)
+    ring = np.exp(-((np.hypot(x - 0.5, y - 0.5) - 0.3) ** 2) / 0.004)
+    rgb = np.stack([x, y, 1 - x * y], -1) * (1 - ring[..., None]) + ring[..., None] * np.array([1.0, 0.85, 0.1])
+    return Image.fromarray((rgb * 255).astype(np.uint8))
+
+
 def build(ctx) -> None:
     gr.Markdown("Averages the image over square blocks, then reduces it to a small palette, found by "
                 "k-means or the shipped PICO-8 one; dithering spreads the quantisation error (Floyd–Steinberg).")
@@ -51,8 +63,11 @@ def build(ctx) -> None:
         palette = gr.Radio(list(PALETTES), value=PALETTES[0], label="Palette")
     run = gr.Button("Pixelate", variant="primary", elem_id="pixelart-run")
 
-    def handler(image, pixel_size, colors, dither, palette=PALETTES[0]):
-        return pixelate_handler(ctx, image, pixel_size, colors, dither, palette)
+    run.click(bind(ctx, pixelate_handler), [source, pixel_size, colors, dither, palette], result,
+              api_name=ctx.api_name("pixelate"), concurrency_id=ctx.heavy_concurrency_id)
 
-    run.click(handler, [source, pixel_size, colors, dither, palette], result, api_name=ctx.api_name("pixelate"),
-              concurrency_id=ctx.heavy_concurrency_id)
+    def opening():
+        picture = example_picture()
+        return picture, pixelate_handler(ctx, picture, 8, 16, False)
+
+    first_view(opening, [source, result])  # the tab opens with its example already rendered
