@@ -31,9 +31,13 @@ def full_app():
     """The app `python app.py` serves: every installed plugin (no allow/block list from the environment)."""
     import os
 
+    from hub.plugins import Hub, set_default_hub
+
     saved = {k: os.environ.pop(k) for k in ("GANHUB_PLUGINS", "GANHUB_DISABLE") if k in os.environ}
-    try:
-        return build_app()
+    try:  # a Hub of its own: an earlier test's default hub may hold an allowlist
+        hub = Hub()
+        set_default_hub(hub)
+        return build_app(hub=hub)
     finally:
         os.environ.update(saved)
 

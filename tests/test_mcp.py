@@ -72,7 +72,11 @@ def test_a_cheap_tool_answers_through_the_mcp_protocol(served):
                 assert "stylegan2_generate" in listed
                 return await session.call_tool("stylegan2_generate", {"model": "stylegan2-emoji64", "seeds": "3"})
 
-    result = anyio.run(call)
+    # In a thread of its own: a session-wide Playwright browser keeps an event loop in the main thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(anyio.run, call).result()
     assert not result.isError, result.content
     kinds = [item.type for item in result.content]
     assert "image" in kinds or any("png" in getattr(item, "text", "") for item in result.content), kinds

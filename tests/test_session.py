@@ -88,12 +88,12 @@ def test_send_changes_the_state_so_every_tab_follows(tmp_path):
     sess = SessionState(demo)
     src = tmp_path / "mine.safetensors"
     save_latent(src, torch.zeros(1, 4, 8))
-    out = asyncio.run(demo.process_api(send, [None, {"path": str(src), "meta": {"_type": "gradio.FileData"}}, "g1"],
-                                       state=sess))
+    out = _run(demo.process_api(send, [None, {"path": str(src), "meta": {"_type": "gradio.FileData"}}, "g1"],
+                                state=sess))
     assert state._id in out["changed_state_ids"]
     assert S.current(sess[state._id])["path"] != str(src)  # the session keeps its own copy
     with pytest.raises(gr.Error):
-        asyncio.run(demo.process_api(send, [None, None, "g1"], state=SessionState(demo)))
+        _run(demo.process_api(send, [None, None, "g1"], state=SessionState(demo)))
 
 
 # ------------------------------------------------------------------------------ PTI latents across tabs
@@ -161,3 +161,12 @@ def test_a_latent_sent_from_one_tab_appears_in_the_other_in_a_browser(browser, l
     page.get_by_role("button", name="Undo").last.click()  # back to an empty session: tab two keeps its file
     page.get_by_text("Session: empty").last.wait_for()
     page.close()
+
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: a session-wide Playwright browser keeps an event loop
+    running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
