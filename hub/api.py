@@ -232,7 +232,8 @@ class DemoContext(Protocol):
     """What a tab's ``build`` receives from the app shell."""
 
     plugin: str
-    #: Gradio ``concurrency_id`` shared by every GPU/CPU-heavy event in the hub.
+    #: Gradio ``concurrency_id`` of this demo's compute events: one queue for the heavy demos (the
+    #: optimisations), another for the quick ones, so a sample never waits behind an inversion.
     heavy_concurrency_id: str
 
     def api_name(self, action: str) -> str:
