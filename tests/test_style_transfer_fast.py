@@ -132,6 +132,7 @@ def test_losses_match_gram_definition_and_teacher_uses_them():
 
 
 def test_trainer_runs_resumes_and_exports(tmp_path, monkeypatch):
+    from hub.training import latest_checkpoint
     from plugins.style_transfer import train_fast
     from plugins.style_transfer.fast_catalog import list_models, user_models
 
@@ -142,16 +143,43 @@ def test_trainer_runs_resumes_and_exports(tmp_path, monkeypatch):
             "--warm-start", "3"]
     assert train_fast.main(args + ["--steps", "2"]) == 0
     assert list((tmp_path / "train" / "fast-style").glob("_identity-4-8-8-32-1-0-3/model.safetensors"))
-    state = json.loads((tmp_path / "train" / "fast-style" / "my-style" / "state.json").read_text())
+    state = json.loads((latest_checkpoint(tmp_path / "train" / "fast-style" / "my-style") / "state.json").read_text())
     assert state["step"] == 2 and len(state["history"]) == 1
     first = (tmp_path / "fast-style" / "my-style.safetensors").read_bytes()
     assert train_fast.main(args + ["--steps", "3"]) == 0  # resumes at step 2
-    state = json.loads((tmp_path / "train" / "fast-style" / "my-style" / "state.json").read_text())
+    state = json.loads((latest_checkpoint(tmp_path / "train" / "fast-style" / "my-style") / "state.json").read_text())
     assert state["step"] == 3 and [h["step"] for h in state["history"]] == [2, 3]
     assert (tmp_path / "fast-style" / "my-style.safetensors").read_bytes() != first
     assert "fast-style-user-my-style" in user_models() and "fast-style-user-my-style" in list_models()
     with pytest.raises(SystemExit):  # other settings on the same run folder are refused, not mixed
         train_fast.main(["--style", str(style), "--size", "48", "--widths", "4,8,8", "--steps", "4", "--no-progress"])
+
+
+def test_trainer_stops_on_a_stop_file_and_resumes_an_older_run_folder(tmp_path, monkeypatch):
+    from hub.training import latest_checkpoint
+    from plugins.style_transfer import train_fast
+
+    monkeypatch.setenv("GANHUB_CACHE", str(tmp_path))
+    style = tmp_path / "style.png"
+    Image.fromarray((np.random.RandomState(4).rand(40, 40, 3) * 255).astype(np.uint8)).save(style)
+    small = dict(size=32, batch=1, widths=(4, 8, 8), progress=False, warm_start_steps=0, log=lambda m: None)
+    run = train_fast.ckpt_dir("s")
+    run.mkdir(parents=True)
+    (run / "STOP").touch()
+    stopped = train_fast.train_one(style, "s", steps=3, **small)
+    assert stopped["step"] == 0 and stopped["stopped"] == "STOP file" and "export" not in stopped
+    assert not (run / "STOP").exists() and latest_checkpoint(run).name == "ckpt-00000000"
+    done = train_fast.train_one(style, "s", steps=3, **small)
+    assert done["step"] == 3 and Path(done["export"]).is_file()
+    # a run folder in the layout of earlier versions (files in the folder itself) resumes where it was
+    ckpt, old = latest_checkpoint(run), train_fast.ckpt_dir("old")
+    old.mkdir()
+    (old / "model.safetensors").write_bytes((ckpt / "model.safetensors").read_bytes())
+    torch.save(torch.load(ckpt / "optim.pt", weights_only=True)["opt"], old / "optimizer.pt")
+    (old / "state.json").write_text((ckpt / "state.json").read_text())
+    more = train_fast.train_one(style, "old", steps=5, **small)
+    assert more["step"] == 5 and [h["step"] for h in more["history"]] == [3, 5]
+    assert latest_checkpoint(old).name == "ckpt-00000005"
 
 
 def test_trainer_continues_a_finished_model_with_a_scaled_style_weight(tmp_path, monkeypatch):

@@ -15,8 +15,11 @@ in the paper; see there), shared by every style of the same settings. Data: rand
 of ``plugins/style_transfer/data.py`` (CONTENT_FILES; its EVAL_CONTENT / CONFIRM_CONTENT are never
 read here); the batch of step k depends only on (seed, k), so a resumed run sees the same stream.
 
-Checkpoints (atomic, every --ckpt-every seconds and at the end) in ``$GANHUB_CACHE/train/fast-style/NAME/``;
-a finished model is exported to ``$GANHUB_CACHE/fast-style/NAME.safetensors`` (found by the tab and by
+Checkpoints (the training kit's ``save_checkpoint``: atomic ``ckpt-<step>/`` folders, the newest two kept; every
+--ckpt-every seconds and at the end) in ``$GANHUB_CACHE/train/fast-style/NAME/``; a run there written by an
+older version (``model.safetensors`` + ``optimizer.pt`` + ``state.json`` in the folder itself) still resumes.
+The kit's ``RunControl`` ends a run on its steps, ``--minutes``, a ``STOP`` file in that folder (removed
+once it has stopped the run) or a signal. A finished model is exported to ``$GANHUB_CACHE/fast-style/NAME.safetensors`` (found by the tab and by
 ``fast_catalog.list_models``), or with ``--builtin`` to ``plugins/style_transfer/weights/fast-style-NAME.safetensors``.
 The default run uses one thread and bfloat16 autocast where the CPU has it natively; a progress bar shows
 steps, losses and CPU-minutes. ``--minutes`` / ``--cpu-minutes`` stop a run (checkpointed, resumable);
@@ -37,7 +40,7 @@ import numpy as np
 import torch
 
 from hub.nn.training import DEVICE_HELP, place_for_training, stop_on_signals
-from hub.training import atomic_write
+from hub.training import RunControl, atomic_write, latest_checkpoint, load_checkpoint, save_checkpoint
 
 PLUGIN = Path(__file__).resolve().parent
 
@@ -55,6 +58,16 @@ def _cache() -> Path:
 
 def ckpt_dir(name: str) -> Path:
     return _cache() / "train" / "fast-style" / name
+
+
+def last_checkpoint(name: str) -> Path | None:
+    """The folder holding the newest ``state.json`` + ``model.safetensors`` of run ``name``: the kit's latest
+    checkpoint, else the run folder itself when an older version of this trainer wrote it there."""
+    run = ckpt_dir(name)
+    ckpt = latest_checkpoint(run)
+    if ckpt is not None:
+        return ckpt
+    return run if (run / "state.json").is_file() and (run / "model.safetensors").is_file() else None
 
 
 def slug(text: str) -> str:
@@ -83,7 +96,7 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     with no checkpoint continues from; its steps and CPU time count as done (its metadata says them), so
     ``steps`` is the total and the learning-rate schedule is the total run's.
     """
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
     from hub.nn.precision import use_bf16
     from plugins.style_transfer import data
@@ -97,20 +110,26 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     loss = {**LOSS, "style": LOSS["style"] * style_scale}
     config = {"style": str(style_path), "size": size, "batch": batch, "lr": lr, "widths": list(widths),
               "seed": seed, "steps": steps, "loss": loss, "warm_start_steps": warm_start_steps}
-    state_file, model_file, opt_file = out_dir / "state.json", out_dir / "model.safetensors", out_dir / "optimizer.pt"
     state = {"step": 0, "cpu_seconds": 0.0, "wall_seconds": 0.0, "history": [], "config": config}
     net = TransformerNet(widths)
-    if state_file.exists() and model_file.exists():
-        old = json.loads(state_file.read_text())
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    resume = last_checkpoint(name)
+    if resume is not None:
+        old = json.loads((resume / "state.json").read_text())
         for key in ("size", "batch", "widths", "seed", "loss"):
             if old["config"].get(key) != config[key]:
                 raise SystemExit(f"{out_dir} was trained with {key}={old['config'].get(key)!r}, not {config[key]!r}; "
                                  f"pass the same settings, another --name, or delete that folder")
         state.update(old, config=config)
-        weights = load_file(str(model_file))
+        weights = load_file(str(resume / "model.safetensors"))
         if widths_of(weights) != tuple(widths):
-            raise SystemExit(f"{model_file} has widths {widths_of(weights)}, not {tuple(widths)}")
-        net.load_state_dict(weights, strict=True)
+            raise SystemExit(f"{resume / 'model.safetensors'} has widths {widths_of(weights)}, not {tuple(widths)}")
+        if resume == out_dir:  # the older single-folder layout
+            net.load_state_dict(weights, strict=True)
+            if (out_dir / "optimizer.pt").is_file():
+                opt.load_state_dict(torch.load(out_dir / "optimizer.pt", weights_only=True))
+        else:  # the learning rate is set per step from the schedule, so the saved one may come back
+            load_checkpoint(resume, {"model": net}, {"opt": opt})
         log(f"[{name}] resuming at step {state['step']} ({state['cpu_seconds'] / 60:.1f} CPU-min so far)")
     elif init_from is not None:
         state.update(continue_from(net, Path(init_from), widths))
@@ -122,21 +141,14 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     else:
         torch.manual_seed(seed)
         init_for_training(net)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    if state["step"] and opt_file.exists():
-        opt.load_state_dict(torch.load(opt_file, weights_only=True))
     dev = place_for_training(device, [net], [opt])
     bf16 = use_bf16(precision, dev)
     vgg = loss_network(dev)
     targets = style_targets(style_img, vgg, bf16=bf16)
 
-    def save():
-        atomic_write(model_file, lambda p: save_file({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
-                                                str(p)))
-        atomic_write(opt_file, lambda p: torch.save(opt.state_dict(), p))
-        atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1)))
+    def save() -> Path:
+        return save_checkpoint(out_dir, state["step"], {"model": net}, {"opt": opt}, state, keep=2)
 
-    stop = stop if stop is not None else stop_on_signals()
     bar = None
     if progress:
         from tqdm import tqdm
@@ -144,11 +156,9 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
         bar = tqdm(total=steps, initial=state["step"], desc=f"fast-style {name}", unit="step", file=sys.stderr,
                    dynamic_ncols=True)
     net.train()
-    cpu0, wall0, last_save = time.process_time(), time.time(), time.time()
-    cpu_base, wall_base = state["cpu_seconds"], state["wall_seconds"]
+    control = RunControl(out_dir, steps, minutes, stop, every_minutes=ckpt_every / 60)
     run = {"content": 0.0, "style": 0.0, "tv": 0.0, "n": 0}
-    stopped = None
-    while state["step"] < steps:
+    while control.running(state["step"]):
         k = state["step"]
         rs = np.random.RandomState((seed * 1_000_003 + k) % 2**32)
         x = data.content_batch(batch, size, rs).to(dev)
@@ -164,8 +174,7 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
         for key in ("content", "style", "tv"):
             run[key] += float(losses[key].detach())
         run["n"] += 1
-        state["cpu_seconds"] = cpu_base + time.process_time() - cpu0
-        state["wall_seconds"] = wall_base + time.time() - wall0
+        control.add_time(state, dev)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(style=f"{float(losses['style'].detach()):.3g}", content=f"{float(losses['content'].detach()):.3g}",
@@ -174,26 +183,23 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
             state["history"].append({"step": state["step"], "cpu_seconds": round(state["cpu_seconds"], 1),
                                      **{key: run[key] / run["n"] for key in ("content", "style", "tv")}})
             run = {"content": 0.0, "style": 0.0, "tv": 0.0, "n": 0}
-        if time.time() - last_save > ckpt_every:
+        if control.checkpoint_due(state["step"]):
             save()
-            last_save = time.time()
-        if stop:
-            stopped = "signal"
-            break
-        if minutes is not None and time.time() - wall0 > minutes * 60:
-            stopped = f"the {minutes}-minute wall-clock budget"
-            break
         if cpu_minutes is not None and state["cpu_seconds"] > cpu_minutes * 60:
-            stopped = f"the {cpu_minutes} CPU-minute budget"
+            control.reason = f"the {cpu_minutes} CPU-minute budget"
             break
     if bar is not None:
         bar.close()
-    save()
-    if stopped:
-        log(f"[{name}] stopped by {stopped} at step {state['step']}/{steps}; run the same command to resume")
+    if control.reason != "steps":
+        save()
+        if control.reason == "STOP file":  # it stops this run only: the same command resumes
+            (out_dir / "STOP").unlink(missing_ok=True)
+        state["stopped"] = control.reason
+        log(f"[{name}] stopped by {control.reason} at step {state['step']}/{steps}; run the same command to resume")
         return state
-    state["export"] = str(export(name, style_path, state, export_to))
-    atomic_write(state_file, lambda p: p.write_text(json.dumps(state, indent=1)))
+    ckpt = save()
+    state["export"] = str(export(name, style_path, state, export_to, net))
+    atomic_write(ckpt / "state.json", lambda p: p.write_text(json.dumps({"step": state["step"], **state}, indent=1)))
     log(f"[{name}] done: {state['step']} steps, {state['cpu_seconds'] / 60:.1f} CPU-min; model {state['export']}")
     return state
 
@@ -256,14 +262,16 @@ def identity_warm_start(widths, size: int, batch: int, seed: int, steps: int, pr
     return state
 
 
-def export(name: str, style_path, state: dict, export_to: Path | None = None) -> Path:
-    """Checkpoint -> a weights file (fp32 TransformerNet state dict + metadata saying how it was made)."""
+def export(name: str, style_path, state: dict, export_to: Path | None = None, net=None) -> Path:
+    """``net`` (default: the latest checkpoint of run ``name``) -> a weights file (fp32 TransformerNet state
+    dict + metadata saying how it was made)."""
     from safetensors.torch import load_file, save_file
 
     from hub.nn.vgg import vgg_source
     from plugins.style_transfer.fast_catalog import user_models_dir
 
-    weights = load_file(str(ckpt_dir(name) / "model.safetensors"))
+    weights = ({k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()} if net is not None
+               else load_file(str(last_checkpoint(name) / "model.safetensors")))
     dest = Path(export_to) if export_to else user_models_dir() / f"{name}.safetensors"
     dest.parent.mkdir(parents=True, exist_ok=True)
     meta = {"name": name, "style": Path(str(style_path)).name, "steps": str(state["step"]),
@@ -301,7 +309,10 @@ def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "no
     from plugins.style_transfer import data
     from plugins.style_transfer.fast import BUILTIN_STYLES, LOSS
 
-    state = json.loads((ckpt_dir(name) / "state.json").read_text())
+    ckpt = last_checkpoint(name)
+    if ckpt is None:
+        raise SystemExit(f"no checkpoint of {name} in {ckpt_dir(name)}; train it first")
+    state = json.loads((ckpt / "state.json").read_text())
     cfg, style = state["config"], BUILTIN_STYLES[name]
     weight_id = f"fast-style-{name}"
     last = state["history"][-1] if state["history"] else {"content": float("nan"), "style": float("nan"), "tv": float("nan")}
@@ -329,7 +340,7 @@ def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "no
         style_ratio=f"{summary.get('style_ratio', float('nan')):.2f}",
         content_ratio=f"{summary.get('content_ratio', float('nan')):.2f}", verdict=verdict,
         grid=f"{weight_id}.png", speed=speed_text)
-    weights = load_file(str(ckpt_dir(name) / "model.safetensors"))
+    weights = load_file(str(ckpt / "model.safetensors"))
     meta = {"name": name, "style": style.file, "steps": str(state["step"]), "loss_network": vgg_source("vgg16"),
             "config": json.dumps(cfg)}
     return export_embedded(weight_id, weights, card, PLUGIN / "weights.yaml", metadata=meta)
@@ -403,7 +414,7 @@ def main(argv=None) -> int:
                           init_from=shipped if args.init_from_embedded else None,
                           export_to=export_dir / f"fast-style-{name}.safetensors", **common)
         if "export" not in state:
-            if stop:  # a signal: leave the rest for the next run
+            if state["stopped"] in ("signal", "STOP file"):  # leave the rest for the next run
                 return 1
             # a time budget ran out: ship what this style has, go on with the next one
             state["export"] = str(export(name, BUILTIN_STYLES[name].path(), state,
