@@ -108,17 +108,40 @@ def test_plugin_registers():
 
 def test_adain_trainer_resumes_and_records_its_schedule(tmp_path, monkeypatch):
     """Two short runs: the second resumes the first; a changed setting opens a new schedule segment."""
+    from hub.training import latest_checkpoint
     from plugins.style_transfer import train as adain_train
 
     monkeypatch.setattr(adain_train, "CKPT_DIR", tmp_path)
     common = ["--batch", "1", "--crop", "32", "--log-every", "1", "--threads", "1"]
     assert adain_train.main(common + ["--steps", "2"]) == 0
-    state = json.loads((tmp_path / "state.json").read_text())
+    state = json.loads((latest_checkpoint(tmp_path) / "state.json").read_text())
     assert state["step"] == 2 and [seg["from_step"] for seg in state["schedule"]] == [0]
     assert adain_train.main(common + ["--steps", "3", "--identity-weight", "1"]) == 0
-    state = json.loads((tmp_path / "state.json").read_text())
+    state = json.loads((latest_checkpoint(tmp_path) / "state.json").read_text())
     assert state["step"] == 3 and [seg["identity_weight"] for seg in state["schedule"]] == [0.0, 1.0]
     assert state["schedule"][1]["from_step"] == 2 and state["identity_ema"] > 0
+
+
+def test_adain_trainer_resumes_a_run_folder_of_the_earlier_layout(tmp_path, monkeypatch):
+    """A run folder with decoder.safetensors, optimizer.pt and state.json in the folder itself (earlier
+    versions) resumes at its step; the new checkpoints go to the kit's ckpt-<step>/ folders."""
+    import shutil
+
+    from hub.training import latest_checkpoint
+    from plugins.style_transfer import train as adain_train
+
+    common = ["--batch", "1", "--crop", "32", "--log-every", "1", "--threads", "1"]
+    monkeypatch.setattr(adain_train, "CKPT_DIR", tmp_path / "new")
+    assert adain_train.main(common + ["--steps", "2"]) == 0
+    ckpt, old = latest_checkpoint(tmp_path / "new"), tmp_path / "old"
+    old.mkdir()
+    shutil.copy(ckpt / "decoder.safetensors", old / "decoder.safetensors")
+    shutil.copy(ckpt / "state.json", old / "state.json")
+    torch.save(torch.load(ckpt / "optim.pt", weights_only=True)["opt"], old / "optimizer.pt")
+    monkeypatch.setattr(adain_train, "CKPT_DIR", old)
+    assert adain_train.main(common + ["--steps", "3"]) == 0
+    state = json.loads((latest_checkpoint(old) / "state.json").read_text())
+    assert latest_checkpoint(old).name == "ckpt-00000003" and state["step"] == 3 and state["images"] == 3
 
 
 @pytest.mark.parametrize("term", ["identity", "laplacian"])
@@ -187,9 +210,12 @@ def test_adain_trainer_checkpoints_when_terminated(tmp_path, terminate_when_trai
     rc, out = terminate_when_training(["plugins.style_transfer.train", "--crop", "32", "--batch", "1",
                                        "--log-every", "1", "--ckpt-every", "100000"], "step 2 ",
                                       env={"GANHUB_CACHE": str(tmp_path)})
+    from hub.training import latest_checkpoint
+
     assert rc == 0 and "signal 15: checkpointed at step" in out
-    state = json.loads((tmp_path / "train" / "adain" / "state.json").read_text())
-    assert state["step"] >= 2 and (tmp_path / "train" / "adain" / "decoder.safetensors").is_file()
+    ckpt = latest_checkpoint(tmp_path / "train" / "adain")
+    state = json.loads((ckpt / "state.json").read_text())
+    assert state["step"] >= 2 and (ckpt / "decoder.safetensors").is_file()
 
 
 def test_adain_losses_train_the_encoder_only_with_a_loss_network():
@@ -225,22 +251,25 @@ def test_adain_trainer_trains_the_encoder_and_keeps_it_with_its_decoder(tmp_path
     flag resumes with that encoder, frozen; build_embedded loads the pair."""
     from safetensors.torch import load_file
 
+    from hub.training import latest_checkpoint
     from plugins.style_transfer import train as adain_train
     from plugins.style_transfer.adain import build_embedded, embedded_encoder
 
     monkeypatch.setattr(adain_train, "CKPT_DIR", tmp_path)
     common = ["--batch", "1", "--crop", "32", "--log-every", "1", "--threads", "1", "--identity-weight", "1"]
     assert adain_train.main(common + ["--steps", "2", "--train-encoder", "--encoder-lr", "1e-3"]) == 0
-    trained = load_file(str(tmp_path / "encoder.safetensors"))
+    trained = load_file(str(latest_checkpoint(tmp_path) / "encoder.safetensors"))
     random = embedded_encoder().state_dict()
     assert any(not torch.equal(trained[k], random[k]) for k in trained)
     assert adain_train.main(common + ["--steps", "3"]) == 0
-    again = load_file(str(tmp_path / "encoder.safetensors"))
+    ckpt = latest_checkpoint(tmp_path)
+    assert ckpt.name == "ckpt-00000003"
+    again = load_file(str(ckpt / "encoder.safetensors"))
     assert all(torch.equal(trained[k], again[k]) for k in trained)
-    state = json.loads((tmp_path / "state.json").read_text())
+    state = json.loads((ckpt / "state.json").read_text())
     assert [seg["train_encoder"] for seg in state["schedule"]] == [True, False]
-    model = build_embedded({"adain-embedded-decoder": tmp_path / "decoder.safetensors",
-                            "adain-embedded-encoder": tmp_path / "encoder.safetensors"})
+    model = build_embedded({"adain-embedded-decoder": ckpt / "decoder.safetensors",
+                            "adain-embedded-encoder": ckpt / "encoder.safetensors"})
     assert all(torch.equal(model.encoder.state_dict()[k], trained[k]) for k in trained)
 
 
@@ -252,8 +281,9 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
     from safetensors import safe_open
     from safetensors.torch import load_file
 
-    from plugins.style_transfer import train as adain_train
+    from hub.training import latest_checkpoint
     from hub.weights import sha256_file
+    from plugins.style_transfer import train as adain_train
 
     run, repo = tmp_path / "run", tmp_path / "repo"
     (repo / "weights").mkdir(parents=True)
@@ -287,7 +317,7 @@ def test_adain_export_averages_the_last_snapshots_of_the_pair(tmp_path, monkeypa
     # a plain export is the checkpoint itself, unaveraged
     assert adain_train.main(["--export"]) == 0
     for name, exported in (("decoder", adain_train.EXPORT), ("encoder", adain_train.EXPORT_ENCODER)):
-        ckpt, got = load_file(str(run / f"{name}.safetensors")), load_file(str(exported))
+        ckpt, got = load_file(str(latest_checkpoint(run) / f"{name}.safetensors")), load_file(str(exported))
         assert all(torch.equal(got[k], ckpt[k]) for k in ckpt)
         with safe_open(str(exported), "pt") as f:
             assert "averaged_steps" not in f.metadata()

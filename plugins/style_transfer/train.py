@@ -14,14 +14,15 @@ cannot be downloaded here, and the random one loses the content's layout).
     python -m plugins.style_transfer.train --export             # latest checkpoint -> weights/
     python -m plugins.style_transfer.train --export --average-last 4   # mean of the last 4 snapshots
 
-Checkpoints (atomic, every --ckpt-every seconds) live in ~/.cache/ganhub/train/adain/:
-decoder.safetensors + state.json (+ optimizer.pt, torch.save of Adam state, loaded weights_only;
-+ encoder.safetensors once the encoder trains: from then on every run of that folder uses it).
+Checkpoints (the training kit's ``save_checkpoint``, every --ckpt-every seconds and --every steps, the
+newest two kept) live in ~/.cache/ganhub/train/adain/ckpt-<step>/: decoder.safetensors + state.json +
+optim.pt (+ encoder.safetensors once the encoder trains: from then on every run of that folder uses it).
+A run folder written by earlier versions (those files in the folder itself, optimizer.pt) still resumes.
 ``--snapshot-every N`` also keeps weight-only copies in snapshots/step_N/, which ``--export
---average-last K`` averages (see ``average_snapshots``). The run stops through the training kit's
-``RunControl`` (``--steps``, ``--max-seconds``, a ``STOP`` file in the run folder, SIGTERM) and exports
-through ``hub.training.export_embedded``. The checkpoint keeps its single-slot layout, which the
-snapshots share (the averaging reads both alike).
+--average-last K`` averages (see ``average_snapshots``); a checkpoint holds the same weight files, so
+the averaging reads both alike. The run stops through the training kit's ``RunControl`` (``--steps``,
+``--max-seconds``, a ``STOP`` file in the run folder, removed once it has stopped the run, SIGTERM) and
+exports through ``hub.training.export_embedded``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ import torch
 import torch.utils.data
 
 from hub.nn.training import place_for_training
-from hub.training import RunControl, add_common_args, atomic_write, export_embedded
+from hub.training import (RunControl, add_common_args, atomic_write, export_embedded, latest_checkpoint,
+                          load_checkpoint, save_checkpoint)
 from hub.weights import sha256_file
 
 CKPT_DIR = Path(os.environ.get("GANHUB_CACHE", Path.home() / ".cache" / "ganhub")) / "train" / os.environ.get(
@@ -50,6 +52,15 @@ MANIFEST = Path(__file__).resolve().with_name("weights.yaml")
 EXPORT = MANIFEST.parent / "weights" / "adain-embedded-decoder.safetensors"
 EXPORT_ENCODER = MANIFEST.parent / "weights" / "adain-embedded-encoder.safetensors"
 CARD = MANIFEST.parent / "weights" / "adain-embedded-decoder.md"
+
+
+def last_checkpoint(run: Path) -> Path | None:
+    """The folder with the newest decoder + state of ``run``: the kit's latest checkpoint, else the run
+    folder itself when an earlier version of this trainer wrote its single-slot checkpoint there."""
+    ckpt = latest_checkpoint(run)
+    if ckpt is not None:
+        return ckpt
+    return run if (run / "decoder.safetensors").is_file() and (run / "state.json").is_file() else None
 
 
 def laplacian_of_pooled(x, pool: int = 4):
@@ -171,16 +182,17 @@ def train(args) -> None:
     seconds_key = "seconds" if device.type == "cpu" else f"{device.type}_seconds"
     run = Path(args.out)
     run.mkdir(parents=True, exist_ok=True)
+    resume = None if args.fresh else last_checkpoint(run)
     # A checkpoint with a trained encoder keeps it (its decoder only works with that encoder), frozen
     # unless --train-encoder; the fixed random VGG then measures style (see adain_losses).
-    encoder_file = run / "encoder.safetensors"
-    if encoder_file.exists() and not args.fresh:
+    encoder_file = resume / "encoder.safetensors" if resume is not None else None
+    if encoder_file is not None and encoder_file.exists():
         encoder = embedded_encoder(load_file(str(encoder_file)))
     elif args.train_encoder and args.init_encoder:
         encoder = embedded_encoder(load_file(args.init_encoder))
     else:
         encoder = embedded_encoder()
-    trained_encoder = args.train_encoder or (encoder_file.exists() and not args.fresh)
+    trained_encoder = args.train_encoder or (encoder_file is not None and encoder_file.exists())
     loss_network = embedded_encoder().eval().requires_grad_(False) if trained_encoder else None
     encoder.train(args.train_encoder).requires_grad_(args.train_encoder)
     decoder = Decoder()
@@ -189,11 +201,15 @@ def train(args) -> None:
         groups.append({"params": encoder.parameters(), "lr": args.encoder_lr, "base_lr": args.encoder_lr})
     opt = torch.optim.Adam(groups)
     state = {"step": 0, "images": 0, "seconds": 0.0, "loss_ema": None}
-    if (run / "decoder.safetensors").exists() and not args.fresh:
-        decoder.load_state_dict(load_file(str(run / "decoder.safetensors")))
-        state.update(json.loads((run / "state.json").read_text()))
-        if (run / "optimizer.pt").exists():
-            saved = torch.load(run / "optimizer.pt", weights_only=True)
+    if resume is not None:
+        state.update(load_checkpoint(resume, {"decoder": decoder}))
+        # the optimiser by hand: its groups change when the encoder joins or leaves it
+        saved = None
+        if (resume / "optim.pt").exists():
+            saved = torch.load(resume / "optim.pt", map_location="cpu", weights_only=True)["opt"]
+        elif (resume / "optimizer.pt").exists():  # the earlier single-slot layout
+            saved = torch.load(resume / "optimizer.pt", map_location="cpu", weights_only=True)
+        if saved is not None:
             if len(saved["param_groups"]) == len(opt.param_groups):
                 opt.load_state_dict(saved)
                 for group, base in zip(opt.param_groups, (args.lr, args.encoder_lr)):
@@ -231,8 +247,9 @@ def train(args) -> None:
         atomic_write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=1)))
 
     def checkpoint():
-        atomic_write(run / "optimizer.pt", lambda p: torch.save(opt.state_dict(), p))
-        save_weights(run)
+        # a trained encoder travels with every checkpoint, trained or frozen: the decoder belongs to it
+        nets = {"decoder": decoder, **({"encoder": encoder} if trained_encoder else {})}
+        save_checkpoint(run, state["step"], nets, {"opt": opt}, state, keep=2)
 
     def snapshot():
         # weights only (no optimiser), kept for --export --average-last: one step's weights carry the
@@ -296,6 +313,8 @@ def train(args) -> None:
         if control.checkpoint_due(state["step"]):
             checkpoint()
     checkpoint()
+    if control.reason == "STOP file":  # it stops this run only: the same command resumes
+        (run / "STOP").unlink(missing_ok=True)
     print(f"signal {control.stop.signal}: checkpointed at step {state['step']}" if control.stop else
           f"done ({control.reason})", flush=True)
 
@@ -340,10 +359,11 @@ def export(average_last: int = 1, run: Path | None = None) -> int:
                   file=sys.stderr)
             return 1
     else:
-        folders = [run]
-        if not (run / "decoder.safetensors").exists():
-            print(f"no checkpoint at {run / 'decoder.safetensors'}", file=sys.stderr)
+        ckpt = last_checkpoint(run)
+        if ckpt is None:
+            print(f"no checkpoint in {run}", file=sys.stderr)
             return 1
+        folders = [ckpt]
     tensors, encoder, state_json, steps = average_snapshots(folders)
     averaged_steps = steps if average_last > 1 else []
     has_encoder = encoder is not None
