@@ -502,18 +502,24 @@ def test_tab_handlers_give_line_map_outputs_and_cycle(monkeypatch):
     c = CycleGANModel(ResNetGenerator(3, 3, 4, 1), ResNetGenerator(3, 3, 4, 1), 64, ("noto", "twemoji")).eval()
     import plugins.image_translation.api as api
 
-    monkeypatch.setattr(api, "load_model", lambda name: {"p": m, "c": c}[name] if isinstance(name, str) else name)
+    class Ctx:  # the tab's context resolves names; the API receives modules
+        @staticmethod
+        def get_model(name):
+            return {"p": m, "c": c}[name]
+
+    ctx = Ctx()
+    monkeypatch.setattr(api, "load_model", lambda model: model if not isinstance(model, str) else 1 / 0)
     drawing = {"composite": sketch.hand_drawn_sketches(1)[0], "layers": [], "background": None}
-    lines, outs, info = ui.run_pix2pix(ui.MODES[0], drawing, None, "p", 3, 1)
+    lines, outs, info = ui.run_pix2pix(ctx, ui.MODES[0], drawing, None, "p", 3, 1)
     assert lines.size == (256, 256) and len(outs) == 3 and "seeds 1..3" in info  # 64 px, enlarged x4 for display
-    lines2, _, _ = ui.run_pix2pix(ui.MODES[2], None, _face(), "p", 1, 0)
+    lines2, _, _ = ui.run_pix2pix(ctx, ui.MODES[2], None, _face(), "p", 1, 0)
     assert np.array_equal(np.asarray(lines2)[::4, ::4], sketch.edges(_face()))
     with pytest.raises(gr.Error):
-        ui.run_pix2pix(ui.MODES[0], {"composite": np.full((50, 50, 3), 255, np.uint8)}, None, "p", 1, 0)
-    (seen, fake), rec, info = ui.run_cyclegan(_face(), "c", "noto2twemoji")
+        ui.run_pix2pix(ctx, ui.MODES[0], {"composite": np.full((50, 50, 3), 255, np.uint8)}, None, "p", 1, 0)
+    (seen, fake), rec, info = ui.run_cyclegan(ctx, _face(), "c", "noto2twemoji")
     assert seen.size == fake.size == rec.size == (256, 256) and "noto -> twemoji" in info and "dB" in info
     with pytest.raises(gr.Error, match="Upload"):
-        ui.run_cyclegan(None, "c", "noto2twemoji")
+        ui.run_cyclegan(ctx, None, "c", "noto2twemoji")
 
 
 def test_the_tab_builds_with_two_sub_tabs():

@@ -27,12 +27,12 @@ def _default(models: list[str]):
     return models[0] if models else None
 
 
-def first_pix2pix(model_name: str, drawing):
-    return run_pix2pix(MODES[1], None, drawing, model_name, 4, 0)
+def first_pix2pix(ctx, model_name: str, drawing):
+    return run_pix2pix(ctx, MODES[1], None, drawing, model_name, 4, 0)
 
 
-def first_cyclegan(model_name: str, image):
-    return run_cyclegan(image, model_name, directions_of(model_name)[0])
+def first_cyclegan(ctx, model_name: str, image):
+    return run_cyclegan(ctx, image, model_name, directions_of(model_name)[0])
 
 
 def _pix2pix_tab(ctx, models: list[str]) -> None:
@@ -58,10 +58,10 @@ def _pix2pix_tab(ctx, models: list[str]) -> None:
             info = gr.Markdown()
     mode.change(lambda m: (gr.update(visible=m == MODES[0]), gr.update(visible=m != MODES[0])), mode, [pad, upload],
                 api_visibility="private")
-    go.click(run_pix2pix, [mode, pad, upload, model, n, seed], [seen, gallery, info],
+    go.click(kit.bind(ctx, run_pix2pix), [mode, pad, upload, model, n, seed], [seen, gallery, info],
              api_name=ctx.api_name("pix2pix"), concurrency_id=ctx.heavy_concurrency_id)
     if models and sketches:
-        kit.first_view(partial(first_pix2pix, models[0], sketches[0]), [seen, gallery, info])
+        kit.first_view(partial(first_pix2pix, ctx, models[0], sketches[0]), [seen, gallery, info])
 
 
 def _cyclegan_tab(ctx, models: list[str]) -> None:
@@ -85,10 +85,10 @@ def _cyclegan_tab(ctx, models: list[str]) -> None:
                     api_name=ctx.api_name("load_example"))
     model.change(lambda name: gr.update(choices=directions_of(name), value=directions_of(name)[0]), model,
                  direction, api_visibility="private")
-    run.click(run_cyclegan, [photo, model, direction], [slider, rec, info],
+    run.click(kit.bind(ctx, run_cyclegan), [photo, model, direction], [slider, rec, info],
               api_name=ctx.api_name("cyclegan"), concurrency_id=ctx.heavy_concurrency_id)
     if models and noto:
-        kit.first_view(partial(first_cyclegan, models[0], noto[0]), [slider, rec, info])
+        kit.first_view(partial(first_cyclegan, ctx, models[0], noto[0]), [slider, rec, info])
 
 
 def build(ctx) -> None:

@@ -39,7 +39,7 @@ def _has_ink(img) -> bool:
     return bool((as_rgb_array(img).min(axis=2) < 160).any())
 
 
-def run_pix2pix(mode: str, drawing: Any, upload: Any, model_name: str, n: int = 4, seed: int = 0):
+def run_pix2pix(ctx, mode: str, drawing: Any, upload: Any, model_name: str, n: int = 4, seed: int = 0):
     """Turn a sketch or line drawing into an emoji, several times with different dropout noise.
 
     Args:
@@ -69,7 +69,7 @@ def run_pix2pix(mode: str, drawing: Any, upload: Any, model_name: str, n: int = 
         source = "lines" if mode == MODES[1] else "edges"
     t0 = time.perf_counter()
     try:
-        lines, outs = samples(model_name, image, int(n), source=source, seed=int(seed))
+        lines, outs = samples(ctx.get_model(model_name), image, int(n), source=source, seed=int(seed))
     except Exception as exc:  # a missing or unconverted weight, a bad file
         raise kit.user_error(exc) from None
     dt = time.perf_counter() - t0
@@ -79,7 +79,7 @@ def run_pix2pix(mode: str, drawing: Any, upload: Any, model_name: str, n: int = 
     return kit.show(lines), [kit.show(o) for o in outs], info
 
 
-def run_cyclegan(image: Any, model_name: str, direction: str):
+def run_cyclegan(ctx, image: Any, model_name: str, direction: str):
     """Translate an image to the other style, and back again (the cycle reconstruction).
 
     Args:
@@ -100,7 +100,7 @@ def run_cyclegan(image: Any, model_name: str, direction: str):
     if not model_name:
         raise gr.Error("Choose a model (no CycleGAN model is registered).")
     try:
-        m = load_model(model_name)
+        m = load_model(ctx.get_model(model_name))
         t0 = time.perf_counter()
         fake, rec = cycle(m, image, direction)
         dt = time.perf_counter() - t0
