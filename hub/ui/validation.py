@@ -12,8 +12,7 @@ numbers (finite, in their bounds, whole at precision 0, and within ``MAX_MAGNITU
 boolean), text (a string of at most ``max_length`` or ``GANHUB_MAX_TEXT`` characters, no control
 characters), and images of ``gr.Image``, ``gr.ImageEditor`` and ``gr.Sketchpad`` (decoded through
 ``hub.images`` with its pixel and decompression-bomb limits). Choices are checked by Gradio itself
-against the choices the session holds. File inputs get one file or a list of at most ``MAX_FILES``, as
-their ``file_count`` says; what is in a file is checked by the handler that reads it.
+against the choices the session holds; files by the handler that reads them.
 """
 
 from __future__ import annotations
@@ -145,35 +144,11 @@ def _image(block: Any) -> Callable[[Any], None]:
     return check
 
 
-#: The most files one multiple-file input may receive in a request.
-MAX_FILES = 64
-
-
-def _file(block: Any) -> Callable[[Any], None]:
-    """A file input gets what its ``file_count`` says: one file, or a list of at most ``MAX_FILES``."""
-    many = getattr(block, "file_count", "single") in ("multiple", "directory")
-
-    def check(value: Any) -> None:
-        if value is None:
-            return
-        what = _label(block)
-        items = getattr(value, "root", value)  # gradio's ListFiles wraps its list
-        is_list = isinstance(items, (list, tuple))
-        if many and not is_list:
-            raise gr.Error(f"{what} takes a list of files, not a single one.")
-        if not many and is_list:
-            raise gr.Error(f"{what} takes one file, not a list.")
-        if many and len(items) > MAX_FILES:
-            raise gr.Error(f"{what} takes at most {MAX_FILES} files, not {len(items)}.")
-
-    return check
-
-
 def checker_for(block: Any) -> Callable[[Any], None] | None:
     """The check of one component's raw value, or None for kinds checked elsewhere."""
     kinds: list[tuple[type, Callable[[Any], Callable[[Any], None]]]] = [
         (gr.Slider, _slider), (gr.Number, _number_box), (gr.Checkbox, _checkbox), (gr.Textbox, _textbox),
-        (gr.Image, _image), (gr.ImageEditor, _image), (gr.File, _file),
+        (gr.Image, _image), (gr.ImageEditor, _image),
     ]
     for kind, make in kinds:
         if isinstance(block, kind):
