@@ -68,7 +68,7 @@ def test_an_edit_starts_from_the_latent_of_its_own_image_only(ctx, tmp_path):
     from hub.ui import write_latent
     from plugins.i2s_plusplus import api
     from plugins.i2s_plusplus.ui_handlers import example
-    from plugins.i2s_plusplus.ui_latent import latent_image, start_from
+    from hub.ui import latent_image, start_from
 
     G = ctx.get_model(MODEL)
     ws = G.w_avg.reshape(1, 1, -1).repeat(1, G.num_ws, 1) + 0.2
@@ -86,7 +86,7 @@ def test_an_edit_starts_from_the_latent_of_its_own_image_only(ctx, tmp_path):
 
 def test_crossover_writes_the_latent_the_next_edit_starts_from(ctx):
     from plugins.i2s_plusplus import ui_handlers as h
-    from plugins.i2s_plusplus.ui_first_views import _quiet
+    from hub.ui import quiet_progress as _quiet
 
     b = h.editor_value(h.example("face_d.png"), h.example("face_d_mouth_layer.png"))
     face = Image.open(h.example("face_b.png")).convert("RGB")

@@ -8,7 +8,6 @@ same, with its own name.
 from __future__ import annotations
 
 from hub.ui import latent_to_inputs as session_latent_to_inputs
-from hub.ui import editor_value, latent_image, start_from  # noqa: F401  (the tab's latent functions, in one place)
 
 #: Written into the latents this tab makes: its own result does not replace the pictures being edited.
 TAB = "i2s_plusplus"
