@@ -389,15 +389,24 @@ def test_manifest_converters_run_through_the_weight_store(tmp_path, weight_id, b
     from hub.weights import WeightStore, load_manifest
     from plugins.srgan.plugin import model_specs
 
-    spec = next(s for s in load_manifest(ROOT / "plugins" / "srgan" / "weights.yaml") if s.id == weight_id)
-    store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "converted")
-    store.add(spec, plugin="srgan")
+    import dataclasses
+
+    from hub.weights import WeightIntegrityError
+
+    pinned = next(s for s in load_manifest(ROOT / "plugins" / "srgan" / "weights.yaml") if s.id == weight_id)
     if builder == "srresnet":
         public = {"epoch": 3, "best_psnr": 30.0, "state_dict": _random_like(_srgan_pytorch_shapes(2, ups=2))}
     else:
         public = _random_like(_old_esrgan_shapes(2))
     upstream = tmp_path / "upstream.pth"
     torch.save(public, upstream)
+    if pinned.sha256:  # a random stand-in is not the pinned upstream file: refused before it is unpickled
+        store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "pinned")
+        store.add(pinned, plugin="srgan")
+        with pytest.raises(WeightIntegrityError):
+            store.convert(weight_id, source_file=upstream)
+    store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "converted")
+    store.add(dataclasses.replace(pinned, sha256=None), plugin="srgan")
     out = store.convert(weight_id, source_file=upstream)
     model_spec = next(s for s in model_specs() if s.weights == (weight_id,))
     net = model_spec.build({weight_id: out}).eval()
