@@ -350,9 +350,9 @@ def build_app(
     _stoppable_handlers(blocks)
     _name_api_values(blocks)
     _mark_results(blocks)
-    from hub.ui.budget import remove_session_files
+    from hub.ui.budget import on_session_end
 
-    blocks.unload(remove_session_files)  # a session's result folders go when the session ends
+    blocks.unload(on_session_end)  # a session's result folders go when the session ends
     names = public_api_names(blocks)
     assert len(names) == len(set(names)), f"duplicate api names: {sorted(names)}"
     blocks.ganhub = hub  # type: ignore[attr-defined]  # tests and the CLI reach the hub through the app
@@ -379,6 +379,7 @@ def _name_api_values(blocks: gr.Blocks) -> None:
         names = list(fn.input_parameter_names or [])
         names += [None] * (len(fn.inputs) - len(names))
         taken = {n for n in names if n}
+        named: dict[str, Any] = {}
         for i, block in enumerate(fn.inputs):
             if names[i] is None:
                 base = _slug(str(getattr(block, "label", "") or "")) or f"{type(block).__name__.lower()}_input"
@@ -387,12 +388,67 @@ def _name_api_values(blocks: gr.Blocks) -> None:
                     name, k = (f"{base}_{k}" if base.isidentifier() else f"input_{base}_{k}"), k + 1
                 names[i] = name
                 taken.add(name)
+                named[name] = block
         fn.input_parameter_names = names
+        _document_inputs(fn.fn, named)
         for block in fn.outputs:
             if getattr(block, "label", "x") is None and not getattr(block, "skip_api", True):
                 elem_id = getattr(block, "elem_id", None)
                 block.label = (elem_id.replace("-", " ").replace("_", " ").capitalize() if elem_id else
                                "Status" if isinstance(block, gr.Markdown) else type(block).__name__)
+
+
+def _input_description(block: Any) -> str:
+    """What an input named after its label takes, in words: its label, info, range or choices."""
+    words = [str(getattr(block, "label", "") or type(block).__name__)]
+    if getattr(block, "info", None):
+        words.append(str(block.info))
+    if isinstance(block, gr.Slider):
+        words.append(f"a number from {block.minimum:g} to {block.maximum:g}")
+    choices = [c[1] if isinstance(c, (tuple, list)) else c for c in getattr(block, "choices", None) or []]
+    if choices:
+        words.append("one of " + ", ".join(map(str, choices[:12])) + (", …" if len(choices) > 12 else ""))
+    return "; ".join(words) + "."
+
+
+def _document_inputs(handler: Any, named: dict[str, Any]) -> None:
+    """Add an ``Args:`` line for each input named after its label (a handler taking ``*values`` cannot
+    document them itself), so the MCP tool and the API page describe every input. Idempotent."""
+    if not named or handler is None:
+        return
+    doc = inspect.cleandoc(handler.__doc__ or "")
+    lines = doc.splitlines()
+    described = {ln.strip().split(":", 1)[0] for ln in lines if ":" in ln}
+    extra = [f"    {name}: {_input_description(block)}" for name, block in named.items() if name not in described]
+    if not extra:
+        return
+    end = next((i for i, ln in enumerate(lines) if ln.strip().startswith("Returns:")), len(lines))
+    if not any(ln.strip().startswith(("Args:", "Parameters:", "Arguments:")) for ln in lines[:end]):
+        extra.insert(0, "Args:")
+    lines[end:end] = extra
+    try:
+        handler.__doc__ = "\n".join(lines)
+        handler.__signature__ = _signature_with(handler, named)
+    except (AttributeError, TypeError, ValueError):  # a builtin or a partial: cannot be set
+        pass
+
+
+def _signature_with(handler: Any, named: dict[str, Any]) -> inspect.Signature:
+    """The handler's signature with its ``*values`` spelled out as the inputs named after their labels
+    (each defaulting to its component's start value), so that Gradio and its MCP server, which read only the
+    parameters a signature names, find the ``Args:`` line of each."""
+    signature = inspect.signature(handler)
+    params = list(signature.parameters.values())
+    star = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), None)
+    if star is None:
+        return signature
+    def default(block: Any) -> Any:  # a scalar start value; a file's is no default to show
+        value = getattr(block, "value", None)
+        return value if isinstance(value, (bool, int, float, str)) else None
+
+    spelled = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default(block))
+               for name, block in named.items()]
+    return signature.replace(parameters=params[:star] + spelled + params[star + 1:])
 
 
 #: The CSS class of every image-like component that shows a result (an output of some event and not an

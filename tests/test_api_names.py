@@ -52,7 +52,6 @@ def _handler_defaults(fn) -> dict[str, object]:
     return {n: p.default for n, p in signature.parameters.items() if p.default is not inspect.Parameter.empty}
 
 
-@pytest.mark.xfail(strict=False, reason="the tab owners are making optional inputs optional (issue 25)")
 def test_an_input_with_a_default_is_optional_through_the_api(api):
     app, info = api
     endpoints = info["named_endpoints"]

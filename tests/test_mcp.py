@@ -106,7 +106,6 @@ def _undocumented_inputs(app) -> dict[str, list[str]]:
     return problems
 
 
-@pytest.mark.xfail(strict=False, reason="the tab owners are writing the handlers' docstrings (issue 25)")
 def test_every_public_handler_documents_each_input(served):
     app, _ = served
     problems = _undocumented_inputs(app)

@@ -58,7 +58,7 @@ def build_sliders(ctx, ui, names: list[str]) -> None:
     ui.custom_alpha = gr.Slider(-S, S, value=0, step=0.1, label="custom (your direction, below)")
     with gr.Row():
         ui.layers = gr.Radio(["all", "coarse", "middle", "fine"], value="all", label="Rows that move")
-        ui.rows = gr.Textbox(label="…or rows (e.g. 4-9)")
+        ui.rows = gr.Textbox(label="…or rows (e.g. 4-9)", value="")
     ui.apply_btn = gr.Button("Apply", variant="primary")
 
 
