@@ -164,7 +164,7 @@ def test_the_app_registers_the_cleanup_when_a_session_ends():
     from hub.testing import make_app
 
     app = make_app(entry_points=True)
-    assert any(getattr(fn.fn, "__name__", "") == "remove_session_files" and fn.api_visibility == "private"
+    assert any(getattr(fn.fn, "__name__", "") == "on_session_end" and fn.api_visibility == "private"
                for fn in app.fns.values())
     errors = [e for status in app.ganhub.statuses.values() for e in status.errors if "budgets names" in e]
     assert errors == []  # every built-in declaration names its handler's parameters

@@ -39,7 +39,8 @@ from typing import Any, Callable, Iterator
 from hub.api import MAX_GPU_SECONDS, Budget
 
 __all__ = ["Limits", "Deadline", "limits", "estimate", "expected", "expected_text", "admit", "budgeted",
-           "rss_bytes", "register", "expected_for", "session_folders", "remove_session_files", "check_params"]
+           "rss_bytes", "register", "expected_for", "session_folders", "remove_session_files", "on_session_end",
+           "check_params"]
 
 GIB = 1 << 30
 #: Past its deadline, a generator that does not check it itself (``hub.ui.stream`` does) is closed
@@ -309,6 +310,11 @@ def remove_session_files(request: Any = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def on_session_end(request: Any = None) -> None:
+    """The app's ``unload`` listener: ``remove_session_files``, returning nothing (it has no outputs)."""
+    remove_session_files(request)
 
 
 # --------------------------------------------------------------------------- the wrapper
