@@ -456,14 +456,34 @@ def _signature_with(handler: Any, named: dict[str, Any]) -> inspect.Signature:
 RESULT_CLASS = "ganhub-result"
 
 
+#: The CSS class of every image-like component: a 64 px emoji fills its box, enlarged pixel by pixel.
+PIXEL_CLASS = "ganhub-pixels"
+#: The hub's only style sheet (passed to ``launch`` by ``launch_settings``): Gradio shows an image
+#: smaller than its box at its own size ("scale-down"), so a 64 px input was a thumbnail in a large box;
+#: here it fills the box, and every enlarged image keeps hard pixel edges. Downloads keep the true size.
+HUB_CSS = f"""
+.{PIXEL_CLASS} img, .{PIXEL_CLASS} canvas {{ image-rendering: pixelated; }}
+.{PIXEL_CLASS} .image-container .upload-container, .{PIXEL_CLASS} .image-container .image-frame {{
+  width: 100% !important; height: 100% !important; }}
+.{PIXEL_CLASS} .image-frame img {{ width: 100% !important; height: 100% !important; object-fit: contain; }}
+"""
+
+
+def _add_class(block: Any, name: str) -> None:
+    classes = list(block.elem_classes or [])
+    if name not in classes:
+        block.elem_classes = classes + [name]
+
+
 def _mark_results(blocks: gr.Blocks) -> None:
-    kinds = (gr.Image, gr.Gallery, gr.ImageSlider, gr.AnnotatedImage)
-    outputs = {block._id: block for fn in blocks.fns.values() for block in fn.outputs if isinstance(block, kinds)}
-    for block in outputs.values():
-        if block.interactive is not True:
-            classes = list(block.elem_classes or [])
-            if RESULT_CLASS not in classes:
-                block.elem_classes = classes + [RESULT_CLASS]
+    kinds = (gr.Image, gr.Gallery, gr.ImageSlider, gr.AnnotatedImage, gr.ImageEditor)
+    seen = {block._id: block for fn in blocks.fns.values() for block in (*fn.inputs, *fn.outputs)
+            if isinstance(block, kinds)}
+    outputs = {block._id for fn in blocks.fns.values() for block in fn.outputs}
+    for block in seen.values():
+        _add_class(block, PIXEL_CLASS)
+        if block._id in outputs and block.interactive is not True and not isinstance(block, gr.ImageEditor):
+            _add_class(block, RESULT_CLASS)
 
 
 #: The concurrency group of the expected-time labels: never waits behind the jobs it describes.
@@ -582,10 +602,12 @@ def serve_settings(blocks: gr.Blocks) -> gr.Blocks:
 
 def launch_settings(mcp: bool | None = None) -> dict[str, Any]:
     """What every launch of the hub passes to ``Blocks.launch``: the upload size limit
-    (``GANHUB_MAX_UPLOAD``, default 25 MB; larger uploads are refused before they reach a handler), and
+    (``GANHUB_MAX_UPLOAD``, default 25 MB; larger uploads are refused before they reach a handler), the
+    hub's style sheet ``HUB_CSS``, and
     with ``mcp`` Gradio's MCP server: every public ``{plugin}_{action}`` becomes a tool at
     ``/gradio_api/mcp/`` (``None``: Gradio's own default, the ``GRADIO_MCP_SERVER`` variable)."""
-    settings: dict[str, Any] = {"max_file_size": os.environ.get("GANHUB_MAX_UPLOAD") or "25mb", "ssr_mode": False}
+    settings: dict[str, Any] = {"max_file_size": os.environ.get("GANHUB_MAX_UPLOAD") or "25mb", "ssr_mode": False,
+                                "css": HUB_CSS}
     if mcp is not None:
         settings["mcp_server"] = mcp
     return settings

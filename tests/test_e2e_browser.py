@@ -44,6 +44,9 @@ def test_visit_every_tab_and_invert_an_image(browser, launch, tmp_path):
     page.get_by_role("tab", name="Invert").click()
     page.locator("#invert-input input[type=file]").set_input_files(str(tmp_path / "in.png"))
     page.locator("#invert-input img").first.wait_for(state="visible")  # the upload finished
+    shown = page.locator("#invert-input img").first.evaluate(
+        "i => [i.naturalWidth, i.clientWidth, getComputedStyle(i).imageRendering]")
+    assert shown[0] == 56 and shown[1] >= 3 * 56 and shown[2] == "pixelated", shown  # enlarged, hard pixels
     page.locator("#invert-run").click()
     result = page.locator("#invert-output img").first
     result.wait_for(state="visible")
