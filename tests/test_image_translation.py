@@ -163,6 +163,56 @@ def test_horse2zebra_converts_through_the_weight_store(tmp_path):
         cycle(model, img, "zebra2horse")
 
 
+# The other public generators of weights.yaml and the upstream layout each one is: pix2pix --netG
+# unet_256 --norm batch, CycleGAN --netG resnet_9blocks --norm instance (ngf 64, RGB -> RGB).
+PUBLIC_GENERATORS = {"cyclegan-apple2orange": "resnet", "cyclegan-zebra2horse": "resnet",
+                     "cyclegan-style-monet": "resnet", "pix2pix-cityscapes-512x1024": "unet"}
+
+
+@pytest.mark.parametrize("weight_id", sorted(PUBLIC_GENERATORS))
+def test_public_generators_convert_strictly_through_the_weight_store(tmp_path, weight_id):
+    """A random state dict of the entry's exact upstream layout (full size) -> `ganhub weights convert`
+    with the entry's own converter -> a strict load into our generator -> the plugin's builder runs it."""
+    import dataclasses
+    import re
+
+    from safetensors.torch import load_file
+
+    from hub.weights import WeightStore, load_manifest
+    from plugins.image_translation.api import CycleGANModel, Pix2PixModel, build_cyclegan, build_pix2pix
+
+    spec = next(s for s in load_manifest(PLUGIN / "weights.yaml") if s.id == weight_id)
+    layout = PUBLIC_GENERATORS[weight_id]
+    assert spec.format == "pickle" and spec.repo_id and not spec.embedded
+    assert spec.converter == f"plugins.image_translation.convert:official_to_{layout}"
+    assert re.fullmatch(r"[0-9a-f]{40}", spec.revision or "")  # a commit, never a moving branch
+    assert spec.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", spec.sha256)
+    store = WeightStore(cache_dir=tmp_path / "hf", converted_dir=tmp_path / "converted")
+    # a random file cannot match a pinned digest: check the layout, not the bytes
+    store.add(dataclasses.replace(spec, sha256=None), plugin="image_translation")
+    shapes = _official_unet_shapes(8, 64) if layout == "unet" else _official_resnet_shapes(9, 64)
+    upstream = tmp_path / "latest_net_G.pth"
+    torch.save(_random(shapes), upstream)
+    out = store.convert(weight_id, source_file=upstream)
+    converted = load_file(str(out))
+    assert {k: tuple(v.shape) for k, v in converted.items()} == {k: tuple(s) for k, s in shapes.items()}
+    net = UNetGenerator(3, 3, 8, 64, "batch") if layout == "unet" else ResNetGenerator(3, 3, 64, 9, "instance")
+    net.load_state_dict(converted, strict=True)
+    if layout == "unet":  # eight stride-2 levels: 256 px is the smallest input
+        model = build_pix2pix(out, source="image", name=weight_id)
+        assert isinstance(model, Pix2PixModel) and model.resolution == 256
+        with torch.no_grad():
+            y = model.eval()(torch.zeros(1, 3, 256, 256))
+        assert y.shape == (1, 3, 256, 256)
+    else:
+        model = build_cyclegan([out], 256, name=weight_id)
+        assert isinstance(model, CycleGANModel) and model.F is None
+        with torch.no_grad():
+            y = model.G.eval()(torch.zeros(1, 3, 64, 64))
+        assert y.shape == (1, 3, 64, 64)
+    assert torch.isfinite(y).all() and y.abs().max() <= 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Building blocks
 
