@@ -70,7 +70,29 @@ def model_specs() -> list[ModelSpec]:
                   weights=("cyclegan-horse2zebra",),
                   description="CycleGAN horse -> zebra (official resnet_9blocks, 256 px; one direction, so no "
                               "reconstruction); run `ganhub weights convert cyclegan-horse2zebra` first"),
+        *[_public_cyclegan(wid, domains, what) for wid, domains, what in PUBLIC_CYCLEGANS],
+        ModelSpec(name="pix2pix-cityscapes-512x1024", family="pix2pix", interface=INTERFACE_PIX2PIX,
+                  build=_pix2pix("pix2pix-cityscapes-512x1024", 256, "image"),
+                  weights=("pix2pix-cityscapes-512x1024",),
+                  description="Pix2Pix Cityscapes label map -> photo (third-party unet_256 trained with the official "
+                              "code; run at 256 px, the paper's size); converted from its pinned pickle on first use"),
     ]
+
+
+#: The official CycleGAN generators (resnet_9blocks, 256 px, one direction each) found on the Hub:
+#: (weight id, (from, to) domains, what it does).
+PUBLIC_CYCLEGANS = (
+    ("cyclegan-apple2orange", ("apple", "orange"), "apple -> orange"),
+    ("cyclegan-zebra2horse", ("zebra", "horse"), "zebra -> horse"),
+    ("cyclegan-style-monet", ("photo", "monet"), "photo -> Monet painting"),
+)
+
+
+def _public_cyclegan(weight_id: str, domains: tuple[str, str], what: str) -> ModelSpec:
+    return ModelSpec(name=weight_id, family="cyclegan", interface=INTERFACE_CYCLEGAN,
+                     build=_cyclegan((weight_id,), 256, domains, weight_id), weights=(weight_id,),
+                     description=f"CycleGAN {what} (official resnet_9blocks, 256 px; one direction, so no "
+                                 f"reconstruction); see its manifest entry for how it converts")
 
 
 @hookimpl
