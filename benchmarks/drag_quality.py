@@ -7,6 +7,7 @@ target; the original 7x7 patch around the handle, found by template matching in 
 independent of the tracker), within 2 px of the target; PSNR outside the painted region; seconds.
 
     python -m benchmarks.drag_quality --n 30 --threads 1
+    python -m benchmarks.drag_quality --n 16 --first 32 --every 6 --seed 1 --threads 1   # discovery set
 """
 
 from __future__ import annotations
@@ -44,11 +45,17 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=30)
     ap.add_argument("--max-steps", type=int, default=150)
     ap.add_argument("--first", type=int, default=0, help="start at this held-out image")
+    ap.add_argument("--every", type=int, default=1, help="take every k-th held-out image from --first on")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="pair seed base (an image's pair uses seed [seed, its held-out index]); the evaluation "
+                         "is --first 0 --seed 0, the discovery set for choosing settings --first 32 --every 6 "
+                         "--seed 1 (no base emoji shared with the first 30)")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--r1", type=int, default=None)
     ap.add_argument("--r2", type=int, default=None)
     ap.add_argument("--mask-weight", type=float, default=None)
     ap.add_argument("--feature-layer", type=int, default=None)
+    ap.add_argument("--track-layer", type=int, default=None)
     ap.add_argument("--rows", default=None, help="W+ rows that move, e.g. 0-3 (default: DragConfig's)")
     ap.add_argument("--stop-distance", type=float, default=None)
     ap.add_argument("--track-radius", type=int, default=None)
@@ -61,11 +68,12 @@ def main(argv=None) -> int:
 
     G, E = load_models()
     imgs, _ = load_emoji_arrays(64, "heldout")
-    x = torch.from_numpy(imgs[args.first : args.first + args.n].copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    picked = imgs[args.first : args.first + args.n * args.every : args.every]
+    x = torch.from_numpy(picked.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
     ws = encode(E, x, G.num_ws)
     options = {"lr": args.lr, "r1": args.r1, "r2": args.r2, "mask_weight": args.mask_weight,
                "feature_layer": args.feature_layer, "stop_distance": args.stop_distance,
-               "track_radius": args.track_radius,
+               "track_radius": args.track_radius, "track_layer": args.track_layer,
                "layers": None if args.rows is None else tuple(
                    range(int(args.rows.split("-")[0]), int(args.rows.split("-")[-1]) + 1))}
     cfg = D.DragConfig(max_steps=args.max_steps, render_every=10 ** 6, yield_every=10 ** 6,
@@ -77,7 +85,8 @@ def main(argv=None) -> int:
         lat = {"ws": ws[i : i + 1], "noise": None}
         with torch.no_grad():
             before = G.synthesis(lat["ws"])
-        h, t = scripted_pair(before, np.random.default_rng([0, args.first + i]))  # one seed per image
+        index = args.first + i * args.every
+        h, t = scripted_pair(before, np.random.default_rng([args.seed, index]))  # one seed per image
         mx, my, rad = (h[0] + t[0]) / 2, (h[1] + t[1]) / 2, math.dist(h, t) / 2 + 6
         mask = (((xx - mx) ** 2 + (yy - my) ** 2) <= rad ** 2).float()
         r = D.drag(G, lat, [h], [t], mask=mask, config=cfg).run()

@@ -163,6 +163,10 @@ def test_patch_tracking_runs_and_rejects_a_negative_radius(G):
         cfg = D.DragConfig(max_steps=3, stop_distance=0, track_radius=radius, lr=1e-12)
         r = D.drag(G, _latent(G, 5), [(12, 13)], [(18, 13)], config=cfg).run()
         assert r.steps == 3 and r.handles == [(12.0, 13.0)], (radius, r.handles)
+    last = len(G.layer_resolutions) - 1  # tracking on another (the full-size) layer than the motion loss
+    cfg = D.DragConfig(max_steps=3, stop_distance=0, track_layer=last, lr=1e-12)
+    r = D.drag(G, _latent(G, 5), [(12, 13)], [(18, 13)], config=cfg).run()
+    assert r.steps == 3 and r.handles == [(12.0, 13.0)]
 
 
 def test_a_painted_region_limits_what_may_move():

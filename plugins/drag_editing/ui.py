@@ -19,7 +19,8 @@ ABOUT = (
     "L = Σ_i Σ_{q ∈ Ω₁} ‖F(q + d_i) − sg(F(q))‖₁ with d_i = (t_i − p_i)/‖t_i − p_i‖ and sg a stop-gradient, plus "
     "λ ‖(F − F₀)·(1 − M)‖₁ that keeps the region outside the mask M; then *point tracking* moves p_i to the "
     "nearest neighbour of its first feature f_i = F₀(p_i) in Ω₂(p_i, r₂). Only the first W+ rows move (paper: 6 of "
-    "18). The paper's r₁ = 3 and r₂ = 12 px at 512 px scale with the resolution, never below 2 and 4 px (64 px).\n\n"
+    "18). The paper's r₁ = 3 and r₂ = 12 px at 512 px scale with the resolution, never below 2 "
+    "and 3 px (64 px).\n\n"
     "Paper: Pan et al., Drag Your GAN: Interactive Point-based Manipulation on the Generative Image Manifold, "
     "SIGGRAPH 2023, https://arxiv.org/abs/2305.10973")
 
