@@ -12,6 +12,13 @@ gender or kind) in >= 70 % of faces with the others unchanged in >= 80 %. Contro
 W direction moved by the same distance on the same rows.
 
     python -m benchmarks.labelfree_directions --faces heldout --n 230 --threads 1
+
+Choosing a row range without looking at the held-out faces: ``--faces train`` encodes training emoji
+instead (every ``--every``-th, labels as for held-out), and ``--sweep a-b,c-d,...`` (or ``--sweep
+contiguous``: every contiguous row range) prints, per range, how many of its top ``--k`` SeFa
+components meet the bar there, with no random control:
+
+    python -m benchmarks.labelfree_directions --faces train --every 8 --n 211 --sweep contiguous --threads 1
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ def verdict(ch: dict[str, float], defined: dict[str, torch.Tensor]) -> tuple[str
     return best, ch[best], same
 
 
-def faces(G, E, kind: str, n: int):
+def faces(G, E, kind: str, n: int, every: int = 1):
     """(W+ [n, num_ws, w_dim], defined: attr -> bool [n], description)."""
     if kind == "random":
         z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(1))
@@ -65,20 +72,51 @@ def faces(G, E, kind: str, n: int):
     from hub.nn.inversion import encode
     from plugins.emoji.dataset import label_vector, load_emoji_arrays
 
-    imgs, meta = load_emoji_arrays(int(G.resolution), "heldout")
-    imgs, meta = imgs[:n], meta[:n]
+    imgs, meta = load_emoji_arrays(int(G.resolution), kind)
+    imgs, meta = imgs[: n * every : every], meta[: n * every : every]
     x = torch.from_numpy(imgs.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.no_grad():
         ws = torch.cat([encode(E, x[i : i + 64], int(G.num_ws)) for i in range(0, len(x), 64)])
     labels = [label_vector(m) for m in meta]
     defined = {a: torch.tensor([lab[a] >= 0 for lab in labels]) for a in labels[0]}
-    return ws, defined, f"{len(ws)} held-out emoji, W+ by the encoder"
+    which = "held-out" if kind == "heldout" else f"training (every {every}th)"
+    return ws, defined, f"{len(ws)} {which} emoji, W+ by the encoder"
+
+
+def sweep(G, C, E, args) -> int:
+    """Per row range: the top ``args.k`` SeFa components' verdicts (no random control)."""
+    from hub.nn.directions import SLIDER_SIGMAS, sefa_directions
+
+    ws, defined, desc = faces(G, E, args.faces, args.n, args.every)
+    if defined is None:
+        defined = {a: torch.ones(len(ws), dtype=torch.bool) for a in C.attributes}
+    print(f"faces: {desc}", flush=True)
+    n = int(G.num_ws)
+    if args.sweep == "contiguous":
+        ranges = [f"{a}-{b}" for a in range(n) for b in range(a, n)]
+    else:
+        ranges = [r.strip() for r in args.sweep.split(",") if r.strip()]
+    print("rows | components meeting the bar | per component: most changed attribute %, others unchanged %")
+    for rows in ranges:
+        d = sefa_directions(G, rows, n=args.k, cache=False)
+        met, cells = 0, []
+        for k in range(len(d)):
+            best, change, same = verdict(changed(G, C, ws, SLIDER_SIGMAS * d.wplus(k)[None], defined), defined)
+            ok = change >= 0.7 and same >= 0.8
+            met += ok
+            cells.append(f"{k}: {best} {100 * change:.0f}/{100 * same:.0f}{' *' if ok else ''}")
+        print(f"{rows} | {met} | " + "; ".join(cells), flush=True)
+    return 0
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--faces", choices=("heldout", "random"), default="heldout")
+    ap.add_argument("--faces", choices=("heldout", "train", "random"), default="heldout",
+                    help="train: a discovery set for choosing the rows, disjoint from the held-out evaluation")
     ap.add_argument("--n", type=int, default=230)
+    ap.add_argument("--every", type=int, default=1, help="take every k-th emoji of the split")
+    ap.add_argument("--sweep", default=None,
+                    help="row ranges 'a-b,c-d' or 'contiguous': per range, how many SeFa components meet the bar")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--sefa-layers", default="all", help="W+ rows of SeFa: all, coarse, middle, fine or a-b")
     ap.add_argument("--no-ganspace", action="store_true")
@@ -89,13 +127,15 @@ def main(argv=None) -> int:
 
     G, C, E = load_models()
     C.eval()
+    if args.sweep:
+        return sweep(G, C, E, args)
     t = time.perf_counter()
     sefa = sefa_directions(G, args.sefa_layers, n=args.k, cache=False)
     print(f"SeFa (rows {sefa.layers[0]}-{sefa.layers[-1]}) computed in {1000 * (time.perf_counter() - t):.0f} ms (with its sigmas)")
     t = time.perf_counter()
     gs = ganspace_directions(G, n=args.k, layers="coarse", cache=False)
     print(f"GANSpace (20000 samples) computed in {1000 * (time.perf_counter() - t):.0f} ms")
-    ws, defined, desc = faces(G, E, args.faces, args.n)
+    ws, defined, desc = faces(G, E, args.faces, args.n, args.every)
     print(f"faces: {desc}")
     if defined is None:
         defined = {a: torch.ones(len(ws), dtype=torch.bool) for a in C.attributes}
