@@ -26,7 +26,8 @@ from hub.plugins import BUILTIN_MANIFEST, Hub, set_default_hub
 
 from hub.conformance import check_model  # noqa: E402  (re-exported for plugin authors)
 
-__all__ = ["make_hub", "make_app", "use_plugins", "use_hub", "launch_for_test", "free_port", "check_model"]
+__all__ = ["make_hub", "make_app", "use_plugins", "use_hub", "launch_for_test", "free_port", "check_model",
+           "call_raw", "upload_raw"]
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -87,3 +88,47 @@ def launch_for_test(app: Any, *, host: str = "127.0.0.1", port: int | None = Non
         yield url
     finally:
         app.close()
+
+
+def call_raw(url: str, api_name: str, data: list[Any], *, timeout: float = 600) -> tuple[bool, str]:
+    """Call an endpoint the way a hostile client can and ``gradio_client`` cannot: the JSON body may
+    hold ``NaN`` and ``Infinity`` (``gradio_client`` refuses to serialise them, the server parses them).
+    Files must already be on the server (``upload_raw``). Returns ``(True, result JSON)`` or
+    ``(False, the error message the server sent)``; a message of "" means the server sent none."""
+    import json
+
+    import httpx
+
+    base = url.rstrip("/")
+    name = api_name.strip("/")
+    posted = httpx.post(f"{base}/gradio_api/call/{name}", content=json.dumps({"data": data}),
+                        headers={"content-type": "application/json"}, timeout=timeout)
+    if posted.status_code != 200:
+        return False, posted.text
+    event = posted.json()["event_id"]
+    stream = httpx.get(f"{base}/gradio_api/call/{name}/{event}", timeout=timeout).text
+    kind, payload = "", ""
+    for line in stream.splitlines():  # the last event wins: "complete" or "error"
+        if line.startswith("event:"):
+            kind = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            payload = line.split(":", 1)[1].strip()
+    if kind == "complete":
+        return True, payload
+    try:
+        message = json.loads(payload) if payload else ""
+    except ValueError:
+        message = payload
+    if isinstance(message, dict):
+        message = message.get("error") or ""
+    return False, str(message or "")
+
+
+def upload_raw(url: str, path: str) -> dict[str, Any]:
+    """Upload ``path`` to a launched app; returns the file value an API call sends for it."""
+    import httpx
+
+    with open(path, "rb") as f:
+        sent = httpx.post(f"{url.rstrip('/')}/gradio_api/upload", files={"files": (os.path.basename(path), f)})
+    sent.raise_for_status()
+    return {"path": sent.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": os.path.basename(path)}

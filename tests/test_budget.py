@@ -292,3 +292,32 @@ def test_the_example_third_party_plugin_gets_the_same_rules(monkeypatch):
     monkeypatch.setenv("GANHUB_MAX_RSS_MB", "1")
     with pytest.raises(gr.Error, match="GANHUB_MAX_RSS_MB"):
         fn.fn(*[None] * len(fn.inputs))
+
+
+def test_a_component_updated_in_a_session_is_still_checked():
+    """After ``gr.update(maximum=...)`` the session's later events read a new instance of the slider that
+    Gradio builds from its constructor arguments; it is checked too, against its updated range, and a
+    single file sent where a list goes is refused with a sentence, not a failure inside Gradio's model."""
+    from gradio_client import Client, handle_file
+
+    from hub.testing import call_raw, launch_for_test
+    from hub.ui.validation import guard_inputs
+
+    with gr.Blocks() as app:
+        amount = gr.Slider(0, 10, value=1, step=1, label="Amount")
+        files = gr.File(label="Files", file_count="multiple")
+        out = gr.Textbox()
+        gr.Button("widen").click(lambda: gr.update(maximum=20), None, amount, api_name="widen")
+        gr.Button("use").click(lambda a, f: f"{a} {len(f or [])}", [amount, files], out, api_name="use")
+    guard_inputs(app)
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        with pytest.raises(Exception, match="Amount must be between 0 and 10"):
+            client.predict(15, None, api_name="/use")
+        client.predict(api_name="/widen")  # this session's slider is now a new instance, 0..20
+        assert client.predict(15, None, api_name="/use") == "15 0"
+        with pytest.raises(Exception, match="Amount must be between 0 and 20"):
+            client.predict(25, None, api_name="/use")
+        assert call_raw(url, "use", [float("nan"), None]) == (False, "Amount must be a finite number, not nan.")
+        with pytest.raises(Exception, match="Files takes a list of files, not a single one"):
+            client.predict(1, handle_file(__file__), api_name="/use")

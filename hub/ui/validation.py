@@ -12,7 +12,11 @@ numbers (finite, in their bounds, whole at precision 0, and within ``MAX_MAGNITU
 boolean), text (a string of at most ``max_length`` or ``GANHUB_MAX_TEXT`` characters, no control
 characters), and images of ``gr.Image``, ``gr.ImageEditor`` and ``gr.Sketchpad`` (decoded through
 ``hub.images`` with its pixel and decompression-bomb limits). Choices are checked by Gradio itself
-against the choices the session holds; files by the handler that reads them.
+against the choices the session holds. Before any of that, the shape of each value is checked against
+what its component's data model takes (``guard_shapes``): a single file sent to a multiple-file input,
+a list to a single-file one, or more than ``MAX_FILES`` files, is refused with a sentence, since Gradio
+would otherwise fail inside its own model validation, before any component's ``preprocess`` runs.
+What is in a file is checked by the handler that reads it.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from typing import Any, Callable, Iterable
 
 import gradio as gr
 
-__all__ = ["guard_inputs", "checker_for", "MAX_MAGNITUDE", "max_text"]
+__all__ = ["guard_inputs", "guard_shapes", "guard_session_copies", "checker_for", "MAX_MAGNITUDE", "MAX_FILES",
+           "max_text"]
 
 #: The largest magnitude an unbounded number may have (seeds, counts); past it the request is refused.
 MAX_MAGNITUDE = 1e15
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _GUARDED = "_ganhub_guarded"
+#: The most files one multiple-file input may receive in a request.
+MAX_FILES = 64
 
 
 def max_text() -> int:
@@ -183,6 +190,82 @@ def _guard(block: Any) -> bool:
     return True
 
 
+def _file_shape(block: Any, value: Any) -> None:
+    """A file input gets what its ``file_count`` says: one file, or a list of at most ``MAX_FILES``."""
+    if value is None or not isinstance(block, gr.File):
+        return
+    what = _label(block)
+    many = getattr(block, "file_count", "single") in ("multiple", "directory")
+    is_list = isinstance(value, (list, tuple))
+    if many and not is_list:
+        raise gr.Error(f"{what} takes a list of files, not a single one.")
+    if not many and is_list:
+        raise gr.Error(f"{what} takes one file, not a list.")
+    if many and len(value) > MAX_FILES:
+        raise gr.Error(f"{what} takes at most {MAX_FILES} files, not {len(value)}.")
+
+
+def _model_shape(block: Any, value: Any) -> None:
+    """The raw value fits the component's data model (what Gradio validates before ``preprocess``)."""
+    model = getattr(block, "data_model", None)
+    if value is None or model is None:
+        return
+    from pydantic import ValidationError
+
+    try:
+        model.model_validate(value, context={"validate_meta": True})
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        raise gr.Error(f"{_label(block)}: the value sent is not what this input takes "
+                       f"({first.get('msg', 'unreadable')}).") from None
+
+
+def guard_shapes(blocks: gr.Blocks) -> bool:
+    """Check each public event's raw values against their components' shapes before Gradio's model
+    validation, which would otherwise fail with no sentence. Returns False if already installed."""
+    original = blocks.validate_inputs
+    if getattr(original, _GUARDED, False):
+        return False
+
+    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
+        original(block_fn, inputs)
+        if block_fn.fn is None or block_fn.api_visibility == "private":
+            return
+        props = getattr(block_fn, "component_prop_inputs", ()) or ()
+        for i, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
+            if getattr(block, "stateful", False) or i in props:
+                continue
+            _file_shape(block, value)
+            _model_shape(block, value)
+
+    setattr(validate_inputs, _GUARDED, True)
+    blocks.validate_inputs = validate_inputs  # type: ignore[method-assign]
+    return True
+
+
+def guard_session_copies(blocks: gr.Blocks) -> bool:
+    """Guard the per-session copies Gradio makes of a component: after an event sends ``gr.update(...)``
+    to a component, the session's later events read a new instance built from its constructor
+    arguments, which ``guard_inputs`` never saw. Each such copy gets the same checks, built from its own
+    (possibly updated) range and choices, before the event preprocesses its inputs."""
+    original = blocks.preprocess_data
+    if getattr(original, _GUARDED, False):
+        return False
+
+    async def preprocess_data(block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
+        if state is not None and block_fn.fn is not None and block_fn.api_visibility != "private":
+            for block in block_fn.inputs:
+                if block._id in state:
+                    copy = state[block._id]
+                    if copy is not block and isinstance(copy, gr.components.Component):
+                        _guard(copy)
+        return await original(block_fn, inputs, state, explicit_call)
+
+    setattr(preprocess_data, _GUARDED, True)
+    blocks.preprocess_data = preprocess_data  # type: ignore[method-assign]
+    return True
+
+
 def guard_inputs(blocks: gr.Blocks) -> int:
     """Guard every input component of every public event of ``blocks``; returns how many were wrapped."""
     guarded = 0
@@ -191,4 +274,6 @@ def guard_inputs(blocks: gr.Blocks) -> int:
             continue
         for block in fn.inputs:
             guarded += _guard(block)
+    guard_shapes(blocks)
+    guard_session_copies(blocks)
     return guarded
