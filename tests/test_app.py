@@ -342,3 +342,21 @@ def test_a_compute_job_shows_its_expected_time_on_its_button_before_it_runs(monk
     assert relabels and all(fn.api_visibility == "private" and not fn.preprocess for fn in relabels)
     assert relabels[0].fn(100000)["value"] == "Run (~33 min)"  # the steps box changed
     assert relabels[0].fn(10)["value"] == "Run"  # under 5 s: no time shown
+
+
+def test_a_users_error_is_one_log_line_not_a_traceback(capfd):
+    """Gradio prints the traceback of every ``gr.Error``; a refused request (a handler's sentence, or a
+    value the server-side checks refuse) is a single ``ganhub: ... refused`` line instead."""
+    from gradio_client import Client
+
+    app = make_app([fx.ImageFx()])
+    with launch_for_test(app) as url:
+        client = Client(url, verbose=False)
+        with pytest.raises(Exception, match="Upload an image first"):
+            client.predict(None, 4, api_name="/imagefx_blur")  # the handler's own gr.Error
+        with pytest.raises(Exception, match="Steps"):
+            client.predict(None, 10 ** 6, api_name="/imagefx_blur")  # refused by the input checks
+    err = capfd.readouterr().err
+    assert "ganhub: imagefx_blur: refused: Upload an image first." in err
+    assert "ganhub: input 'Steps': refused:" in err
+    assert "Traceback" not in err

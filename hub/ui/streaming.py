@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import threading
 from typing import Any, Callable, Iterator
 
@@ -25,7 +26,8 @@ import gradio as gr
 
 from hub.ui.components import show
 
-__all__ = ["stream", "stop_button", "stoppable", "request_stop", "STOP_CONCURRENCY_ID", "finished", "with_before"]
+__all__ = ["stream", "stop_button", "stoppable", "request_stop", "STOP_CONCURRENCY_ID", "finished", "with_before",
+           "quiet"]
 
 #: The Stop buttons' own concurrency group: a Stop never queues behind the job it stops.
 STOP_CONCURRENCY_ID = "ganhub-stop"
@@ -129,6 +131,9 @@ def stoppable(fn: Callable[..., Any], fn_id: int, n_outputs: int, name: str | No
                         except RunStopped:
                             gr.Warning("Stopped.")
                             return
+                        except gr.Error as exc:
+                            quiet(exc, name or getattr(fn, "__name__", "handler"))
+                            raise
                     yield item
             finally:
                 with suspended():  # closing runs the handler's finally blocks (a run's close(): no stop there)
@@ -146,12 +151,25 @@ def stoppable(fn: Callable[..., Any], fn_id: int, n_outputs: int, name: str | No
                     return fn(*args, **kwargs)
             except RunStopped:
                 return _stopped_outputs(n_outputs)
+            except gr.Error as exc:
+                quiet(exc, name or getattr(fn, "__name__", "handler"))
+                raise
             finally:
                 _end(key, flag)
     wrapper.__doc__ = _doc_of(fn)
     if name:
         wrapper.__name__ = wrapper.__qualname__ = name
     return wrapper
+
+
+def quiet(exc: gr.Error, where: str) -> gr.Error:
+    """A user's error (a ``gr.Error`` sentence) is one line in the server log, not a traceback: Gradio
+    prints the traceback of every ``gr.Error`` unless told not to. Any other exception keeps its
+    traceback, since that is a bug."""
+    if getattr(exc, "print_exception", False):
+        exc.print_exception = False
+        print(f"ganhub: {where}: refused: {str(exc.message)[:300]}", file=sys.stderr, flush=True)
+    return exc
 
 
 def _doc_of(fn: Callable[..., Any]) -> str:

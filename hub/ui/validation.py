@@ -28,6 +28,8 @@ from typing import Any, Callable, Iterable
 
 import gradio as gr
 
+from hub.ui.streaming import quiet
+
 __all__ = ["guard_inputs", "guard_shapes", "guard_session_copies", "checker_for", "MAX_MAGNITUDE", "MAX_FILES",
            "max_text"]
 
@@ -170,6 +172,12 @@ def _guard(block: Any) -> bool:
     original = block.preprocess
 
     def preprocess(payload: Any) -> Any:
+        try:
+            return _checked(payload)
+        except gr.Error as exc:
+            raise quiet(exc, f"input {_label(block)!r}") from None
+
+    def _checked(payload: Any) -> Any:
         if check is not None:
             try:
                 check(payload)
@@ -235,8 +243,11 @@ def guard_shapes(blocks: gr.Blocks) -> bool:
         for i, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
             if getattr(block, "stateful", False) or i in props:
                 continue
-            _file_shape(block, value)
-            _model_shape(block, value)
+            try:
+                _file_shape(block, value)
+                _model_shape(block, value)
+            except gr.Error as exc:
+                raise quiet(exc, f"input {_label(block)!r}") from None
 
     setattr(validate_inputs, _GUARDED, True)
     blocks.validate_inputs = validate_inputs  # type: ignore[method-assign]
