@@ -103,7 +103,8 @@ def export_pix2pix(run: Path | str) -> int:
     commands = [f"ganhub train pix2pix --threads 1 --minutes 40 --steps {sched[0][1]} --every 200"]
     commands += [f"ganhub train pix2pix --threads 1 --steps {n} --every 200      # resumed at step {at}" for at, n in sched[1:]]
     card = PIX2PIX_CARD.format(
-        **_schedule(state), train_commands="\n".join(commands), step=state["step"], steps=cfg["steps"], batch=cfg["batch"], cpu_h=state["cpu_s"] / 3600,
+        **_schedule(state), train_commands="\n".join(commands), step=state["step"], steps=cfg["steps"],
+        decay_at=round(cfg.get("decay_from", 0.5) * cfg["steps"]), batch=cfg["batch"], cpu_h=state["cpu_s"] / 3600,
         wall_h=state["wall_s"] / 3600, threads=state["threads"], train=cfg["train_images"], ngf=g["ngf"],
         num_downs=g["num_downs"], ngf2=2 * g["ngf"], dropout=g["dropout_levels"], ndf=d["ndf"], n_layers=d["n_layers"],
         rf=receptive_field(d["n_layers"]), lam=cfg["lambda_l1"], lr=cfg["lr"], seed=cfg["seed"],
@@ -156,15 +157,18 @@ def export_cyclegan(run: Path | str, classifier: Path | str | None = None) -> in
 
     sched = state.get("schedule", [[0, cfg["steps"]]])
     warm = cfg.get("init_from")
-    first = "--init-from-embedded --minutes 70" if warm else "--minutes 40"
-    commands = [f"ganhub train cyclegan --threads 1 {first} --steps {sched[0][1]} --every 100"]
+    first = "--init-from-embedded " if warm else ""
+    commands = [f"ganhub train cyclegan --threads 1 {first}--steps {sched[0][1]} --every 100"]
     commands += [f"ganhub train cyclegan --threads 1 --steps {n} --every 100      # resumed at step {at}" for at, n in sched[1:]]
+    if cfg.get("decay_from", 0.5) != 0.5:  # the schedule the run ended on (the last command's)
+        commands[-1] = commands[-1].replace(" --every 100", f" --decay-from {cfg['decay_from']:g} --every 100", 1)
     earlier = (f"\n\nThis run continued an earlier one: G and F started from the shipped `{warm['weights']}` (sha256 "
                f"`{warm['sha256'][:16]}...`), itself {SHIPPED_CYCLEGAN}; the discriminators, their optimiser and the "
                f"image pools started fresh, and the learning rate schedule (constant, then linear decay) restarted. "
                f"The figures above are this run's alone." if warm else "")
     card = CYCLEGAN_CARD.format(
-        **_schedule(state), train_commands="\n".join(commands), step=state["step"], steps=cfg["steps"], batch=cfg["batch"], cpu_h=state["cpu_s"] / 3600,
+        **_schedule(state), train_commands="\n".join(commands), step=state["step"], steps=cfg["steps"],
+        decay_at=round(cfg.get("decay_from", 0.5) * cfg["steps"]), batch=cfg["batch"], cpu_h=state["cpu_s"] / 3600,
         wall_h=state["wall_s"] / 3600, threads=state["threads"], nx=cfg["train_images"]["X"], ny=cfg["train_images"]["Y"],
         ngf=g["ngf"], blocks=g["n_blocks"], ndf=cfg["D_X"]["ndf"], n_layers=cfg["D_X"]["n_layers"],
         rf=receptive_field(cfg["D_X"]["n_layers"]), lam=cfg["lambda_cycle"], lam_id=cfg["lambda_identity"],
@@ -220,7 +224,7 @@ flipped together half the time.
   the image; the paper's 70x70 is 27 % of 256 px, and its 16x16 patch, the same share at our size,
   judged texture only), conditioned on the line map.
 * Loss: cGAN (non-saturating) + {lam:g} * L1; D loss halved. Adam lr {lr:g}, betas (0.5, 0.999), batch
-  {batch}, constant for the first half of {steps} steps, then linear decay; seed {seed}.
+  {batch}, constant for the first {decay_at} of {steps} steps, then linear decay; seed {seed}.
 
 ## Command and cost
 
@@ -293,7 +297,7 @@ correspondence is read only by the evaluation below. Held-out base emoji are nev
 * Discriminators: PatchGAN, ndf {ndf}, {n_layers} stride-2 layers: a {rf}x{rf} receptive field (published
   70x70 at 256 px), instance norm.
 * Loss: LSGAN, cycle {lam:g} x L1 both ways, identity {lam_id:g} x {lam:g} x L1; pools of {pool} fakes; Adam lr
-  {lr:g}, betas (0.5, 0.999), batch {batch} (published 1), constant for the first half of {steps} steps,
+  {lr:g}, betas (0.5, 0.999), batch {batch} (published 1), constant for the first {decay_at} of {steps} steps,
   then linear decay; seed {seed}.
 
 ## Command and cost
