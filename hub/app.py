@@ -460,12 +460,14 @@ RESULT_CLASS = "ganhub-result"
 PIXEL_CLASS = "ganhub-pixels"
 #: The hub's only style sheet (passed to ``launch`` by ``launch_settings``): Gradio shows an image
 #: smaller than its box at its own size ("scale-down"), so a 64 px input was a thumbnail in a large box;
-#: here it fills the box, and every enlarged image keeps hard pixel edges. Downloads keep the true size.
+#: here an input (an upload box) fills its box, and every enlarged image keeps hard pixel edges. Results
+#: are enlarged by whole factors on the server (``hub.ui.show``). Downloads keep the true size.
 HUB_CSS = f"""
 .{PIXEL_CLASS} img, .{PIXEL_CLASS} canvas {{ image-rendering: pixelated; }}
-.{PIXEL_CLASS} .image-container .upload-container, .{PIXEL_CLASS} .image-container .image-frame {{
+.{PIXEL_CLASS} .image-container .upload-container, .{PIXEL_CLASS} .upload-container .image-frame {{
   width: 100% !important; height: 100% !important; }}
-.{PIXEL_CLASS} .image-frame img {{ width: 100% !important; height: 100% !important; object-fit: contain; }}
+.{PIXEL_CLASS} .upload-container .image-frame img {{ width: 100% !important; height: 100% !important;
+  object-fit: contain; }}
 """
 
 
