@@ -110,6 +110,38 @@ def test_refine_keeps_the_coarse_image(what):
     assert (again - coarse).abs().max() * 127.5 < 1e-3
 
 
+def _paper_cascade(model, coarse, seed):
+    """The paper's cascade written out: Ĩ_k = fit_range(u(Ĩ_k+1) + G_k(z_k, u(Ĩ_k+1)), Ĩ_k+1), unscaled."""
+    x, cond = coarse, condition_vector(None, None, len(coarse))
+    for level, res in enumerate((16, 32, 64), start=1):
+        low = upsample(x)
+        z = torch.randn(len(x), 2, res, res, generator=torch.Generator().manual_seed(seed * 1009 + level))
+        x = fit_range(low + model.refiners[str(res)](z, low, cond), x)
+    return x.clamp(-1, 1)
+
+
+def test_detail_strength_zero_is_the_upsampled_coarse_image_and_one_the_paper_cascade():
+    model = random_model(3)
+    coarse = api.to_coarse(images(3, seed=4) * 0.5)  # in range: u never needs fit_range's clamp here
+    zero = api.refine(model, coarse, 3, seed=2, detail_strength=0.0)
+    up = coarse
+    for _ in range(3):
+        up = upsample(up)
+    assert torch.allclose(zero.images, up, atol=1e-6)  # no generated detail: the pyramid's own upsampling
+    assert all(lv.residual.abs().max() < 1e-6 for lv in zero.levels)
+    one = api.refine(model, coarse, 3, seed=2, detail_strength=1.0)
+    assert torch.equal(one.images, _paper_cascade(model, coarse, 2))  # s = 1: the unchanged cascade
+    half = api.refine(model, coarse, 3, seed=2, detail_strength=0.5)
+    assert not torch.equal(half.images, one.images) and not torch.allclose(half.images, zero.images, atol=1e-3)
+    again = downsample(downsample(downsample(half.images)))
+    assert (again - coarse).abs().max() * 127.5 < 1e-3  # any strength keeps the coarse image
+    s1 = api.sample(model, 2, seed=4, detail_strength=1.0)
+    assert torch.equal(s1.images, _paper_cascade(model, s1.coarse, 4))
+    for bad in (-0.1, 2.5, float("nan")):
+        with pytest.raises(ValueError):
+            api.sample(model, 1, detail_strength=bad)
+
+
 def test_variations_share_the_coarse_image_and_differ_in_detail():
     model = random_model(2)
     v = api.variations(model, 4, seed=3, coarse_seed=7)

@@ -25,7 +25,7 @@ import torch
 from plugins.lapgan.models import (KIND_CLASSES, LAPGAN, NOISE_PLANES, SKIN_TONE_CLASSES, condition_vector,
                                    downsample, fit_range, laplacian_pyramid, gaussian_pyramid, upsample)
 
-__all__ = ["LevelResult", "CascadeResult", "Pyramid", "load_lapgan", "build", "sample", "refine",
+__all__ = ["DEFAULT_DETAIL_STRENGTH", "LevelResult", "CascadeResult", "Pyramid", "load_lapgan", "build", "sample", "refine",
            "variations", "pyramid", "to_coarse", "bicubic_baseline", "pyramid_figure", "SKIN_TONES", "KINDS"]
 
 WEIGHT_ID = "lapgan-emoji64"
@@ -122,11 +122,31 @@ def _device(model: torch.nn.Module) -> torch.device:
 
 # ---- the cascade -----------------------------------------------------------------------------
 
+#: How much of each level's generated residual the API and tab add by default. The paper's cascade adds it
+#: in full (``detail_strength=1``, the reference); 0.25 was chosen on a validation subset of the TRAINING
+#: emoji (``benchmarks/lapgan_quality.py --validate``; see the model card) and beats the no-refinement
+#: baseline on the held-out emoji where s = 1 does not.
+DEFAULT_DETAIL_STRENGTH = 0.25
+
+
+def _strength(detail_strength: Any) -> float:
+    s = float(detail_strength)
+    if not 0.0 <= s <= 2.0:  # also refuses NaN
+        raise ValueError(f"detail_strength must be in 0..2, not {detail_strength}")
+    return s
+
+
 @torch.no_grad()
 def refine(model: LAPGAN, coarse_image: torch.Tensor, levels: int = 3, seed: int = 0,
-           skin_tone: Any = None, kind: Any = None) -> CascadeResult:
+           skin_tone: Any = None, kind: Any = None,
+           detail_strength: float = DEFAULT_DETAIL_STRENGTH) -> CascadeResult:
     """Run ``levels`` refinement levels (1..3) from ``coarse_image`` ([N, 3, 8, 8] in [-1, 1]):
-    ``Ĩ_k = u(Ĩ_{k+1}) + G_k(z_k, u(Ĩ_{k+1}), c)``, a fresh z for every image of the batch."""
+    ``Ĩ_k = u(Ĩ_{k+1}) + s * G_k(z_k, u(Ĩ_{k+1}), c)``, a fresh z for every image of the batch.
+
+    ``detail_strength`` s (0..2) scales every level's generated band-pass residual before it is added:
+    s = 1 is the paper's LAPGAN; s = 0 adds nothing (the pyramid's own upsampling u of the coarse image);
+    the same seed draws the same z whatever s is."""
+    strength = _strength(detail_strength)
     refiners = sorted(int(r) for r in model.refiners)
     if coarse_image.ndim != 4 or coarse_image.shape[1] != 3:
         raise ValueError(f"coarse_image must be [N, 3, H, W], not {tuple(coarse_image.shape)}")
@@ -143,7 +163,10 @@ def refine(model: LAPGAN, coarse_image: torch.Tensor, levels: int = 3, seed: int
     for level, res in enumerate(refiners[:int(levels)], start=1):
         low = upsample(x)
         z = torch.randn(n, NOISE_PLANES, res, res, generator=_generator(seed, level)).to(device)
-        finer = fit_range(low + model.refiners[str(res)](z, low, cond), x)
+        residual = model.refiners[str(res)](z, low, cond)
+        if strength != 1.0:
+            residual = residual * strength
+        finer = fit_range(low + residual, x)
         result.levels.append(LevelResult(res, low, finer - low, finer))
         x = finer
     return result
@@ -151,24 +174,25 @@ def refine(model: LAPGAN, coarse_image: torch.Tensor, levels: int = 3, seed: int
 
 @torch.no_grad()
 def sample(model: LAPGAN, n: int = 8, seed: int = 0, skin_tone: Any = None, kind: Any = None,
-           levels: int = 3) -> CascadeResult:
+           levels: int = 3, detail_strength: float = DEFAULT_DETAIL_STRENGTH) -> CascadeResult:
     """``n`` images: Ĩ_3 = G_3(z_3, c), then ``levels`` refinements. ``skin_tone`` / ``kind``: a class
-    name, an index, or None / "any" (unconditional)."""
+    name, an index, or None / "any" (unconditional); ``detail_strength``: see ``refine``."""
+    _strength(detail_strength)
     if not 1 <= int(n) <= 1024:
         raise ValueError(f"n must be in 1..1024, not {n}")
     device = _device(model)
     cond = _condition(int(n), skin_tone, kind, device)
     z = torch.randn(int(n), model.coarse.z_dim, generator=_generator(seed, 0)).to(device)
     coarse = model.coarse(z, cond)
-    return refine(model, coarse, levels, seed, skin_tone, kind)
+    return refine(model, coarse, levels, seed, skin_tone, kind, detail_strength)
 
 
 @torch.no_grad()
 def variations(model: LAPGAN, n: int = 6, seed: int = 0, coarse_seed: int = 0, skin_tone: Any = None,
-               kind: Any = None) -> CascadeResult:
+               kind: Any = None, detail_strength: float = DEFAULT_DETAIL_STRENGTH) -> CascadeResult:
     """The paper's figure: one Ĩ_3 (drawn with ``coarse_seed``), ``n`` draws of z at the finer levels."""
     coarse = sample(model, 1, coarse_seed, skin_tone, kind, levels=0).coarse
-    return refine(model, coarse.expand(int(n), -1, -1, -1).contiguous(), 3, seed, skin_tone, kind)
+    return refine(model, coarse.expand(int(n), -1, -1, -1).contiguous(), 3, seed, skin_tone, kind, detail_strength)
 
 
 # ---- images in -------------------------------------------------------------------------------

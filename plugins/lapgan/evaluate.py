@@ -84,12 +84,13 @@ def fid_against_heldout(classifier, images: torch.Tensor, heldout: np.ndarray | 
 
 
 @torch.no_grad()
-def lapgan_and_baseline_samples(model, n: int, seed: int = 0, batch: int = 250) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` unconditional LAPGAN samples and, from the SAME 8x8 images Ĩ_3, the no-refinement baseline
-    (bicubic upsampling to 64 px)."""
+def lapgan_and_baseline_samples(model, n: int, seed: int = 0, batch: int = 250,
+                                detail_strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` unconditional LAPGAN samples (at ``detail_strength``; the same z whatever it is) and, from the
+    SAME 8x8 images Ĩ_3, the no-refinement baseline (bicubic upsampling to 64 px)."""
     out, base = [], []
     for i, start in enumerate(range(0, n, batch)):
-        r = sample(model, min(batch, n - start), seed=seed * 10_000 + i)
+        r = sample(model, min(batch, n - start), seed=seed * 10_000 + i, detail_strength=detail_strength)
         out.append(r.images)
         base.append(bicubic_baseline(r.coarse))
     return torch.cat(out), torch.cat(base)
@@ -149,9 +150,13 @@ def conditional_accuracy(model, classifier, n: int = 64, seed: int = 0) -> dict[
 
 
 def card_figures(model, n_generated: int = 1000, seed: int = 0, stylegan2=None,
-                 log: Callable[[str], Any] = print) -> dict[str, Any]:
+                 log: Callable[[str], Any] = print, detail_strength: float | None = None) -> dict[str, Any]:
     """Every figure of the model card, measured on the held-out emoji (``fid_*`` in the classifier's
-    feature space; ``stylegan2`` optional: a LatentGenerator measured the same way)."""
+    feature space; ``stylegan2`` optional: a LatentGenerator measured the same way). ``fid_lapgan`` is
+    the paper's cascade (detail strength 1); with ``detail_strength`` also ``fid_lapgan_s`` /
+    ``fid2_lapgan_s``: the same z and 8x8 images with every generated residual scaled by it. The figures
+    that refine or sample otherwise (held-out 8x8s refined, coarse kept, band-pass energy of the
+    refinement, variation, conditioning) use the API's default strength, what the tab shows."""
     judge = load_judge()
     held = heldout_images()
     held_feat = classifier_features(judge, held)
@@ -180,6 +185,10 @@ def card_figures(model, n_generated: int = 1000, seed: int = 0, stylegan2=None,
     figures["fid_heldout_refined"] = fid_against_heldout(judge, held_refined, held_feat)
     figures.update({"fid2_lapgan": fid2(lap), "fid2_baseline": fid2(base), "fid2_train": fid2(train),
                     "fid2_heldout_bicubic": fid2(held_bicubic), "fid2_heldout_refined": fid2(held_refined)})
+    if detail_strength is not None:
+        lap_s, _ = lapgan_and_baseline_samples(model, n_generated, seed, detail_strength=detail_strength)
+        figures.update({"detail_strength": float(detail_strength),
+                        "fid_lapgan_s": fid_against_heldout(judge, lap_s, held_feat), "fid2_lapgan_s": fid2(lap_s)})
     if stylegan2 is not None:
         sg = stylegan2_samples(stylegan2, n_generated, seed)
         figures["fid_stylegan2"] = fid_against_heldout(judge, sg, held_feat)

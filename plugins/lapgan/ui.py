@@ -21,7 +21,9 @@ LEAD = ("**Draw small emoji from coarse to fine.** A tiny 8x8 picture comes firs
         "shrink your own picture to 8x8 and let the networks fill it back in.")
 ABOUT = ("A Laplacian-pyramid GAN: an 8x8 GAN draws the coarse image Ĩ_3; at 16, 32 and 64 px a conditional GAN "
          "draws the band-pass residual h_k = G_k(z_k, u(Ĩ_k+1)) that is added to the upsampled coarser image, "
-         "Ĩ_k = u(Ĩ_k+1) + h_k. Each residual is projected so that it never changes the coarser image. Trained "
+         "Ĩ_k = u(Ĩ_k+1) + h_k. Each residual is projected so that it never changes the coarser image. This tab adds "
+         "a quarter of each generated residual (detail strength 0.25, chosen on training emoji; the paper's "
+         "full residual is detail_strength=1 in the Python API). Trained "
          "on the emoji set; optionally class-conditioned on skin tone and kind. The model card "
          "(plugins/lapgan/weights/lapgan-emoji64.md) has the training run and the measured quality.")
 PAPER = ("Denton, Chintala, Szlam & Fergus, *Deep Generative Image Models using a Laplacian Pyramid of "
