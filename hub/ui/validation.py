@@ -13,7 +13,7 @@ boolean), text (a string of at most ``max_length`` or ``GANHUB_MAX_TEXT`` charac
 characters), and images of ``gr.Image``, ``gr.ImageEditor`` and ``gr.Sketchpad`` (decoded through
 ``hub.images`` with its pixel and decompression-bomb limits). Choices are checked by Gradio itself
 against the choices the session holds. Before any of that, the shape of each value is checked against
-what its component's data model takes (``guard_shapes``): a single file sent to a multiple-file input,
+what its component's data model takes (``guard_requests``): a single file sent to a multiple-file input,
 a list to a single-file one, or more than ``MAX_FILES`` files, is refused with a sentence, since Gradio
 would otherwise fail inside its own model validation, before any component's ``preprocess`` runs.
 What is in a file is checked by the handler that reads it.
@@ -30,7 +30,7 @@ import gradio as gr
 
 from hub.ui.streaming import quiet
 
-__all__ = ["guard_inputs", "guard_shapes", "guard_session_copies", "checker_for", "MAX_MAGNITUDE", "MAX_FILES",
+__all__ = ["guard_inputs", "guard_requests", "checker_for", "MAX_MAGNITUDE", "MAX_FILES",
            "max_text"]
 
 #: The largest magnitude an unbounded number may have (seeds, counts); past it the request is refused.
@@ -228,48 +228,31 @@ def _model_shape(block: Any, value: Any) -> None:
                        f"({first.get('msg', 'unreadable')}).") from None
 
 
-def guard_shapes(blocks: gr.Blocks) -> bool:
-    """Check each public event's raw values against their components' shapes before Gradio's model
-    validation, which would otherwise fail with no sentence. Returns False if already installed."""
-    original = blocks.validate_inputs
-    if getattr(original, _GUARDED, False):
-        return False
-
-    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
-        original(block_fn, inputs)
-        if block_fn.fn is None or block_fn.api_visibility == "private":
-            return
-        props = getattr(block_fn, "component_prop_inputs", ()) or ()
-        for i, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
-            if getattr(block, "stateful", False) or i in props:
-                continue
-            try:
-                _file_shape(block, value)
-                _model_shape(block, value)
-            except gr.Error as exc:
-                raise quiet(exc, f"input {_label(block)!r}") from None
-
-    setattr(validate_inputs, _GUARDED, True)
-    blocks.validate_inputs = validate_inputs  # type: ignore[method-assign]
-    return True
-
-
-def guard_session_copies(blocks: gr.Blocks) -> bool:
-    """Guard the per-session copies Gradio makes of a component: after an event sends ``gr.update(...)``
-    to a component, the session's later events read a new instance built from its constructor
-    arguments, which ``guard_inputs`` never saw. Each such copy gets the same checks, built from its own
-    (possibly updated) range and choices, before the event preprocesses its inputs."""
+def guard_requests(blocks: gr.Blocks) -> bool:
+    """Before Gradio preprocesses a public event's inputs, for each one: guard the per-session copy
+    Gradio reads instead of the component after an event sent it ``gr.update(...)`` (a new instance
+    built from its constructor arguments, which ``guard_inputs`` never saw; it gets the same checks,
+    against its own possibly updated range), then check the raw value's shape against that component
+    (``_file_shape``, ``_model_shape``), which Gradio's own model validation would otherwise refuse
+    with no sentence. Returns False if already installed."""
     original = blocks.preprocess_data
     if getattr(original, _GUARDED, False):
         return False
 
     async def preprocess_data(block_fn: Any, inputs: list[Any], state: Any, explicit_call: bool = False) -> Any:
-        if state is not None and block_fn.fn is not None and block_fn.api_visibility != "private":
-            for block in block_fn.inputs:
-                if block._id in state:
-                    copy = state[block._id]
-                    if copy is not block and isinstance(copy, gr.components.Component):
-                        _guard(copy)
+        if block_fn.fn is not None and block_fn.api_visibility != "private":
+            props = getattr(block_fn, "component_prop_inputs", ()) or ()
+            for i, (block, value) in enumerate(zip(block_fn.inputs, inputs)):
+                if getattr(block, "stateful", False) or i in props:
+                    continue
+                current = state[block._id] if state is not None and block._id in state else block
+                if current is not block and isinstance(current, gr.components.Component):
+                    _guard(current)
+                try:
+                    _file_shape(current, value)
+                    _model_shape(current, value)
+                except gr.Error as exc:
+                    raise quiet(exc, f"input {_label(current)!r}") from None
         return await original(block_fn, inputs, state, explicit_call)
 
     setattr(preprocess_data, _GUARDED, True)
@@ -285,6 +268,5 @@ def guard_inputs(blocks: gr.Blocks) -> int:
             continue
         for block in fn.inputs:
             guarded += _guard(block)
-    guard_shapes(blocks)
-    guard_session_copies(blocks)
+    guard_requests(blocks)
     return guarded
