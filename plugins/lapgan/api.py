@@ -25,8 +25,8 @@ import torch
 from plugins.lapgan.models import (KIND_CLASSES, LAPGAN, NOISE_PLANES, SKIN_TONE_CLASSES, condition_vector,
                                    downsample, fit_range, laplacian_pyramid, gaussian_pyramid, upsample)
 
-__all__ = ["DEFAULT_DETAIL_STRENGTH", "LevelResult", "CascadeResult", "Pyramid", "load_lapgan", "build", "sample", "refine",
-           "variations", "pyramid", "to_coarse", "bicubic_baseline", "pyramid_figure", "SKIN_TONES", "KINDS"]
+__all__ = ["DEFAULT_DETAIL_STRENGTH", "LevelResult", "CascadeResult", "Pyramid", "load_lapgan", "build", "sample",
+           "refine", "variations", "pyramid", "to_coarse", "bicubic_baseline", "pyramid_figure", "SKIN_TONES", "KINDS"]
 
 WEIGHT_ID = "lapgan-emoji64"
 #: Names of the conditioning classes (plugins.emoji.dataset's, repeated so this module needs no data).
