@@ -2,7 +2,8 @@
 
     python benchmarks/lapgan_quality.py [--samples 1000] [--threads 1] [--no-stylegan2]
         [--weights plugins/lapgan/weights/lapgan-emoji64.safetensors] [--detail-strength S]
-    python benchmarks/lapgan_quality.py --fid-only --detail-strength S --seeds 0 1 [--samples N]
+    python benchmarks/lapgan_quality.py --fid-only --detail-strength S --seeds 0 1 [--samples N] [--also 0]
+        [--layer penultimate|stage2]
     python benchmarks/lapgan_quality.py --validate 0,0.25,0.5,0.75,1 --seeds 0 1 [--samples N]
 
 Feature space: the emoji attribute classifier's penultimate layer (``AttributeClassifier.embed``, 256-d,
@@ -15,7 +16,8 @@ These are the figures ``ganhub train lapgan --export`` writes into the model car
 
 ``--detail-strength S`` adds LAPGAN with every level's generated residual scaled by S (same z, same 8x8
 images; S = 1 is the paper's cascade, always reported too). ``--fid-only`` prints just the Fréchet distances
-(LAPGAN at S and at 1, the baseline, StyleGAN2) for each of ``--seeds``, to see their spread.
+(LAPGAN at S, at 1 and at each ``--also`` strength, the baseline, StyleGAN2) for each of ``--seeds``, to see
+their spread, in the ``--layer`` feature space (``stage2``: the classifier's 16x16 stage, which sees detail).
 ``--validate`` chooses S WITHOUT the held-out emoji: Fréchet distance to a seeded validation subset of
 the TRAINING emoji (``--val-size``, default 400), for the baseline and LAPGAN at each listed strength,
 for each of ``--seeds``.
@@ -45,7 +47,10 @@ def main(argv=None) -> int:
     p.add_argument("--validate", type=str, default=None,
                    help="comma-separated strengths: choose one on a validation subset of the TRAIN emoji")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds for --fid-only / --validate")
+    p.add_argument("--also", type=float, nargs="*", default=[], help="more detail strengths for --fid-only (e.g. 0)")
     p.add_argument("--val-size", type=int, default=400)
+    p.add_argument("--layer", choices=("penultimate", "stage2"), default="penultimate",
+                   help="feature space of --fid-only / --validate (stage2: the classifier's 16x16 stage, which sees detail)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.validate is not None:
@@ -97,7 +102,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _strength_rows(model, judge, reference, n: int, seed: int, strengths) -> dict[str, float]:
+def _strength_rows(model, judge, reference, n: int, seed: int, strengths, layer: str = "penultimate") -> dict[str, float]:
     """Fréchet distances to ``reference`` features: the baseline and LAPGAN at each strength, all from
     the same ``n`` 8x8 samples and z (``seed``)."""
     from plugins.lapgan.evaluate import classifier_features, frechet_distance, lapgan_and_baseline_samples
@@ -106,8 +111,8 @@ def _strength_rows(model, judge, reference, n: int, seed: int, strengths) -> dic
     for s in strengths:
         lap, base = lapgan_and_baseline_samples(model, n, seed, detail_strength=s)
         if "baseline" not in out:
-            out["baseline"] = frechet_distance(classifier_features(judge, base), reference)
-        out[f"{s:g}"] = frechet_distance(classifier_features(judge, lap), reference)
+            out["baseline"] = frechet_distance(classifier_features(judge, base, layer=layer), reference)
+        out[f"{s:g}"] = frechet_distance(classifier_features(judge, lap, layer=layer), reference)
     return out
 
 
@@ -125,10 +130,10 @@ def validate(args) -> int:
     pick = np.sort(np.random.default_rng(12345).permutation(len(train))[:args.val_size])
     val = torch.from_numpy(train[pick]).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
     judge, model = load_judge(), load_lapgan(args.weights)
-    reference = classifier_features(judge, val)
+    reference = classifier_features(judge, val, layer=args.layer)
     print(f"VALIDATION (train split, {len(val)} emoji, rng 12345; no held-out image): Fréchet distance, "
-          f"penultimate layer, {args.samples} generated per figure")
-    results = {seed: _strength_rows(model, judge, reference, args.samples, seed, strengths) for seed in seeds}
+          f"{args.layer} features, {args.samples} generated per figure")
+    results = {seed: _strength_rows(model, judge, reference, args.samples, seed, strengths, args.layer) for seed in seeds}
     names = ["baseline"] + [f"{s:g}" for s in strengths]
     print(f"  {'':24s} " + " ".join(f"{'seed ' + str(s):>9s}" for s in seeds) + f" {'mean':>8s}")
     for name in names:
@@ -149,23 +154,23 @@ def fid_only(args) -> int:
                                          stylegan2_samples)
 
     seeds = args.seeds or [args.seed]
-    strengths = sorted({1.0, *([args.detail_strength] if args.detail_strength is not None else [])})
+    strengths = sorted({1.0, *([args.detail_strength] if args.detail_strength is not None else []), *args.also})
     judge, model = load_judge(), load_lapgan(args.weights)
     held = heldout_images()
-    reference = classifier_features(judge, held)
+    reference = classifier_features(judge, held, layer=args.layer)
     stylegan2 = None
     if not args.no_stylegan2:
         import hub
 
         stylegan2 = hub.get_model("stylegan2-emoji64")
-    print(f"HELD-OUT: Fréchet distance to {len(held)} held-out emoji, penultimate layer, "
+    print(f"HELD-OUT: Fréchet distance to {len(held)} held-out emoji, {args.layer} features, "
           f"{args.samples} generated per figure")
     results = {}
     for seed in seeds:
-        results[seed] = _strength_rows(model, judge, reference, args.samples, seed, strengths)
+        results[seed] = _strength_rows(model, judge, reference, args.samples, seed, strengths, args.layer)
         if stylegan2 is not None:
             sg = stylegan2_samples(stylegan2, args.samples, seed)
-            results[seed]["stylegan2"] = frechet_distance(classifier_features(judge, sg), reference)
+            results[seed]["stylegan2"] = frechet_distance(classifier_features(judge, sg, layer=args.layer), reference)
     names = [f"{s:g}" for s in strengths[::-1]] + ["baseline"] + (["stylegan2"] if stylegan2 is not None else [])
     print(f"  {'':30s} " + " ".join(f"{'seed ' + str(s):>9s}" for s in seeds) + f" {'mean':>8s}")
     for name in names:
