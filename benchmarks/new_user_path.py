@@ -86,28 +86,27 @@ def probe_images() -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------------------------------ inversions
-def invert_all(G, E, x: torch.Tensor, budget: int, pivot_steps: int, lr: float, pivot_space: str = "w+",
-               locality: bool = False):
-    """{"pti": [(ws, noise, renderer)], "noise": [...]}: one total step budget per image, as pti_quality."""
+def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr: float, wplus_steps: int,
+               noise_steps: int, init: str = "encoder", pivot_space: str = "w+", locality: bool = False):
+    """{"PTI": [(ws, noise, renderer)], "W+ then noise": [...]} of every image."""
     from hub.nn import inversion as inv
     from hub.nn import pti
 
-    half = budget // 2
     t = time.perf_counter()
-    noise = inv.invert(G, x, inv.InversionConfig((inv.phase_w_plus(half), inv.phase_mkn(budget - half)),
-                                                  init="encoder", yield_every=budget), encoder=E)
-    print(f"W+ then noise ({half} + {budget - half} steps): median {np.median(noise.psnrs):.2f} dB, "
+    noise = inv.invert(G, x, inv.InversionConfig((inv.phase_w_plus(wplus_steps), inv.phase_mkn(noise_steps)),
+                                                  init=init, yield_every=10 ** 6), encoder=E)
+    print(f"W+ then noise ({wplus_steps} + {noise_steps} steps from {init}): median {np.median(noise.psnrs):.2f} dB, "
           f"{time.perf_counter() - t:.0f} s for {len(x)}", flush=True)
     t = time.perf_counter()
-    pivots = inv.invert(G, x, pti.pivot_config(pivot_space, pivot_steps, init="encoder", yield_every=budget), encoder=E)
+    pivots = inv.invert(G, x, pti.pivot_config(pivot_space, pivot_steps, init=init, yield_every=10 ** 6), encoder=E)
     tuned, psnrs = [], []
     for i in range(x.shape[0]):
-        cfg = pti.PTIConfig(pivot=pti.pivot_config("w+", 0), steps=budget - pivot_steps, lr=lr, yield_every=budget,
+        cfg = pti.PTIConfig(pivot=pti.pivot_config("w+", 0), steps=tuning_steps, lr=lr, yield_every=10 ** 6,
                             locality=locality)
         r = pti.pti(G, x[i : i + 1], cfg, init_ws=pivots.ws[i : i + 1], init_noise=[n[i : i + 1] for n in pivots.noise])
         tuned.append((r.ws.detach(), [n.detach() for n in r.noise], r.generator))
         psnrs.append(r.psnr)
-    print(f"PTI ({pivot_steps} {pivot_space.upper()} pivot + {budget - pivot_steps} tuning steps, lr {lr}"
+    print(f"PTI ({pivot_steps} {pivot_space.upper()} pivot steps from {init} + {tuning_steps} tuning steps, lr {lr}"
           f"{', locality regulariser' if locality else ''}): median {np.median(psnrs):.2f} dB, "
           f"{time.perf_counter() - t:.0f} s for {len(x)}", flush=True)
     plain = [(noise.ws[i : i + 1], [n[i : i + 1] for n in noise.noise], G) for i in range(x.shape[0])]
@@ -170,6 +169,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pivot-space", choices=("w", "w+"), default="w+",
                     help="PTI's pivot: w+ (pti_quality's default) or w (the paper's, more editable)")
     ap.add_argument("--locality", action="store_true", help="PTI with the paper's locality regulariser (Sec. 3.3)")
+    ap.add_argument("--tab-defaults", action="store_true",
+                    help="invert as the W+ editing tab does by default instead of with --budget: PTI = 150 W+ pivot "
+                         "steps from w_avg + 100 tuning steps at lr 3e-4; W+ then noise = 150 + 150 from w_avg")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sheet", default=None, help="write the PTI contact sheet here (PNG)")
     ap.add_argument("--sheet-rows", type=int, default=8)
@@ -203,7 +205,12 @@ def main(argv=None) -> int:
               "labelled": [n for n in names if not n.startswith("sefa") and n not in names[-3:]],
               "morph midpoint": ["morph midpoint"], "coarse mix": ["coarse mix"], "transfer (lambda 1)": ["transfer"]}
     results = {}
-    for method, latents in invert_all(G, E, x, args.budget, args.pivot_steps, args.lr, args.pivot_space, args.locality).items():
+    if args.tab_defaults:
+        how = dict(pivot_steps=150, tuning_steps=100, lr=3e-4, wplus_steps=150, noise_steps=150, init="w_avg")
+    else:
+        how = dict(pivot_steps=args.pivot_steps, tuning_steps=args.budget - args.pivot_steps, lr=args.lr,
+                   wplus_steps=args.budget // 2, noise_steps=args.budget - args.budget // 2)
+    for method, latents in invert_all(G, E, x, pivot_space=args.pivot_space, locality=args.locality, **how).items():
         ok_literal, ok_strict, recon_ok, sheet = [], [], [], []
         for i in range(len(x)):
             recon, edits = edits_of(G, latents, i, sefa, labelled)
