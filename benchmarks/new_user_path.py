@@ -10,7 +10,7 @@ The judge. "Read as a face or person" literally is the attribute classifier's ki
 face or person; that reading cannot fail (its heads have no "none" class: it calls a black disc 91 %
 "person" and magenta noise 94 % "face", which ``--probe`` prints), and it fails an edit that turns
 one person into a couple ("multi-person"), which is still people. The bar is therefore held to a
-strict reading: ``benchmarks.face_judge``, a binary judge of people emoji against non-people emoji
+strict reading: ``plugins.emoji.face_judge``, a binary judge of people emoji against non-people emoji
 and junk, reads the image as a face or person. Both readings are printed.
 
     python -m benchmarks.new_user_path --n 30 --threads 1 --sheet docs/figures/new_user_path.png
@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from benchmarks.pti_quality import load_models, out_of_style_set, to_tensor
+from plugins.emoji.face_judge import to_tensor
 
 SEFA_COMPONENTS = 5
 ALPHA = 2.0
@@ -33,10 +33,10 @@ ALPHA = 2.0
 # ------------------------------------------------------------------------------------------ the judge
 class Judge:
     """Literal: the attribute classifier's kind head says face or person. Strict: the face judge of
-    ``benchmarks.face_judge``, which can say "no face" (and counts a couple as people)."""
+    ``plugins.emoji.face_judge``, which can say "no face" (and counts a couple as people)."""
 
     def __init__(self, clf):
-        from benchmarks.face_judge import load_judge
+        from plugins.emoji.face_judge import load_judge
 
         self.clf = clf
         kinds = clf.attributes["kind"]
@@ -46,7 +46,7 @@ class Judge:
     @torch.no_grad()
     def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(literal, strict), each [N] bool."""
-        from benchmarks.face_judge import is_face_or_person
+        from plugins.emoji.face_judge import is_face_or_person
 
         kind = torch.cat([self.clf.predict(x[i : i + 256])["kind"] for i in range(0, len(x), 256)])
         literal = (kind == self.accept[0]) | (kind == self.accept[1])
@@ -86,6 +86,15 @@ def probe_images() -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------------------------------ inversions
+def out_of_style_people(n: int) -> torch.Tensor:
+    """The first n person emoji of Twemoji's held-out split (as benchmarks/pti_quality.py), [-1, 1]."""
+    from plugins.emoji.twemoji import load_twemoji_arrays
+
+    images, meta = load_twemoji_arrays(64, "heldout")
+    people = [i for i, m in enumerate(meta) if m.get("kind") == "person"][:n]
+    return to_tensor(images[people])
+
+
 def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr: float, wplus_steps: int,
                noise_steps: int, init: str = "encoder", pivot_space: str = "w+", locality: bool = False):
     """{"PTI": [(ws, noise, renderer)], "W+ then noise": [...]} of every image."""
@@ -182,7 +191,7 @@ def main(argv=None) -> int:
     from plugins.attribute_vectors.api import labelfree_directions, sigma_directions
     from plugins.attribute_vectors.directions import load_directions
 
-    G, E = load_models()
+    G, E = get_model("stylegan2-emoji64"), get_model("stylegan2-emoji64-encoder")
     judge = Judge(get_model(get_hub().models.spec("stylegan2-emoji64").related["classifier"], device="cpu"))
     probes = probe_images()
     for name, img in probes.items():
@@ -194,9 +203,9 @@ def main(argv=None) -> int:
               + " / ".join(f"{q:.2f}" for q in quantiles) + " (50 / 90 / 99 %); probes "
               + ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
         return 0
-    x, label = out_of_style_set(args.n)
+    x = out_of_style_people(args.n)
     literal, strict = judge.read(x)
-    print(f"{label}: {len(x)} images; the inputs themselves: literal {literal.float().mean():.0%}, strict {strict.float().mean():.0%}")
+    print(f"Twemoji person emoji (held-out, first {len(x)}): the inputs themselves: literal {literal.float().mean():.0%}, strict {strict.float().mean():.0%}")
     dirs, meta = load_directions(get_hub().weights.resolve("stylegan2-emoji64-directions"))
     labelled, _ = sigma_directions(G, dirs, meta)
     sefa = labelfree_directions(G, "sefa", "all", 10)
