@@ -86,15 +86,6 @@ def probe_images() -> dict[str, torch.Tensor]:
 
 
 # ------------------------------------------------------------------------------------------ inversions
-def out_of_style_people(n: int) -> torch.Tensor:
-    """The first n person emoji of Twemoji's held-out split (as benchmarks/pti_quality.py), [-1, 1]."""
-    from plugins.emoji.twemoji import load_twemoji_arrays
-
-    images, meta = load_twemoji_arrays(64, "heldout")
-    people = [i for i, m in enumerate(meta) if m.get("kind") == "person"][:n]
-    return to_tensor(images[people])
-
-
 def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr: float, wplus_steps: int,
                noise_steps: int, init: str = "encoder", pivot_space: str = "w+", locality: bool = False):
     """{"PTI": [(ws, noise, renderer)], "W+ then noise": [...]} of every image."""
@@ -203,7 +194,9 @@ def main(argv=None) -> int:
               + " / ".join(f"{q:.2f}" for q in quantiles) + " (50 / 90 / 99 %); probes "
               + ", ".join(f"{k} {v:.2f}" for k, v in distances.items()))
         return 0
-    x = out_of_style_people(args.n)
+    from plugins.emoji.twemoji import load_twemoji_people
+
+    x = to_tensor(load_twemoji_people(args.n))
     literal, strict = judge.read(x)
     print(f"Twemoji person emoji (held-out, first {len(x)}): the inputs themselves: literal {literal.float().mean():.0%}, strict {strict.float().mean():.0%}")
     dirs, meta = load_directions(get_hub().weights.resolve("stylegan2-emoji64-directions"))

@@ -1,7 +1,7 @@
 """Pivotal Tuning Inversion on out-of-style images: PSNR of W+ alone, W+ then noise and PTI at one
 total step budget, the size of a stored delta, and whether SeFa edits still edit after tuning.
 
-Out-of-style set: Twemoji person emoji (``plugins.emoji.twemoji.load_twemoji_arrays``) when that
+Out-of-style set: Twemoji person emoji (``plugins.emoji.twemoji.load_twemoji_people``) when that
 module exists; otherwise a reproducible stand-in: held-out Noto emoji restyled (hue rotated 150
 degrees, saturation x1.6, colours posterised to 4 levels, a 1 px black outline on strong edges),
 which the embedded model never saw in that style. Held-out Noto emoji are the in-style reference.
@@ -50,11 +50,10 @@ def restyle(images: np.ndarray) -> np.ndarray:
 
 def out_of_style_set(n: int) -> tuple[torch.Tensor, str]:
     try:
-        from plugins.emoji.twemoji import load_twemoji_arrays  # written by another engineer
+        from plugins.emoji.twemoji import load_twemoji_people
 
-        imgs, meta = load_twemoji_arrays(64, "heldout")
-        people = [i for i, m in enumerate(meta) if m.get("kind") == "person"]  # the issue's population
-        return to_tensor(imgs[people[:n]]), f"Twemoji person emoji (held-out, first {min(n, len(people))})"
+        people = load_twemoji_people(n)  # the issue's population
+        return to_tensor(people), f"Twemoji person emoji (held-out, first {len(people)})"
     except ImportError:
         from plugins.emoji.dataset import load_emoji_arrays
 

@@ -41,7 +41,8 @@ from hub.weights import sha256_file
 from plugins.emoji.dataset import ensure_built, publish_arrays  # the Noto set's folder layout and publish
 
 __all__ = ["PACKAGE", "PACKAGE_VERSION", "PACKAGE_SHA256", "TWEMOJI_VERSION", "npm_cache_dir", "package_tarball",
-           "dataset_dir", "image_name", "build", "ensure_twemoji_dataset", "load_twemoji_arrays", "main"]
+           "dataset_dir", "image_name", "build", "ensure_twemoji_dataset", "load_twemoji_arrays", "load_twemoji_people",
+           "main"]
 
 PACKAGE = "emoji-datasource-twitter"
 PACKAGE_VERSION = "16.0.0"
@@ -165,6 +166,14 @@ def load_twemoji_arrays(resolution: int = 64, split: str = "train", root: Path |
         return images, meta
     keep = [i for i, m in enumerate(meta) if m["split"] == split]
     return images[keep], [meta[i] for i in keep]
+
+
+def load_twemoji_people(n: int | None = None, resolution: int = 64, split: str = "heldout") -> np.ndarray:
+    """The first ``n`` person emoji (kind "person") of ``split``, uint8 [N, H, W, 3]: the out-of-style
+    set of the PTI and new-user benchmarks (Twemoji people, which the Noto-trained models never saw)."""
+    images, meta = load_twemoji_arrays(resolution, split)
+    people = [i for i, m in enumerate(meta) if m.get("kind") == "person"]
+    return images[people[:n] if n is not None else people]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
