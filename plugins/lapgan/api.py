@@ -177,7 +177,6 @@ def sample(model: LAPGAN, n: int = 8, seed: int = 0, skin_tone: Any = None, kind
            levels: int = 3, detail_strength: float = DEFAULT_DETAIL_STRENGTH) -> CascadeResult:
     """``n`` images: Ĩ_3 = G_3(z_3, c), then ``levels`` refinements. ``skin_tone`` / ``kind``: a class
     name, an index, or None / "any" (unconditional); ``detail_strength``: see ``refine``."""
-    _strength(detail_strength)
     if not 1 <= int(n) <= 1024:
         raise ValueError(f"n must be in 1..1024, not {n}")
     device = _device(model)
