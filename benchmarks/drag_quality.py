@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     ap.add_argument("--r1", type=int, default=None)
     ap.add_argument("--r2", type=int, default=None)
     ap.add_argument("--mask-weight", type=float, default=None)
+    ap.add_argument("--image-mask-weight", type=float, default=None)
     ap.add_argument("--feature-layer", type=int, default=None)
     ap.add_argument("--track-layer", type=int, default=None)
     ap.add_argument("--rows", default=None, help="W+ rows that move, e.g. 0-3 (default: DragConfig's)")
@@ -72,6 +73,7 @@ def main(argv=None) -> int:
     x = torch.from_numpy(picked.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
     ws = encode(E, x, G.num_ws)
     options = {"lr": args.lr, "r1": args.r1, "r2": args.r2, "mask_weight": args.mask_weight,
+               "image_mask_weight": args.image_mask_weight,
                "feature_layer": args.feature_layer, "stop_distance": args.stop_distance,
                "track_radius": args.track_radius, "track_layer": args.track_layer,
                "layers": None if args.rows is None else tuple(

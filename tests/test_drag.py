@@ -66,6 +66,23 @@ def test_mask_keeps_the_rest_closer(G):
     assert D.outside_psnr(before, held.image, mask) > D.outside_psnr(before, free.image, mask)
 
 
+def test_the_pixel_mask_term_holds_the_outside_pixels_closer(G):
+    lat = _latent(G, 3)
+    mask = torch.zeros(32, 32)
+    mask[6:18, 6:22] = 1
+    with torch.no_grad():
+        before = G.synthesis(lat["ws"])
+    runs = {}
+    for w in (0.0, 20.0):
+        cfg = D.DragConfig(max_steps=8, stop_distance=0, lr=0.05, mask_weight=0.0, image_mask_weight=w)
+        runs[w] = D.drag(G, lat, [(10, 12)], [(17, 12)], mask=mask, config=cfg).run()
+    assert "mask_image" in runs[20.0].history[0] and "mask_image" not in runs[0.0].history[0]
+    assert D.outside_psnr(before, runs[20.0].image, mask) > D.outside_psnr(before, runs[0.0].image, mask)
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="image_mask_weight"):
+            D.DragConfig(image_mask_weight=bad)
+
+
 def test_patch_match_and_draw_points():
     torch.manual_seed(0)
     img = torch.rand(1, 3, 32, 32) * 2 - 1

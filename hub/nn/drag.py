@@ -37,6 +37,10 @@ Scaling of the paper's settings (1024 / 512 px StyleGAN2, 18 W+ rows) to ours:
   the (2 t + 1)^2 feature patch around the handle is compared (``track_radius`` t = 1; 0 is the
   paper's tracker).
 
+``image_mask_weight`` (off by default, not in the paper) adds an L1 on the output's pixels outside
+the mask; on a discovery set it traded the move for the background like lambda does
+(docs/editing_results.md).
+
 ``drag_steps`` is a Python generator of ``DragStep`` (current handles, image every ``yield_every``
 steps and at the end) returning a ``DragResult``; ``drag`` wraps it in a ``StreamingRun``:
 
@@ -74,6 +78,7 @@ class DragConfig:
     r1: int | None = None
     r2: int | None = None
     mask_weight: float = 5.0  # the paper's lambda (20 there; see the module docstring)
+    image_mask_weight: float = 0.0  # weight of an extra L1 on the output's pixels outside the mask (not in the paper)
     layers: tuple[int, ...] | None = None  # W+ rows that move; None: paper rows 1-6 of 18
     feature_layer: int | None = None  # synthesis layer whose output is F; None: see feature_layer()
     stop_distance: float = 1.0
@@ -87,6 +92,8 @@ class DragConfig:
             raise ValueError("max_steps >= 0, yield_every >= 1, render_every >= 1 and track_radius >= 0 please")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError("lr must be a positive number")
+        if not (self.image_mask_weight >= 0 and math.isfinite(self.image_mask_weight)):
+            raise ValueError("image_mask_weight must be a number >= 0")
 
 
 class DragStep(NamedTuple):
@@ -272,7 +279,8 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
         if reached() or should_stop(stop):
             break
         ws_now = current_ws()
-        feat, _ = _features(G, ws_now, noise, layer, size)
+        pixel_term = m is not None and config.image_mask_weight > 0
+        feat, image_now = _features(G, ws_now, noise, layer, size, full=pixel_term)
         motion = feat.new_zeros(())
         for i in range(len(h_list)):
             d = targets_t[i] - handles_t[i]
@@ -285,6 +293,8 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
         terms = {"motion": motion}
         if m is not None and config.mask_weight:
             terms["mask"] = config.mask_weight * ((feat - f0) * (1 - m)).abs().mean()
+        if pixel_term:
+            terms["mask_image"] = config.image_mask_weight * ((image_now - image0) * (1 - m)).abs().mean()
         total = sum(terms.values())
         opt.zero_grad(set_to_none=True)
         total.backward()
