@@ -63,6 +63,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    from hub.images import batch_to_tensor
     from hub.nn import drag as D
     from hub.nn.inversion import encode
     from plugins.emoji.dataset import load_emoji_arrays
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
     G, E = load_models()
     imgs, _ = load_emoji_arrays(64, "heldout")
     picked = imgs[args.first : args.first + args.n * args.every : args.every]
-    x = torch.from_numpy(picked.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = batch_to_tensor(picked)
     ws = encode(E, x, G.num_ws)
     options = {"lr": args.lr, "r1": args.r1, "r2": args.r2, "mask_weight": args.mask_weight,
                "image_mask_weight": args.image_mask_weight,

@@ -69,12 +69,13 @@ def faces(G, E, kind: str, n: int, every: int = 1):
         with torch.no_grad():
             ws = G.mapping(z, 0.7)[:, None].repeat(1, G.num_ws, 1)
         return ws, None, f"{n} random samples (psi 0.7)"
+    from hub.images import batch_to_tensor
     from hub.nn.inversion import encode
     from plugins.emoji.dataset import label_vector, load_emoji_arrays
 
     imgs, meta = load_emoji_arrays(int(G.resolution), kind)
     imgs, meta = imgs[: n * every : every], meta[: n * every : every]
-    x = torch.from_numpy(imgs.copy()).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = batch_to_tensor(imgs)
     with torch.no_grad():
         ws = torch.cat([encode(E, x[i : i + 64], int(G.num_ws)) for i in range(0, len(x), 64)])
     labels = [label_vector(m) for m in meta]

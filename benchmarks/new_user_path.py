@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from plugins.emoji.face_judge import to_tensor
+from hub.images import batch_to_tensor
 
 SEFA_COMPONENTS = 5
 ALPHA = 2.0
@@ -59,12 +59,12 @@ def embedding_distances(clf, probes: dict[str, torch.Tensor]) -> tuple[list[floa
     real train emoji (Noto) of the held-out Noto emoji (quartiles 50 / 90 / 99 %) and of each probe."""
     from plugins.emoji.dataset import load_emoji_arrays
 
-    reference = clf.embed(to_tensor(load_emoji_arrays(64, "train")[0]))
+    reference = clf.embed(batch_to_tensor(load_emoji_arrays(64, "train")[0]))
 
     def distance(x):
         return torch.cdist(clf.embed(x), reference).topk(5, largest=False).values.mean(1)
 
-    held = distance(to_tensor(load_emoji_arrays(64, "heldout")[0]))
+    held = distance(batch_to_tensor(load_emoji_arrays(64, "heldout")[0]))
     return torch.quantile(held, torch.tensor([0.5, 0.9, 0.99])).tolist(), {k: float(distance(v)) for k, v in probes.items()}
 
 
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
         return 0
     from plugins.emoji.twemoji import load_twemoji_people
 
-    x = to_tensor(load_twemoji_people(args.n))
+    x = batch_to_tensor(load_twemoji_people(args.n))
     literal, strict = judge.read(x)
     print(f"Twemoji person emoji (held-out, first {len(x)}): the inputs themselves: literal {literal.float().mean():.0%}, strict {strict.float().mean():.0%}")
     dirs, meta = load_directions(get_hub().weights.resolve("stylegan2-emoji64-directions"))

@@ -21,6 +21,8 @@ import time
 import numpy as np
 import torch
 
+from hub.images import batch_to_tensor
+
 
 def load_models():
     """(G, encoder) of stylegan2-emoji64 (the registered models)."""
@@ -53,17 +55,15 @@ def out_of_style_set(n: int) -> tuple[torch.Tensor, str]:
         from plugins.emoji.twemoji import load_twemoji_people
 
         people = load_twemoji_people(n)  # the issue's population
-        return to_tensor(people), f"Twemoji person emoji (held-out, first {len(people)})"
+        return batch_to_tensor(people), f"Twemoji person emoji (held-out, first {len(people)})"
     except ImportError:
         from plugins.emoji.dataset import load_emoji_arrays
 
         imgs, _ = load_emoji_arrays(64, "heldout")
         # the stand-in takes held-out images from the far end, the Noto reference from the front
-        return to_tensor(restyle(imgs[::-1][:n].copy())), "stand-in: restyled held-out Noto emoji"
+        return batch_to_tensor(restyle(imgs[::-1][:n].copy())), "stand-in: restyled held-out Noto emoji"
 
 
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def evaluate(G, E, x: torch.Tensor, budget: int, pivot_steps: int, lr: float, sefa=None) -> dict:
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
     summary(label, evaluate(G, E, x_out, args.budget, args.pivot_steps, args.lr, sefa))
     if args.n_noto:
         imgs, _ = load_emoji_arrays(64, "heldout")
-        summary("held-out Noto emoji", evaluate(G, E, to_tensor(imgs[: args.n_noto]), args.budget, args.pivot_steps, args.lr))
+        summary("held-out Noto emoji", evaluate(G, E, batch_to_tensor(imgs[: args.n_noto]), args.budget, args.pivot_steps, args.lr))
     return 0
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "mask_from_alpha",
     "scribbles_from_editor",
     "to_tensor",
+    "batch_to_tensor",
     "to_pil",
     "save_png",
     "safe_join",
@@ -516,6 +517,14 @@ def to_tensor(img: Any, size: int | tuple[int, int] | None = None) -> "torch.Ten
         pil = _resize_rgb(pil, size)
     arr = np.asarray(pil, dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None]
+
+
+def batch_to_tensor(images: Any) -> "torch.Tensor":
+    """uint8 images [N, H, W, 3] (array or list of arrays; data sets, not uploads) -> float32 [N, 3, H, W] in [-1, 1]."""
+    import torch
+
+    arr = np.ascontiguousarray(np.asarray(images, dtype=np.uint8))
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def to_pil(t: "torch.Tensor") -> Image.Image:

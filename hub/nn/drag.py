@@ -275,11 +275,11 @@ def drag_steps(G: Any, latent: Any, handles: Sequence[Point], targets: Sequence[
                           seconds=time.perf_counter() - t_start, history=history)
 
     progress["result"] = result
+    pixel_term = m is not None and config.image_mask_weight > 0  # needs the whole image each step
     for step in range(1, config.max_steps + 1):
         if reached() or should_stop(stop):
             break
         ws_now = current_ws()
-        pixel_term = m is not None and config.image_mask_weight > 0
         feat, image_now = _features(G, ws_now, noise, layer, size, full=pixel_term)
         motion = feat.new_zeros(())
         for i in range(len(h_list)):

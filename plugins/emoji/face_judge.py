@@ -26,6 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hub.images import batch_to_tensor
+
 PEOPLE_GROUPS = ("Smileys & Emotion", "People & Body", "Component")
 EPOCHS = 6
 SEED = 0
@@ -81,10 +83,6 @@ def people(split: str) -> np.ndarray:
     return np.concatenate([load_emoji_arrays(64, split)[0], load_twemoji_arrays(64, split)[0]])
 
 
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
 def junk(n: int, generator: torch.Generator, emoji: torch.Tensor | None = None) -> torch.Tensor:
     """n images of the kinds a bad edit produces, in [-1, 1]."""
     out = []
@@ -134,8 +132,8 @@ def train(epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True):
 
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    yes = to_tensor(people("train"))
-    no = to_tensor(other_emoji()["train"])
+    yes = batch_to_tensor(people("train"))
+    no = batch_to_tensor(other_emoji()["train"])
     model = AttributeClassifier({"face_or_person": ["no", "yes"]}, widths=WIDTHS)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     n_junk = len(yes) // 3
@@ -187,17 +185,17 @@ def judge_figures(judge, generator=None, encoder=None) -> dict[str, tuple[int, f
     from plugins.emoji.dataset import load_emoji_arrays
 
     g = torch.Generator().manual_seed(12345)
-    held_people = to_tensor(people("heldout"))
+    held_people = batch_to_tensor(people("heldout"))
     sets = {
         "held-out people emoji (Noto + Twemoji)": (held_people, True),
-        "held-out other emoji (both fonts)": (to_tensor(other_emoji()["heldout"]), False),
+        "held-out other emoji (both fonts)": (batch_to_tensor(other_emoji()["heldout"]), False),
         "fresh junk (another seed)": (junk(500, g, held_people), False),
     }
     if generator is not None:
         G = generator
         with torch.no_grad():
             if encoder is not None:
-                noto_held = to_tensor(load_emoji_arrays(64, "heldout")[0])
+                noto_held = batch_to_tensor(load_emoji_arrays(64, "heldout")[0])
                 sets["generator: encoder reconstructions of held-out Noto"] = (torch.cat([
                     G.synthesis(inv.encode(encoder, noto_held[i : i + 50], int(G.num_ws))).clamp(-1, 1)
                     for i in range(0, len(noto_held), 50)]), True)

@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from hub.images import batch_to_tensor
+
 __all__ = ["evaluate_pix2pix", "evaluate_cyclegan", "train_domain_classifier", "DomainClassifier",
-           "pix2pix_grid", "sketch_grid", "cyclegan_grid", "to_tensor_batch"]
+           "pix2pix_grid", "sketch_grid", "cyclegan_grid"]
 
-
-def to_tensor_batch(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(images, dtype=np.uint8)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
 
 
 def _metrics(pred: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
@@ -58,7 +57,7 @@ def evaluate_pix2pix(model, resolution: int = 64) -> dict[str, Any]:
     m = load_model(model)
     train, _ = load_emoji_arrays(resolution, "train")
     held, held_meta = load_emoji_arrays(resolution, "heldout")
-    truth = to_tensor_batch(held)
+    truth = batch_to_tensor(held)
     held_lines = np.stack([edges(a) for a in held])
     x = to_input(held_lines)
     m.eval()
@@ -71,11 +70,11 @@ def evaluate_pix2pix(model, resolution: int = 64) -> dict[str, Any]:
             noisy = _run(m, x)
         finally:
             set_dropout_noise(m, False)
-    mean = to_tensor_batch(train).mean(0, keepdim=True).expand_as(truth)
+    mean = batch_to_tensor(train).mean(0, keepdim=True).expand_as(truth)
     train_lines = np.stack([edges(a) for a in train])
     a, b = _blurred(held_lines), _blurred(train_lines)
     d = (a ** 2).sum(1)[:, None] - 2 * a @ b.T + (b ** 2).sum(1)[None]
-    nearest = to_tensor_batch(train[d.argmin(1)])
+    nearest = batch_to_tensor(train[d.argmin(1)])
     return {
         "heldout_images": len(held), "heldout_bases": len({r["base_name"] for r in held_meta}),
         "train_images": len(train),
@@ -129,7 +128,7 @@ def train_domain_classifier(resolution: int = 64, steps: int = 1500, batch: int 
 
     xs, _ = load_emoji_arrays(resolution, "train")
     ys, _ = load_twemoji_arrays(resolution, "train")
-    data = torch.cat([to_tensor_batch(xs), to_tensor_batch(ys)])
+    data = torch.cat([batch_to_tensor(xs), batch_to_tensor(ys)])
     labels = torch.cat([torch.zeros(len(xs)), torch.ones(len(ys))])
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -163,8 +162,8 @@ def evaluate_cyclegan(model, resolution: int = 64, classifier: DomainClassifier 
     m = load_model(model).eval()
     noto_all, _ = load_emoji_arrays(resolution, "all")
     tw, tw_meta = load_twemoji_arrays(resolution, "heldout")
-    y = to_tensor_batch(tw)
-    x = to_tensor_batch(noto_all[[r["noto_index"] for r in tw_meta]])  # the same code points, Noto style
+    y = batch_to_tensor(tw)
+    x = batch_to_tensor(noto_all[[r["noto_index"] for r in tw_meta]])  # the same code points, Noto style
     from plugins.image_translation.api import flip_averaged
 
     single_y, single_x = _run(m.G, x), _run(m.F, y)  # one forward pass each

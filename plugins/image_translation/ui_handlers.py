@@ -116,9 +116,9 @@ def run_cyclegan(ctx, image: Any, model_name: str, direction: str):
         import numpy as np
 
         from hub.training import psnr
-        from plugins.image_translation.evaluate import to_tensor_batch
+        from hub.images import batch_to_tensor
 
-        p = float(psnr(to_tensor_batch(np.asarray(rec)[None]), to_tensor_batch(np.asarray(seen)[None]))[0])
+        p = float(psnr(batch_to_tensor(np.asarray(rec)[None]), batch_to_tensor(np.asarray(seen)[None]))[0])
         info += f" Cycle reconstruction {src} -> {dst} -> {src}: {p:.2f} dB PSNR against the input."
     return (kit.show(seen), kit.show(fake)), kit.show(rec), info
 
