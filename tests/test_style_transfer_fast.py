@@ -182,7 +182,7 @@ def test_trainer_stops_on_a_stop_file_and_resumes_an_older_run_folder(tmp_path, 
     assert latest_checkpoint(old).name == "ckpt-00000005"
 
 
-def test_trainer_continues_a_finished_model_with_a_scaled_style_weight(tmp_path, monkeypatch):
+def test_trainer_continues_a_finished_model_with_scaled_loss_weights(tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
     from plugins.style_transfer import train_fast
@@ -194,11 +194,13 @@ def test_trainer_continues_a_finished_model_with_a_scaled_style_weight(tmp_path,
     small = dict(size=32, batch=1, widths=(4, 8, 8), progress=False, warm_start_steps=0, log=lambda m: None)
     done = train_fast.train_one(style, "base", steps=2, **small)
     shipped = Path(done["export"])
-    more = train_fast.train_one(style, "more", steps=4, style_scale=3.0, init_from=shipped, **small)
+    more = train_fast.train_one(style, "more", steps=4, style_scale=3.0, tv_scale=0.5, init_from=shipped, **small)
     assert more["step"] == 4 and [h["step"] for h in more["history"]] == [4]  # 2 shipped + 2 new
     cfg = more["config"]
     assert cfg["init_from"]["steps"] == 2 and cfg["init_from"]["file"] == shipped.name
     assert cfg["loss"]["style"] == 3.0 * LOSS["style"] and cfg["loss"]["content"] == LOSS["content"]
+    assert cfg["loss"]["tv"] == 0.5 * LOSS["tv"]
+    assert "--style-scale 3 --tv-scale 0.5 " in train_fast.builtin_commands("graffiti", cfg, 4)
     a, b = load_file(str(shipped)), load_file(str(more["export"]))
     assert set(a) == set(b) and any(not torch.equal(a[k], b[k]) for k in a)
     assert set(train_fast.STYLE_SCALE) <= set(BUILTIN_STYLES)

@@ -96,12 +96,13 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
               cpu_minutes: float | None = None, minutes: float | None = None, precision: str = "auto", device: str | None = "cpu",
               export_to: Path | None = None, progress: bool = True, stop=None, log=print,
               warm_start_steps: int = 300, style_scale: float = 1.0, init_from: Path | None = None,
-              clamp_output: bool = True) -> dict:
+              clamp_output: bool = True, tv_scale: float = 1.0) -> dict:
     """Train (or resume) the model ``name`` on ``style_path``; export it when the steps are done.
 
     Returns the state record (steps done, CPU seconds, losses, export path). ``cpu_minutes`` stops the run
     (checkpointed, resumable) once this process has spent that much CPU time on it. ``style_scale``
-    multiplies the style weight of ``fast.LOSS``. ``init_from``: a model file (e.g. the shipped one) a run
+    and ``tv_scale`` multiply the style and total-variation weights of ``fast.LOSS`` (Johnson et al.
+    chose the TV weight per style). ``init_from``: a model file (e.g. the shipped one) a run
     with no checkpoint continues from; its steps and CPU time count as done (its metadata says them), so
     ``steps`` is the total and the learning-rate schedule is the total run's.
 
@@ -122,7 +123,7 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
     out_dir = ckpt_dir(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     style_img = load_rgb(style_path)
-    loss = {**LOSS, "style": LOSS["style"] * style_scale}
+    loss = {**LOSS, "style": LOSS["style"] * style_scale, "tv": LOSS["tv"] * tv_scale}
     config = {"style": str(style_path), "size": size, "batch": batch, "lr": lr, "widths": list(widths),
               "seed": seed, "steps": steps, "loss": loss, "warm_start_steps": warm_start_steps}
     if clamp_output:  # absent from the configs of runs made before it (they trained on the raw output)
@@ -310,14 +311,17 @@ def builtin_commands(name: str, cfg: dict, step: int) -> str:
     if not init:
         return first + "    python -m plugins.style_transfer.train_fast --builtin all --export --metrics <quality.json>"
     scale = cfg["loss"]["style"] / init["config"].get("loss", cfg["loss"])["style"]
+    tv_scale = cfg["loss"]["tv"] / init["config"].get("loss", cfg["loss"])["tv"]
     flags = "" if cfg.get("clamp_output") else " --no-clamp-output"
     return (first + f"\nContinued from the shipped `{init['file']}` (its step {init['steps']}, "
             f"{init['cpu_minutes']} CPU-minutes; fresh Adam moments) to step {step}"
             + (f", with the style weight x{scale:g}" if scale != 1 else "")
+            + (f", with the total-variation weight x{tv_scale:g}" if tv_scale != 1 else "")
             + (", the losses measured on the clamped output (the image it delivers) plus a penalty on raw output "
                "beyond [-1, 1] (`train_one(clamp_output=True)`)" if cfg.get("clamp_output") else "") + ":\n\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --init-from-embedded --steps {cfg['steps']} "
             + (f"--style-scale {scale:g} " if scale != 1 and STYLE_SCALE.get(name, 1.0) != scale else "")
+            + (f"--tv-scale {tv_scale:g} " if tv_scale != 1 else "")
             + f"--export-dir <dir> --threads 1{flags}\n"
             f"    python -m benchmarks.fast_style_quality --styles {name} --models-dir <dir> --json <quality.json>\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --export --metrics <quality.json>")
@@ -390,6 +394,8 @@ def main(argv=None) -> int:
                    help="identity warm-start steps before the style steps of a new model (0: random start)")
     p.add_argument("--style-scale", type=float, default=None,
                    help="factor on the style weight of fast.LOSS (default 1; builtins: STYLE_SCALE)")
+    p.add_argument("--tv-scale", type=float, default=1.0,
+                   help="factor on the total-variation weight of fast.LOSS (default 1)")
     p.add_argument("--init-from-embedded", action="store_true",
                    help="with --builtin: a style with no checkpoint continues from its shipped model; "
                         "--steps is then the total")
@@ -418,7 +424,7 @@ def main(argv=None) -> int:
     common = dict(steps=args.steps, size=args.size, batch=args.batch, lr=args.lr, widths=widths, seed=args.seed,
                   ckpt_every=args.ckpt_every, cpu_minutes=args.cpu_minutes, minutes=args.minutes, precision=args.precision,
                   device=args.device, progress=not args.no_progress,
-                  warm_start_steps=args.warm_start, clamp_output=args.clamp_output)
+                  warm_start_steps=args.warm_start, clamp_output=args.clamp_output, tv_scale=args.tv_scale)
     stop = stop_on_signals()
     if args.style:
         if not Path(args.style).is_file():
