@@ -87,8 +87,11 @@ def probe_images() -> dict[str, torch.Tensor]:
 
 # ------------------------------------------------------------------------------------------ inversions
 def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr: float, wplus_steps: int,
-               noise_steps: int, init: str = "encoder", pivot_space: str = "w+", locality: bool = False):
-    """{"PTI": [(ws, noise, renderer)], "W+ then noise": [...]} of every image."""
+               noise_steps: int, init: str = "encoder", pivot_init: str | None = None, pivot_space: str = "w+",
+               locality: bool = False):
+    """{"PTI": [(ws, noise, renderer)], "W+ then noise": [...]} of every image. ``init``: where both
+    start; ``pivot_init``: PTI's pivot's start where it differs."""
+    pivot_init = pivot_init or init
     from hub.nn import inversion as inv
     from hub.nn import pti
 
@@ -98,7 +101,8 @@ def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr
     print(f"W+ then noise ({wplus_steps} + {noise_steps} steps from {init}): median {np.median(noise.psnrs):.2f} dB, "
           f"{time.perf_counter() - t:.0f} s for {len(x)}", flush=True)
     t = time.perf_counter()
-    pivots = inv.invert(G, x, pti.pivot_config(pivot_space, pivot_steps, init=init, yield_every=10 ** 6), encoder=E)
+    pivots = inv.invert(G, x, pti.pivot_config(pivot_space, pivot_steps, init=pivot_init, yield_every=10 ** 6),
+                        encoder=E)
     tuned, psnrs = [], []
     for i in range(x.shape[0]):
         cfg = pti.PTIConfig(pivot=pti.pivot_config("w+", 0), steps=tuning_steps, lr=lr, yield_every=10 ** 6,
@@ -106,7 +110,7 @@ def invert_all(G, E, x: torch.Tensor, *, pivot_steps: int, tuning_steps: int, lr
         r = pti.pti(G, x[i : i + 1], cfg, init_ws=pivots.ws[i : i + 1], init_noise=[n[i : i + 1] for n in pivots.noise])
         tuned.append((r.ws.detach(), [n.detach() for n in r.noise], r.generator))
         psnrs.append(r.psnr)
-    print(f"PTI ({pivot_steps} {pivot_space.upper()} pivot steps from {init} + {tuning_steps} tuning steps, lr {lr}"
+    print(f"PTI ({pivot_steps} {pivot_space.upper()} pivot steps from {pivot_init} + {tuning_steps} tuning steps, lr {lr}"
           f"{', locality regulariser' if locality else ''}): median {np.median(psnrs):.2f} dB, "
           f"{time.perf_counter() - t:.0f} s for {len(x)}", flush=True)
     plain = [(noise.ws[i : i + 1], [n[i : i + 1] for n in noise.noise], G) for i in range(x.shape[0])]
@@ -171,7 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--locality", action="store_true", help="PTI with the paper's locality regulariser (Sec. 3.3)")
     ap.add_argument("--tab-defaults", action="store_true",
                     help="invert as the W+ editing tab does by default instead of with --budget: PTI = 150 W+ pivot "
-                         "steps from w_avg + 100 tuning steps at lr 3e-4; W+ then noise = 150 + 150 from w_avg")
+                         "steps from the encoder + 100 tuning steps at the tab's lr (2e-3); W+ then noise = 150 + 150 "
+                         "from w_avg")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--sheet", default=None, help="write the PTI contact sheet here (PNG)")
     ap.add_argument("--sheet-rows", type=int, default=8)
@@ -181,6 +186,7 @@ def main(argv=None) -> int:
     from hub.plugins import get_hub, get_model
     from plugins.attribute_vectors.api import labelfree_directions, sigma_directions
     from plugins.attribute_vectors.directions import load_directions
+    from plugins.wplus_editing.defaults import TAB_TUNING_LR
 
     G, E = get_model("stylegan2-emoji64"), get_model("stylegan2-emoji64-encoder")
     judge = Judge(get_model(get_hub().models.spec("stylegan2-emoji64").related["classifier"], device="cpu"))
@@ -208,7 +214,8 @@ def main(argv=None) -> int:
               "morph midpoint": ["morph midpoint"], "coarse mix": ["coarse mix"], "transfer (lambda 1)": ["transfer"]}
     results = {}
     if args.tab_defaults:
-        how = dict(pivot_steps=150, tuning_steps=100, lr=3e-4, wplus_steps=150, noise_steps=150, init="w_avg")
+        how = dict(pivot_steps=150, tuning_steps=100, lr=TAB_TUNING_LR, wplus_steps=150, noise_steps=150, init="w_avg",
+                   pivot_init="encoder")
     else:
         how = dict(pivot_steps=args.pivot_steps, tuning_steps=args.budget - args.pivot_steps, lr=args.lr,
                    wplus_steps=args.budget // 2, noise_steps=args.budget - args.budget // 2)

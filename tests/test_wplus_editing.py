@@ -218,6 +218,26 @@ def test_pti_from_the_tab_keeps_its_delta_through_an_edit(G):
     assert not np.array_equal(shown, plain)  # rendered through the tuned generator, not the base one
 
 
+def test_pti_from_the_tab_starts_its_pivot_at_the_encoders_guess(G):
+    from hub.nn.pti import load_pti
+    from plugins.wplus_editing import ui_handlers as h
+
+    guess = latent(G, 5)["ws"]
+
+    class WithEncoder(_Ctx):
+        def related_model(self, name, role):
+            return lambda x: guess.expand(x.shape[0], *guess.shape[1:])
+
+    target = api.render_pil(G, latent(G, 9))
+    *_, last = list(h.invert(WithEncoder(G), "tiny-gan", target, "pti", True, "A", "w+", 0, 5, 0.01, 5.0, 1.0, 1.0,
+                             0.0, 0.0, "w_avg", 0, 1, None, tuning_steps=0, progress=_no_progress))
+    lat, _ = load_pti(last[3], G)
+    assert torch.allclose(lat["ws"], guess)  # no pivot steps: the pivot is the encoder's W+, not w_avg
+    *_, last = list(h.invert(_Ctx(G), "tiny-gan", target, "pti", True, "A", "w+", 0, 5, 0.01, 5.0, 1.0, 1.0,
+                             0.0, 0.0, "w_avg", 0, 1, None, tuning_steps=0, progress=_no_progress))
+    assert not torch.allclose(load_pti(last[3], G)[0]["ws"], guess)  # without an encoder: from w_avg
+
+
 def test_first_view_fills_the_slots_and_handlers_document_every_input(G):
     import inspect
 

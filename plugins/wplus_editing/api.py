@@ -168,7 +168,8 @@ def invert_stream(G: Any, image: Any, *, method: str = "optimisation", encoder: 
     ``init_latent`` (a loaded latent file, say) continues from that latent instead of ``init``.
     ``stop`` (PTI; a callable or a ``threading.Event``) ends the run at the step it is on.
     """
-    if method in ("encoder", "hybrid") and encoder is None and init_latent is None:
+    wants_encoder = method in ("encoder", "hybrid") or method == "pti" and config.get("init") == "encoder"
+    if wants_encoder and encoder is None and init_latent is None:
         raise ValueError("this model has no encoder; use the optimisation method")
     cfg = inversion_config(method, **config)
     target = image if isinstance(image, torch.Tensor) else image_tensor(G, image)

@@ -24,7 +24,8 @@ ABOUT = (
     "Image2StyleGAN's W+ optimisation (Adam, lr 0.01, MSE + VGG-16 perceptual loss, 5000 steps; ours / 5), then "
     "Image2StyleGAN++'s noise optimisation Mk_n (lr 5, 3000 / 5 steps); or a trained encoder, or the encoder then "
     "optimisation (iGAN's hybrid). **PTI** (Pivotal Tuning Inversion) optimises a pivot code w_p, then tunes the "
-    "generator's weights so that G(w_p) is your image (L2 + perceptual, lr 3e-4, 350 steps): images far from the "
+    "generator's weights so that G(w_p) is your image (L2 + perceptual; the paper: lr 3e-4, 350 steps; here by "
+    "default the pivot starts from the encoder's guess and 100 steps tune at lr 2e-3): images far from the "
     "model's style reconstruct, and edits still edit; the tuned weights travel as a delta in the latent file.\n\n"
     "Edits: morph (1 − t) w_A + t w_B; style mixing (rows of A's W+ from B: coarse 4-8 px, middle 16-32 px, fine 64 px "
     "and up); transfer w_A + λ (w_C − w_B); truncation w_avg + ψ (w − w_avg); iGAN's constrained edit "
@@ -61,14 +62,15 @@ def build(ctx) -> None:
 
 
 def _invert_tab(ctx, model, slots, heavy, stops):
-    from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS
+    from plugins.wplus_editing.defaults import INIT_CHOICES, METHODS, TAB_TUNING_LR
 
     with gr.Row():
         with gr.Column():
             image = gr.Image(label="Image to invert", type="pil", image_mode="RGB", height=256)
             method = gr.Radio(list(METHODS), value="optimisation", label="Method",
                               info="optimisation from the mean face; encoder alone (instant); hybrid = encoder then "
-                                   "optimisation; pti = optimisation, then the generator is tuned to your image")
+                                   "optimisation; pti = a pivot optimised from the encoder's guess (where the model "
+                                   "has an encoder), then the generator is tuned to your image")
             with_noise = gr.Checkbox(True, label="Then optimise the noise maps (sharper; not used by pti)")
             into = gr.Radio(list(h.SLOTS), value="A", label="Store the latent in slot")
             steps = steps_slider(FAST_STEPS[0], "Latent steps (pti: the pivot's; paper 5000 / 5, pti 450 / 5)", 3000)
@@ -76,6 +78,10 @@ def _invert_tab(ctx, model, slots, heavy, stops):
             tuning_steps = steps_slider(FAST_STEPS[2], "Generator tuning steps (pti; paper 350)", 1000)
             step_preset([steps, noise_steps, tuning_steps], FAST_STEPS, PAPER_STEPS)
             space, advanced = _invert_advanced(INIT_CHOICES)
+            with gr.Accordion("PTI", open=False):
+                tuning_lr = gr.Number(TAB_TUNING_LR, minimum=1e-6, maximum=0.1,
+                                      label="Generator tuning lr (paper 3e-4 for its 350 steps; 2e-3 suits "
+                                            "the fast step counts)")
             with gr.Row():
                 run_btn, stop_btn = gr.Button("Invert", variant="primary"), gr.Button("Stop")
         with gr.Column():
@@ -87,7 +93,7 @@ def _invert_tab(ctx, model, slots, heavy, stops):
                                                       ("woman_red_hair.png", "optimisation"))], [image, method],
               "Held-out emoji")
     event = run_btn.click(bind(ctx, h.invert), [model, image, method, with_noise, into, space, steps, noise_steps,
-                                                 *advanced, tuning_steps],
+                                                 *advanced, tuning_steps, tuning_lr],
                           [recon, status, plot, latent_out, *slots], api_name=ctx.api_name("invert"), **heavy)
     stops.append((stop_btn, event))
     with gr.Row():
@@ -110,7 +116,7 @@ def _invert_advanced(init_choices):
         perceptual = gr.Number(1.0, label="Perceptual weight, VGG-16 conv1_1..conv3_3 (paper 1e-5 -> 1)")
         latent_weight = gr.Number(0.0, label="Latent L2 ||w - w0||^2 weight")
         noise_reg = gr.Number(0.0, label="Noise regulariser weight (StyleGAN2 autocorrelation)")
-        init = gr.Radio(list(init_choices), value="w_avg", label="Start (optimisation)")
+        init = gr.Radio(list(init_choices), value="w_avg", label="Start (optimisation; pti on a model without encoder)")
         seed = gr.Number(0, precision=0, label="Seed")
         every = gr.Slider(1, 100, value=10, step=1, label="Preview every N steps")
         cont = gr.File(label="Continue from a latent (.safetensors)", file_types=[".safetensors"], type="filepath")

@@ -15,6 +15,7 @@ import gradio as gr
 
 from hub.ui import load_slot, loss_frame, related_model, show, user_error, write_latent
 from hub.ui import generator as get_generator
+from plugins.wplus_editing.defaults import TAB_TUNING_LR
 
 EXAMPLES = Path(__file__).parent / "examples"
 SLOTS = "ABC"
@@ -52,7 +53,7 @@ def _write_result(G, res, model: str, name: str) -> str:
 def invert(ctx, model: str, image, method: str, with_noise: bool, into: str, space: str, steps: float,
            noise_steps: float, lr: float, noise_lr: float, mse: float, perceptual: float, latent_weight: float,
            noise_reg: float, init: str, seed: float, preview_every: float, continue_from: str | None = None,
-           tuning_steps: float = 350, progress=gr.Progress()):
+           tuning_steps: float = 350, tuning_lr: float = TAB_TUNING_LR, progress=gr.Progress()):
     """Find the latent code that makes the generator draw this image, streaming the reconstruction.
 
     Args:
@@ -70,26 +71,30 @@ def invert(ctx, model: str, image, method: str, with_noise: bool, into: str, spa
         perceptual: weight of the VGG-16 perceptual loss.
         latent_weight: weight of the L2 pull towards the starting latent.
         noise_reg: weight of the noise regulariser (StyleGAN2 autocorrelation).
-        init: start of optimisation: w_avg (the mean face) or random.
+        init: start of optimisation: w_avg (the mean face) or random (and of pti's pivot on a model without an encoder; with one, the pivot starts from the encoder's W+).
         seed: random seed.
         preview_every: show the reconstruction every this many steps.
         continue_from: optional latent file (.safetensors) to start from instead.
         tuning_steps: generator tuning steps of pti (paper: 350).
+        tuning_lr: Adam learning rate of pti's generator tuning (paper: 3e-4 for 350 steps).
     """
     G = get_generator(ctx, model)
     if image is None:
         raise gr.Error("Upload an image to invert.")
-    encoder = related_model(ctx, model, "encoder") if method in ("encoder", "hybrid") else None
+    pti = method == "pti"
+    encoder = related_model(ctx, model, "encoder") if method in ("encoder", "hybrid", "pti") else None
     if method in ("encoder", "hybrid") and encoder is None and not continue_from:
         raise gr.Error(f"{model} has no encoder available; use the optimisation or pti method.")
     start = load_slot(G, continue_from, "to continue from") if continue_from else None
-    pti = method == "pti"
+    if pti and encoder is not None and start is None:
+        init = "encoder"  # as hybrid: a pivot near the image in fewer steps (the new user's path in docs/)
     try:
         run = _api().invert_stream(
             G, image, method=method, encoder=encoder, init_latent=start, space=space, steps=int(steps),
             noise_steps=int(noise_steps) if with_noise and not pti else 0, tuning_steps=int(tuning_steps), lr=float(lr),
             noise_lr=float(noise_lr), mse=float(mse), perceptual=float(perceptual), latent=float(latent_weight),
-            noise_reg=float(noise_reg), init=init, seed=int(seed or 0), yield_every=int(preview_every))
+            noise_reg=float(noise_reg), init=init, seed=int(seed or 0), yield_every=int(preview_every),
+            tuning_lr=float(tuning_lr))
     except ValueError as exc:
         raise user_error(exc) from None
     from hub.images import to_pil
