@@ -201,6 +201,13 @@ def test_trainer_continues_a_finished_model_with_scaled_loss_weights(tmp_path, m
     assert cfg["loss"]["style"] == 3.0 * LOSS["style"] and cfg["loss"]["content"] == LOSS["content"]
     assert cfg["loss"]["tv"] == 0.5 * LOSS["tv"]
     assert "--style-scale 3 --tv-scale 0.5 " in train_fast.builtin_commands("graffiti", cfg, 4)
+    # continuing a model that was itself scaled: the flags stay factors on fast.LOSS, not on that model
+    again = {**cfg, "loss": {**LOSS, "style": 2.0 * LOSS["style"], "tv": 0.5 * LOSS["tv"]},
+             "init_from": {**cfg["init_from"], "config": cfg}}
+    card = train_fast.builtin_commands("graffiti", again, 6)
+    assert "--style-scale 2 --tv-scale 0.5 " in card and "the style weight x2 of `fast.LOSS` (it was x3)" in card
+    prose = next(line for line in card.splitlines() if line.startswith("Continued from"))
+    assert "total-variation" not in prose  # unchanged from the model continued, so not named as a change
     a, b = load_file(str(shipped)), load_file(str(more["export"]))
     assert set(a) == set(b) and any(not torch.equal(a[k], b[k]) for k in a)
     assert set(train_fast.STYLE_SCALE) <= set(BUILTIN_STYLES)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -302,6 +303,16 @@ def export(name: str, style_path, state: dict, export_to: Path | None = None, ne
     return dest
 
 
+SCALED_WEIGHTS = {"style": "style", "tv": "total-variation"}  # the loss terms --style-scale and --tv-scale set
+
+
+def loss_scales(loss: dict) -> dict:
+    """The factors on ``fast.LOSS``'s style and TV weights that a run's loss ``loss`` was trained with."""
+    from plugins.style_transfer.fast import LOSS
+
+    return {key: loss[key] / LOSS[key] for key in SCALED_WEIGHTS}
+
+
 def builtin_commands(name: str, cfg: dict, step: int) -> str:
     """The card's commands for builtin ``name``: the first run's, and a continuation's when there is one."""
     first = ("Command (the first run: one process for the four styles, one after another):\n\n"
@@ -310,18 +321,20 @@ def builtin_commands(name: str, cfg: dict, step: int) -> str:
     init = cfg.get("init_from")
     if not init:
         return first + "    python -m plugins.style_transfer.train_fast --builtin all --export --metrics <quality.json>"
-    scale = cfg["loss"]["style"] / init["config"].get("loss", cfg["loss"])["style"]
-    tv_scale = cfg["loss"]["tv"] / init["config"].get("loss", cfg["loss"])["tv"]
+    # The CLI's scales multiply fast.LOSS; the prose names a change from the model continued.
+    now, was = loss_scales(cfg["loss"]), loss_scales(init["config"].get("loss", cfg["loss"]))
+    scale, tv_scale = now["style"], now["tv"]
+    changes = [f"the {SCALED_WEIGHTS[key]} weight x{now[key]:g} of `fast.LOSS` (it was x{was[key]:g})"
+               for key in now if not math.isclose(now[key], was[key])]
     flags = "" if cfg.get("clamp_output") else " --no-clamp-output"
     return (first + f"\nContinued from the shipped `{init['file']}` (its step {init['steps']}, "
             f"{init['cpu_minutes']} CPU-minutes; fresh Adam moments) to step {step}"
-            + (f", with the style weight x{scale:g}" if scale != 1 else "")
-            + (f", with the total-variation weight x{tv_scale:g}" if tv_scale != 1 else "")
+            + (", with " + " and ".join(changes) if changes else "")
             + (", the losses measured on the clamped output (the image it delivers) plus a penalty on raw output "
                "beyond [-1, 1] (`train_one(clamp_output=True)`)" if cfg.get("clamp_output") else "") + ":\n\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --init-from-embedded --steps {cfg['steps']} "
-            + (f"--style-scale {scale:g} " if scale != 1 and STYLE_SCALE.get(name, 1.0) != scale else "")
-            + (f"--tv-scale {tv_scale:g} " if tv_scale != 1 else "")
+            + (f"--style-scale {scale:g} " if not math.isclose(scale, STYLE_SCALE.get(name, 1.0)) else "")
+            + (f"--tv-scale {tv_scale:g} " if not math.isclose(tv_scale, 1.0) else "")
             + f"--export-dir <dir> --threads 1{flags}\n"
             f"    python -m benchmarks.fast_style_quality --styles {name} --models-dir <dir> --json <quality.json>\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --export --metrics <quality.json>")
@@ -356,7 +369,9 @@ def export_builtin(name: str, metrics: dict | None = None, speed_text: str = "no
     verdict = ("not measured" if not summary else
                "meets the 1.5x bar" if summary["meets_bar"] else "**misses** the 1.5x bar")
     loss = cfg.get("loss", LOSS)
-    loss_source = "`fast.LOSS`" if loss == LOSS else f"`fast.LOSS` with the style weight x{loss['style'] / LOSS['style']:g}"
+    scaled = [f"the {SCALED_WEIGHTS[key]} weight x{factor:g}" for key, factor in loss_scales(loss).items()
+              if not math.isclose(factor, 1.0)]
+    loss_source = "`fast.LOSS`" + (" with " + " and ".join(scaled) if scaled else "")
     commands = builtin_commands(name, cfg, state["step"])
     card = render_card(
         PLUGIN / "fast_card_template.md", weight_id=weight_id, style=name, style_title=style.title,
