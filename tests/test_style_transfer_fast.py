@@ -208,6 +208,8 @@ def test_trainer_continues_a_finished_model_with_scaled_loss_weights(tmp_path, m
     assert "--style-scale 2 --tv-scale 0.5 " in card and "the style weight x2 of `fast.LOSS` (it was x3)" in card
     prose = next(line for line in card.splitlines() if line.startswith("Continued from"))
     assert "total-variation" not in prose  # unchanged from the model continued, so not named as a change
+    resumed = train_fast.train_one(style, "more", steps=5, style_scale=3.0, tv_scale=0.5, init_from=shipped, **small)
+    assert resumed["step"] == 5 and resumed["config"]["init_from"] == cfg["init_from"]  # its history survives a resume
     a, b = load_file(str(shipped)), load_file(str(more["export"]))
     assert set(a) == set(b) and any(not torch.equal(a[k], b[k]) for k in a)
     assert set(train_fast.STYLE_SCALE) <= set(BUILTIN_STYLES)

@@ -139,6 +139,9 @@ def train_one(style_path: str | Path, name: str, steps: int = 1500, size: int = 
             if old["config"].get(key) != config.get(key):
                 raise SystemExit(f"{out_dir} was trained with {key}={old['config'].get(key)!r}, not {config.get(key)!r}; "
                                  f"pass the same settings, another --name, or delete that folder")
+        # where the run began stays what it was: a resumed continuation keeps its init_from (the card's
+        # history) and the warm start its first process made
+        config.update({k: old["config"][k] for k in ("init_from", "warm_start_steps") if k in old["config"]})
         state.update(old, config=config)
         weights = load_file(str(resume / "model.safetensors"))
         if widths_of(weights) != tuple(widths):
