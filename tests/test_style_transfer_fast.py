@@ -206,6 +206,7 @@ def test_trainer_continues_a_finished_model_with_scaled_loss_weights(tmp_path, m
              "init_from": {**cfg["init_from"], "config": cfg}}
     card = train_fast.builtin_commands("graffiti", again, 6)
     assert "--style-scale 2 --tv-scale 0.5 " in card and "the style weight x2 of `fast.LOSS` (it was x3)" in card
+    assert "--steps 4 --size 32 --style-scale" in card  # a crop side other than the CLI's default is a flag
     prose = next(line for line in card.splitlines() if line.startswith("Continued from"))
     assert "total-variation" not in prose  # unchanged from the model continued, so not named as a change
     resumed = train_fast.train_one(style, "more", steps=5, style_scale=3.0, tv_scale=0.5, init_from=shipped, **small)

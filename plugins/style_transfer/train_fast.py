@@ -306,6 +306,8 @@ def export(name: str, style_path, state: dict, export_to: Path | None = None, ne
     return dest
 
 
+DEFAULT_SIZE = 128  # the CLI's training crop side
+
 SCALED_WEIGHTS = {"style": "style", "tv": "total-variation"}  # the loss terms --style-scale and --tv-scale set
 
 
@@ -336,6 +338,7 @@ def builtin_commands(name: str, cfg: dict, step: int) -> str:
             + (", the losses measured on the clamped output (the image it delivers) plus a penalty on raw output "
                "beyond [-1, 1] (`train_one(clamp_output=True)`)" if cfg.get("clamp_output") else "") + ":\n\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --init-from-embedded --steps {cfg['steps']} "
+            + (f"--size {cfg['size']} " if cfg.get("size", DEFAULT_SIZE) != DEFAULT_SIZE else "")
             + (f"--style-scale {scale:g} " if not math.isclose(scale, STYLE_SCALE.get(name, 1.0)) else "")
             + (f"--tv-scale {tv_scale:g} " if not math.isclose(tv_scale, 1.0) else "")
             + f"--export-dir <dir> --threads 1{flags}\n"
@@ -403,7 +406,7 @@ def main(argv=None) -> int:
     src.add_argument("--builtin", help=f"maintainers: retrain embedded style(s): {', '.join(BUILTIN_STYLES)} or all")
     p.add_argument("--name", help="model name (default: the style file's name)")
     p.add_argument("--steps", type=int, default=1500, help="training steps (default 1500: ~20 CPU-min at 128 px)")
-    p.add_argument("--size", type=int, default=128, help="square training crop side (default 128)")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"square training crop side (default {DEFAULT_SIZE})")
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--widths", default="32,64,128", help="channels a,b,c (default: the published 32,64,128)")
