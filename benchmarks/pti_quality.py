@@ -64,8 +64,6 @@ def out_of_style_set(n: int) -> tuple[torch.Tensor, str]:
         return batch_to_tensor(restyle(imgs[::-1][:n].copy())), "stand-in: restyled held-out Noto emoji"
 
 
-
-
 def evaluate(G, E, x: torch.Tensor, budget: int, pivot_steps: int, lr: float, sefa=None) -> dict:
     from hub.nn import inversion as inv
     from hub.nn import pti

@@ -28,7 +28,6 @@ __all__ = ["evaluate_pix2pix", "evaluate_cyclegan", "train_domain_classifier", "
            "pix2pix_grid", "sketch_grid", "cyclegan_grid"]
 
 
-
 def _metrics(pred: torch.Tensor, truth: torch.Tensor) -> dict[str, float]:
     from hub.training import psnr, ssim
 

@@ -59,6 +59,8 @@ STYLE_SCALE: dict[str, float] = {"starry-night": 0.75, "graffiti": 0.7, "skimage
 #: Weight of the range penalty of ``clamp_output`` training: mean over pixels of the squared amount by
 #: which the raw output leaves [-1, 1].
 RANGE_WEIGHT = 1.0
+DEFAULT_SIZE = 128  # the CLI's training crop side
+SCALED_WEIGHTS = {"style": "style", "tv": "total-variation"}  # the loss terms --style-scale and --tv-scale set
 
 
 def _cache() -> Path:
@@ -306,11 +308,6 @@ def export(name: str, style_path, state: dict, export_to: Path | None = None, ne
     return dest
 
 
-DEFAULT_SIZE = 128  # the CLI's training crop side
-
-SCALED_WEIGHTS = {"style": "style", "tv": "total-variation"}  # the loss terms --style-scale and --tv-scale set
-
-
 def loss_scales(loss: dict) -> dict:
     """The factors on ``fast.LOSS``'s style and TV weights that a run's loss ``loss`` was trained with."""
     from plugins.style_transfer.fast import LOSS
@@ -328,7 +325,6 @@ def builtin_commands(name: str, cfg: dict, step: int) -> str:
         return first + "    python -m plugins.style_transfer.train_fast --builtin all --export --metrics <quality.json>"
     # The CLI's scales multiply fast.LOSS; the prose names a change from the model continued.
     now, was = loss_scales(cfg["loss"]), loss_scales(init["config"].get("loss", cfg["loss"]))
-    scale, tv_scale = now["style"], now["tv"]
     changes = [f"the {SCALED_WEIGHTS[key]} weight x{now[key]:g} of `fast.LOSS` (it was x{was[key]:g})"
                for key in now if not math.isclose(now[key], was[key])]
     flags = "" if cfg.get("clamp_output") else " --no-clamp-output"
@@ -339,8 +335,8 @@ def builtin_commands(name: str, cfg: dict, step: int) -> str:
                "beyond [-1, 1] (`train_one(clamp_output=True)`)" if cfg.get("clamp_output") else "") + ":\n\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --init-from-embedded --steps {cfg['steps']} "
             + (f"--size {cfg['size']} " if cfg.get("size", DEFAULT_SIZE) != DEFAULT_SIZE else "")
-            + (f"--style-scale {scale:g} " if not math.isclose(scale, STYLE_SCALE.get(name, 1.0)) else "")
-            + (f"--tv-scale {tv_scale:g} " if not math.isclose(tv_scale, 1.0) else "")
+            + (f"--style-scale {now['style']:g} " if not math.isclose(now["style"], STYLE_SCALE.get(name, 1.0)) else "")
+            + (f"--tv-scale {now['tv']:g} " if not math.isclose(now["tv"], 1.0) else "")
             + f"--export-dir <dir> --threads 1{flags}\n"
             f"    python -m benchmarks.fast_style_quality --styles {name} --models-dir <dir> --json <quality.json>\n"
             f"    python -m plugins.style_transfer.train_fast --builtin {name} --export --metrics <quality.json>")

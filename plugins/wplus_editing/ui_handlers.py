@@ -82,12 +82,13 @@ def invert(ctx, model: str, image, method: str, with_noise: bool, into: str, spa
     if image is None:
         raise gr.Error("Upload an image to invert.")
     pti = method == "pti"
-    encoder = related_model(ctx, model, "encoder") if method in ("encoder", "hybrid", "pti") else None
-    if method in ("encoder", "hybrid") and encoder is None and not continue_from:
-        raise gr.Error(f"{model} has no encoder available; use the optimisation or pti method.")
     start = load_slot(G, continue_from, "to continue from") if continue_from else None
-    if pti and encoder is not None and start is None:
-        init = "encoder"  # as hybrid: a pivot near the image in fewer steps (the new user's path in docs/)
+    # pti's pivot starts, as hybrid does, from the encoder's guess where there is one and no latent to continue
+    encoder = related_model(ctx, model, "encoder") if method in ("encoder", "hybrid") or pti and start is None else None
+    if method in ("encoder", "hybrid") and encoder is None and start is None:
+        raise gr.Error(f"{model} has no encoder available; use the optimisation or pti method.")
+    if pti and encoder is not None:
+        init = "encoder"  # a pivot near the image in fewer steps (the new user's path in docs/)
     try:
         run = _api().invert_stream(
             G, image, method=method, encoder=encoder, init_latent=start, space=space, steps=int(steps),
